@@ -1,0 +1,176 @@
+"""Typed records shared by every part of core: profile facts, proposals, steps, project.
+
+They are pydantic models so that persistence (JSON on disk), the pages, the exports and
+the autopilot read one shape. Behaviour lives in the modules that own each record:
+`core.profile` builds `DatasetProfile`, `core.propose` builds `Proposal`,
+`core.project` owns `Project` (snapshots, undo/redo, replay, persistence).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+Stage = Literal["load", "profile", "clean", "feature", "model", "report"]
+# Where code came from. "gemma": verified as Gemma wrote it; "gemma-repaired": Gemma fixed
+# it after N failed checks; "rule": a deterministic recipe (Gemma failed or was not asked);
+# "user": edited or typed by the user.
+Provenance = Literal["gemma", "gemma-repaired", "rule", "user"]
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+# --------------------------------------------------------------------------- loading
+class LoadOptions(BaseModel):
+    """How a raw file was read; rendered into the notebook's first cell as pandas code."""
+
+    format: Literal["csv", "excel", "parquet", "json", "jsonl"] = "csv"
+    delimiter: str | None = None
+    encoding: str | None = None
+    decimal: str = "."
+    thousands: str | None = None
+    header_row: int | None = 0
+    sheet: str | None = None
+    skip_rows: int = 0
+
+
+class DatasetRef(BaseModel):
+    """The raw upload, stored once and never modified."""
+
+    filename: str  # original file name, e.g. "sales.csv"
+    raw_path: str  # path inside the project folder, relative to it: "raw/sales.csv"
+    sha256: str
+    size_bytes: int
+    options: LoadOptions = Field(default_factory=LoadOptions)
+    n_rows: int = 0
+    n_cols: int = 0
+    # When the file is too large for interactive work the UI and prompts use a sample;
+    # accepted code is re-run on the full data at export and by the autopilot.
+    sampled: bool = False
+    sample_rows: int | None = None
+    warnings: list[str] = Field(default_factory=list)
+
+
+# --------------------------------------------------------------------------- profile
+class ColumnProfile(BaseModel):
+    name: str
+    dtype: str  # pandas dtype as loaded
+    semantic: str  # "id" | "date" | "money_text" | "numeric_text" | "boolean" | "category" | "numeric" | "text" | "constant" | "empty"
+    n_missing: int
+    missing_share: float
+    n_unique: int
+    top_values: list[tuple[str, int]] = Field(default_factory=list)
+    sample_values: list[str] = Field(default_factory=list)
+    min: float | str | None = None
+    max: float | str | None = None
+    mean: float | None = None
+    std: float | None = None
+    quantiles: dict[str, float] = Field(default_factory=dict)  # "q25", "q50", "q75"
+    skew: float | None = None
+    n_outliers: int | None = None  # IQR rule, numeric only
+    notes: list[str] = Field(default_factory=list)  # e.g. "3 spellings of 'New York'"
+
+
+class DatasetProfile(BaseModel):
+    n_rows: int
+    n_cols: int
+    n_duplicate_rows: int
+    memory_mb: float
+    columns: list[ColumnProfile]
+    high_correlations: list[tuple[str, str, float]] = Field(default_factory=list)
+    target_candidates: list[str] = Field(default_factory=list)
+    leakage: list[dict[str, Any]] = Field(default_factory=list)  # {"column", "target", "reason"}
+    sampled_from: int | None = None  # rows in the full data when profiled on a sample
+
+    def column(self, name: str) -> ColumnProfile:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(name)
+
+
+# --------------------------------------------------------------------------- proposals
+class Attempt(BaseModel):
+    """One try at getting verified code (Gemma or a recipe), kept for honesty and the eval."""
+
+    source: Literal["gemma", "rule"]
+    code: str
+    ok: bool
+    failure: str | None = None  # why verification failed, one line
+    seconds: float = 0.0
+
+
+class Proposal(BaseModel):
+    stage: Stage
+    code: str  # the verified code the user sees
+    entrypoint: str  # function name from the stage contract, e.g. "clean"
+    provenance: Provenance
+    provenance_detail: str  # human line: "Gemma, repaired after 2 tries", "rule (Gemma's proposal failed: ...)"
+    rationale: str
+    verified: bool
+    request: str | None = None
+    prompt: str | None = None  # exactly what went to the model, for the preview
+    attempts: list[Attempt] = Field(default_factory=list)
+    refused: list[str] = Field(default_factory=list)  # lint findings shown to the user
+    recipes: list[str] = Field(default_factory=list)  # ids of recipes the code came from
+    seconds: float = 0.0
+
+
+# --------------------------------------------------------------------------- steps
+class StepResult(BaseModel):
+    ok: bool
+    rows_before: int | None = None
+    rows_after: int | None = None
+    cols_before: int | None = None
+    cols_after: int | None = None
+    added_columns: list[str] = Field(default_factory=list)
+    removed_columns: list[str] = Field(default_factory=list)
+    changed_columns: list[str] = Field(default_factory=list)
+    missing_before: int | None = None
+    missing_after: int | None = None
+    stdout: str = ""
+    error: str | None = None
+    duration_s: float = 0.0
+    metrics: dict[str, Any] | None = None  # model steps: see core.modeling
+
+
+class Step(BaseModel):
+    id: str
+    stage: Stage
+    request: str | None = None
+    proposal: Proposal | None = None
+    code: str  # final code as accepted (possibly edited)
+    entrypoint: str
+    provenance: Provenance
+    provenance_detail: str
+    rationale: str = ""
+    result: StepResult | None = None
+    snapshot_id: str | None = None  # Parquet snapshot written after this step (transform stages)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    stale: bool = False  # an earlier step changed; replay needed
+
+
+class Project(BaseModel):
+    id: str
+    name: str
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    dataset: DatasetRef | None = None
+    profile: DatasetProfile | None = None
+    data_doc: str = ""  # plain-language documentation (Gemma-drafted, user-edited)
+    data_doc_flags: list[str] = Field(default_factory=list)
+    target: str | None = None
+    task: Literal["classification", "regression"] | None = None
+    excluded_columns: list[str] = Field(default_factory=list)  # never sent to the model
+    steps: list[Step] = Field(default_factory=list)
+    cursor: int = 0  # steps[:cursor] are active; steps[cursor:] can be redone
+    report_narrative: dict[str, str] = Field(default_factory=dict)  # section -> edited text
+
+    @property
+    def active_steps(self) -> list[Step]:
+        return self.steps[: self.cursor]
