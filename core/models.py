@@ -36,6 +36,10 @@ class LoadOptions(BaseModel):
     header_row: int | None = 0
     sheet: str | None = None
     skip_rows: int = 0
+    # Filled by core.io.load_table when it had to repair the header (blank or duplicate
+    # names, ragged rows wider than the header, no header row): the final names, so that
+    # load_code reproduces exactly the same DataFrame. None when the file's header is used as is.
+    column_names: list[str] | None = None
 
 
 class DatasetRef(BaseModel):
@@ -85,6 +89,8 @@ class DatasetProfile(BaseModel):
     target_candidates: list[str] = Field(default_factory=list)
     leakage: list[dict[str, Any]] = Field(default_factory=list)  # {"column", "target", "reason"}
     sampled_from: int | None = None  # rows in the full data when profiled on a sample
+    # Dataset-level notes from core.profile, e.g. which figures were estimated on a sample.
+    notes: list[str] = Field(default_factory=list)
 
     def column(self, name: str) -> ColumnProfile:
         for c in self.columns:

@@ -7,6 +7,8 @@ capability the registry knows, so callers only ever call `complete`/`stream`.
 
 from __future__ import annotations
 
+import re
+
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
@@ -52,3 +54,51 @@ class Backend(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
     def close(self) -> None: ...
+
+
+# --------------------------------------------------------------------------- shared helpers
+# Name parts that mark an instruction-tuned checkpoint: "gemma-2-2b-it", "gemma-3-270m-it-Q4_K_M.gguf",
+# "Qwen2.5-0.5B-Instruct", "Llama-2-7b-chat-hf". Whole parts only, so "italian" or "chatter" do not count.
+_CHAT_NAME = re.compile(r"(?:^|[-_./ ])(?:it|instruct|chat|sft)(?:[-_./ ]|$)|instruct", re.IGNORECASE)
+
+
+def looks_instruction_tuned(name: str) -> bool:
+    """True when a model name says it was instruction-tuned (so it wants a chat template)."""
+    return bool(_CHAT_NAME.search(name))
+
+
+class StopBuffer:
+    """Cuts a token stream at the first stop sequence without ever emitting part of it.
+
+    Text that could be the start of a stop sequence is held back until the next piece
+    shows whether it is one; backends without native stop support stream through this.
+    """
+
+    def __init__(self, stops: tuple[str, ...]) -> None:
+        self.stops = tuple(s for s in stops if s)
+        self._hold = max((len(s) for s in self.stops), default=1) - 1
+        self._pending = ""
+        self.stopped = False
+
+    def feed(self, piece: str) -> str:
+        """Add a piece; return the text that is now safe to emit ("" once stopped)."""
+        if self.stopped:
+            return ""
+        self._pending += piece
+        cut = min((i for i in (self._pending.find(s) for s in self.stops) if i >= 0), default=-1)
+        if cut >= 0:
+            out, self._pending, self.stopped = self._pending[:cut], "", True
+            return out
+        if self._hold <= 0:
+            out, self._pending = self._pending, ""
+            return out
+        safe = len(self._pending) - self._hold
+        if safe <= 0:
+            return ""
+        out, self._pending = self._pending[:safe], self._pending[safe:]
+        return out
+
+    def flush(self) -> str:
+        """The held-back tail at the end of generation (it was not a stop sequence)."""
+        out, self._pending = ("" if self.stopped else self._pending), ""
+        return out

@@ -20,6 +20,7 @@ class SandboxLimits(BaseModel):
     memory_mb: int = 2048
     cpu_s: int = 120
     max_output_chars: int = 20_000
+    max_file_mb: int = 1024  # largest file the code may write (RLIMIT_FSIZE)
 
 
 class SandboxJob(BaseModel):
@@ -32,6 +33,9 @@ class SandboxJob(BaseModel):
     output_path: Path | None = None  # where a transform's DataFrame is written
     params: dict[str, Any] = Field(default_factory=dict)  # e.g. target, task, seed for "model"
     limits: SandboxLimits = Field(default_factory=SandboxLimits)
+    # Per-job workspace (e.g. one per project) so one warm pool serves every project; None: the
+    # sandbox's own workspace. Input and output paths must lie inside it.
+    workspace: Path | None = None
 
 
 class SandboxResult(BaseModel):
@@ -46,6 +50,8 @@ class SandboxResult(BaseModel):
     error_kind: str | None = None  # "timeout" | "memory" | "refused" | "crash" | "exception" | "contract"
     traceback: str | None = None
     duration_s: float = 0.0
+    # Which containment layers were active for this job, e.g. {"netns": true, "landlock": 7}.
+    isolation: dict[str, Any] = Field(default_factory=dict)
 
 
 class Sandbox(Protocol):

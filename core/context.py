@@ -1,0 +1,285 @@
+"""Profile + steps so far + request -> a compact prompt context within a token budget.
+
+The model sees facts from the profile, never the table. Columns are ranked by relevance (the
+target, columns named in the request, columns with issues that matter to the stage); the ones
+that do not fit the budget are SUMMARISED by type ("+ 480 more numeric columns named x_1 ... x_480,
+no missing"), never dropped silently. Excluded columns are named but their values never sent.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from core.models import ColumnProfile, DatasetProfile, Step
+
+DEFAULT_BUDGET = 600  # tokens for the data description; the few-shot prompt adds its own
+MAX_SAMPLE_CHARS = 24  # one sample value is cut at this length (long text would eat the budget)
+
+
+def approx_tokens(text: str) -> int:
+    return max(1, len(text) // 4)
+
+
+@dataclass
+class PromptContext:
+    text: str
+    shown: list[str] = field(default_factory=list)  # columns with their own line
+    summarised: list[str] = field(default_factory=list)  # columns only counted in a summary line
+    tokens: int = 0
+
+
+def _short(value: object) -> str:
+    s = str(value).replace("\n", " ")
+    return s if len(s) <= MAX_SAMPLE_CHARS else s[: MAX_SAMPLE_CHARS - 1] + "…"
+
+
+def column_line(col: ColumnProfile, excluded: bool = False, target: bool = False) -> str:
+    """`- price (money_text, 3% missing, e.g. "$1,234.50", "$980")`."""
+    bits = [col.semantic]
+    if target:
+        bits.insert(0, "TARGET")
+    if col.missing_share > 0:
+        share = col.missing_share * 100
+        bits.append(f"{share:.0f}% missing" if share >= 1 else "<1% missing")
+    if col.semantic in ("category", "text", "boolean", "id"):
+        bits.append(f"{col.n_unique} values")
+    if excluded:
+        bits.append("values hidden")
+    else:
+        samples = [v for v, _ in col.top_values[:3]] or col.sample_values[:3]
+        if samples and col.semantic != "numeric":
+            bits.append("e.g. " + ", ".join(f'"{_short(v)}"' for v in samples[:3]))
+        if col.semantic == "numeric" and col.min is not None and col.max is not None:
+            bits.append(f"range {_num(col.min)}..{_num(col.max)}")
+    notes = "; ".join(col.notes[:2])
+    line = f"- {col.name} ({', '.join(bits)})"
+    return line + (f" [{notes}]" if notes and not excluded else "")
+
+
+def _num(v: float | str) -> str:
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return _short(v)
+
+
+# Issues that matter to each stage: a column with one of them is shown before clean columns.
+def _issue_score(col: ColumnProfile, stage: str) -> int:
+    score = 0
+    if stage == "clean":
+        if col.semantic in ("money_text", "numeric_text", "empty", "constant", "id"):
+            score += 3
+        if col.semantic in ("date", "boolean") and col.dtype in ("object", "str", "string"):
+            score += 2
+        if col.missing_share > 0:
+            score += 2
+        if col.notes:
+            score += 1
+        if (col.n_outliers or 0) > 0:
+            score += 1
+    elif stage == "feature":
+        if col.semantic == "date" or col.dtype.startswith("datetime"):
+            score += 3
+        if col.semantic in ("category", "text"):
+            score += 2
+        if col.skew is not None and abs(col.skew) > 1:
+            score += 2
+    return score
+
+
+def named_in(request: str | None, columns: Iterable[str]) -> list[str]:
+    """Columns whose name appears in the request (case-insensitive, whole word when possible)."""
+    if not request:
+        return []
+    req = request.casefold()
+    hits = []
+    for name in columns:
+        n = str(name).casefold()
+        if not n:
+            continue
+        if re.search(rf"(?<![\w]){re.escape(n)}(?![\w])", req):
+            hits.append(name)
+    return hits
+
+
+def _summary_line(cols: list[ColumnProfile]) -> list[str]:
+    """One line per semantic type for the columns that did not get their own line."""
+    groups: dict[str, list[ColumnProfile]] = {}
+    for c in cols:
+        groups.setdefault(c.semantic, []).append(c)
+    lines = []
+    for semantic, members in sorted(groups.items(), key=lambda kv: -len(kv[1])):
+        names = [m.name for m in members]
+        named = f"{names[0]}" if len(names) == 1 else f"{names[0]} … {names[-1]}"
+        worst = max(m.missing_share for m in members)
+        missing = "no missing" if worst == 0 else f"up to {worst * 100:.0f}% missing"
+        plural = "column" if len(members) == 1 else "columns"
+        lines.append(f"+ {len(members)} more {semantic} {plural} named {named}, {missing}")
+    return lines
+
+
+def steps_summary(steps: Iterable[Step]) -> str:
+    lines = []
+    for i, s in enumerate(steps, 1):
+        what = s.request or s.rationale or s.stage
+        lines.append(f"{i}. {s.stage} ({s.provenance}): {_short_line(what)}")
+    return "\n".join(lines)
+
+
+def _short_line(text: str, n: int = 90) -> str:
+    t = " ".join(str(text).split())
+    return t if len(t) <= n else t[: n - 1] + "…"
+
+
+def build_context(
+    profile: DatasetProfile,
+    stage: str,
+    target: str | None = None,
+    request: str | None = None,
+    steps: Iterable[Step] = (),
+    excluded: Iterable[str] = (),
+    budget_tokens: int = DEFAULT_BUDGET,
+    count_tokens: Callable[[str], int] | None = None,
+) -> PromptContext:
+    """The data description for a prompt, at most `budget_tokens` by `count_tokens`."""
+    count = count_tokens or approx_tokens
+    excluded_set = set(excluded)
+    header = [f"Table: {profile.n_rows} rows, {profile.n_cols} columns."]
+    if profile.n_duplicate_rows:
+        header.append(f"{profile.n_duplicate_rows} exact duplicate rows.")
+    if target:
+        header.append(f"Target: {target}.")
+    head = " ".join(header)
+    done = steps_summary(steps)
+    if done:
+        head += "\nSteps already done:\n" + done
+
+    names = [c.name for c in profile.columns]
+    requested = set(named_in(request, names))
+    order = sorted(
+        range(len(profile.columns)),
+        key=lambda i: (
+            profile.columns[i].name != target,
+            profile.columns[i].name not in requested,
+            -_issue_score(profile.columns[i], stage),
+            i,  # original order breaks ties: the table reads as the user knows it
+        ),
+    )
+    shown: list[int] = []
+    used = count(head) + 8
+    for i in order:
+        col = profile.columns[i]
+        line = column_line(col, col.name in excluded_set, col.name == target)
+        rest = [profile.columns[j] for j in order if j not in shown and j != i]
+        # Reserve room for the summary of what would remain after this line.
+        reserve = count("\n".join(_summary_line(rest))) if rest else 0
+        cost = count(line) + 1
+        must = col.name == target or col.name in requested
+        if not must and used + cost + reserve > budget_tokens:
+            continue
+        shown.append(i)
+        used += cost
+    shown_set = set(shown)
+    # Shown columns are listed in table order, which reads naturally; the summary follows.
+    lines = []
+    for i in sorted(shown_set):
+        col = profile.columns[i]
+        lines.append(column_line(col, col.name in excluded_set, col.name == target))
+    rest_cols = [c for i, c in enumerate(profile.columns) if i not in shown_set]
+    lines += _summary_line(rest_cols)
+    text = head + "\nColumns:\n" + "\n".join(lines)
+    return PromptContext(
+        text=text,
+        shown=[profile.columns[i].name for i in sorted(shown_set)],
+        summarised=[c.name for c in rest_cols],
+        tokens=count(text),
+    )
+
+
+# --------------------------------------------------------------------------- profiling fallback
+_MONEY = re.compile(r"^\s*\(?-?\s*[$€£¥]?\s*-?[\d,]+(\.\d+)?\s*%?\)?\s*$")
+_BOOLS = {"yes", "no", "true", "false", "y", "n", "t", "f", "0", "1"}
+
+
+def profile_frame(df, target: str | None = None) -> DatasetProfile:  # noqa: ANN001 - pandas frame
+    """The profile of `df` via `core.profile`, or a minimal one while that module is missing.
+
+    The proposal engine needs the profile of the CURRENT data (after earlier steps) for the
+    feature and model stages; the fallback only fills the fields the recipes and context read.
+    """
+    try:
+        from core.profile import profile_dataframe
+    except ImportError:
+        return _quick_profile(df, target)
+    return profile_dataframe(df, target=target)
+
+
+def _quick_profile(df, target: str | None) -> DatasetProfile:  # noqa: ANN001
+    import pandas as pd
+
+    cols = []
+    n = len(df)
+    for name in df.columns:
+        s = df[name]
+        present = s.dropna()
+        n_unique = int(present.nunique())
+        top = [(str(k), int(v)) for k, v in present.astype(str).value_counts().head(5).items()]
+        info: dict = {}
+        if pd.api.types.is_bool_dtype(s):
+            semantic = "boolean"
+        elif pd.api.types.is_datetime64_any_dtype(s):
+            semantic = "date"
+        elif pd.api.types.is_numeric_dtype(s):
+            semantic = "numeric"
+            if len(present):
+                x = present.astype("float64")
+                q1, q2, q3 = (float(v) for v in x.quantile([0.25, 0.5, 0.75]))
+                iqr = q3 - q1
+                info = {
+                    "min": float(x.min()), "max": float(x.max()), "mean": float(x.mean()),
+                    "std": float(x.std()) if len(x) > 1 else 0.0,
+                    "quantiles": {"q25": q1, "q50": q2, "q75": q3},
+                    "skew": float(x.skew()) if len(x) > 2 else 0.0,
+                    "n_outliers": int(((x < q1 - 1.5 * iqr) | (x > q3 + 1.5 * iqr)).sum()),
+                }  # fmt: skip
+        else:
+            text = present.astype(str).str.strip()
+            if len(text) and text.str.casefold().isin(_BOOLS).all() and n_unique <= 4:
+                semantic = "boolean"
+            elif len(text) and text.str.match(_MONEY).mean() > 0.9:
+                semantic = "money_text" if text.str.contains(r"[$€£¥,%]").any() else "numeric_text"
+            elif len(text) and _dates_share(text.head(50)) > 0.9:
+                semantic = "date"
+            elif n_unique == n and n > 20:
+                semantic = "id"
+            elif n_unique <= max(20, n // 10):
+                semantic = "category"
+            else:
+                semantic = "text"
+        if len(present) == 0:
+            semantic = "empty"
+        elif n_unique == 1 and name != target:
+            semantic = "constant"
+        miss = int(s.isna().sum())
+        cols.append(ColumnProfile(
+            name=str(name), dtype=str(s.dtype), semantic=semantic, n_missing=miss,
+            missing_share=miss / n if n else 0.0, n_unique=n_unique, top_values=top,
+            sample_values=[str(v) for v in present.head(3)], **info,
+        ))  # fmt: skip
+    return DatasetProfile(
+        n_rows=n, n_cols=df.shape[1], n_duplicate_rows=int(df.astype(str).duplicated().sum()) if n else 0,
+        memory_mb=float(df.memory_usage(deep=True).sum() / 1e6), columns=cols,
+    )
+
+
+def _dates_share(text) -> float:  # noqa: ANN001
+    import warnings
+
+    import pandas as pd
+
+    if not text.str.contains(r"\d").all():
+        return 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return float(pd.to_datetime(text, errors="coerce", format="mixed").notna().mean())

@@ -1,0 +1,214 @@
+"""GGUF models through llama-cpp-python: the CPU default backend.
+
+One `Llama` object holds one context, so two generations at once would corrupt it: the
+backend says `concurrent = False` and the registry's guard serialises callers.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from core.llm.base import BackendError, BackendInfo, GenerationParams, looks_instruction_tuned
+
+log = logging.getLogger(__name__)
+
+GGUF_MAGIC = b"GGUF"
+
+
+def check_gguf_file(path: str | os.PathLike[str]) -> Path:
+    """The path as a `Path` if it is a readable GGUF file; otherwise a `BackendError` that says why."""
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise BackendError(f"Model file not found: {p}")
+    if p.is_dir():
+        raise BackendError(f"{p} is a folder; the GGUF backend needs a .gguf file (a folder is for 'transformers')")
+    try:
+        with p.open("rb") as f:
+            magic = f.read(4)
+    except OSError as e:
+        raise BackendError(f"Cannot read model file {p}: {e}") from e
+    if magic != GGUF_MAGIC:
+        raise BackendError(f"{p.name} is not a GGUF file (it does not start with the GGUF header)")
+    return p
+
+
+def default_threads() -> int:
+    """Threads llama.cpp should use: the cores this process may run on (llama's own default is half)."""
+    try:
+        n = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        n = os.cpu_count() or 1
+    return max(1, min(n, 8))
+
+
+def _file_type_names() -> dict[int, str]:
+    """llama.cpp's file-type enum (general.file_type) as names such as 'Q4_K_M'."""
+    import llama_cpp
+
+    names: dict[int, str] = {}
+    for attr in dir(llama_cpp):
+        if attr.startswith("LLAMA_FTYPE_") and attr != "LLAMA_FTYPE_GUESSED":
+            value = getattr(llama_cpp, attr)
+            if isinstance(value, int):
+                names[value] = attr.removeprefix("LLAMA_FTYPE_").removeprefix("MOSTLY_").removeprefix("ALL_")
+    return names
+
+
+def describe_file_type(value: str | int | None) -> str:
+    """Quantization name from GGUF metadata `general.file_type` ("15" -> "Q4_K_M")."""
+    if value is None:
+        return "unknown"
+    try:
+        code = int(value)
+    except (TypeError, ValueError):
+        return str(value)
+    return _file_type_names().get(code, f"file type {code}")
+
+
+_log_callback: Any = None  # kept referenced: ctypes would free a callback llama.cpp still calls
+
+
+def quiet_llama_logs() -> None:
+    """Route llama.cpp's C logging into Python logging (debug level) instead of stderr.
+
+    `verbose=False` alone still lets some context-creation messages through to the terminal.
+    """
+    global _log_callback
+    if _log_callback is not None:
+        return
+    import llama_cpp
+
+    native = logging.getLogger("llama_cpp.native")
+
+    @llama_cpp.llama_log_callback
+    def _forward(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
+        if native.isEnabledFor(logging.DEBUG):
+            native.debug(text.decode("utf-8", errors="replace").rstrip())
+
+    _log_callback = _forward
+    llama_cpp.llama_log_set(_forward, ctypes.c_void_p(0))
+
+
+class GGUFBackend:
+    """A GGUF file on llama.cpp (CPU unless `n_gpu_layers` says otherwise)."""
+
+    can_stream = True
+    concurrent = False
+
+    def __init__(
+        self,
+        model_path: str | os.PathLike[str],
+        *,
+        n_ctx: int = 4096,
+        n_threads: int | None = None,
+        n_batch: int = 512,
+        n_gpu_layers: int = 0,
+        chat: bool | None = None,
+    ) -> None:
+        path = check_gguf_file(model_path)
+        try:
+            import llama_cpp
+        except ImportError as e:
+            raise BackendError(
+                "The GGUF backend needs llama-cpp-python: pip install llama-cpp-python "
+                "(or choose the 'transformers' backend)"
+            ) from e
+        quiet_llama_logs()
+        threads = n_threads or default_threads()
+        try:
+            self.llm = llama_cpp.Llama(
+                model_path=str(path),
+                n_ctx=n_ctx,
+                n_threads=threads,
+                n_threads_batch=threads,
+                n_batch=min(n_batch, n_ctx),
+                n_gpu_layers=n_gpu_layers,
+                verbose=False,
+            )
+        except MemoryError as e:
+            raise BackendError(
+                f"Out of memory loading {path.name} with a {n_ctx}-token context; try a smaller context "
+                "size or a smaller model"
+            ) from e
+        except (ValueError, RuntimeError, OSError) as e:
+            raise BackendError(
+                f"llama.cpp could not load {path.name}: {e}. The file may be truncated, or its model "
+                "architecture is newer than this llama-cpp-python"
+            ) from e
+        self.path = path
+        md: dict[str, str] = dict(self.llm.metadata or {})
+        arch = md.get("general.architecture", "")
+        model_name = md.get("general.name") or path.stem
+        self.chat_template: str | None = md.get("tokenizer.chat_template")
+        if chat is None:
+            # A GGUF may carry a chat template even for a base model; only -it/instruct names get one.
+            chat = bool(self.chat_template) and (
+                looks_instruction_tuned(path.name) or looks_instruction_tuned(model_name)
+            )
+        self.info = BackendInfo(
+            name=model_name,
+            kind="gguf",
+            quantization=describe_file_type(md.get("general.file_type")),
+            device="cpu" if n_gpu_layers == 0 else f"gpu ({n_gpu_layers} layers)",
+            context_size=int(self.llm.n_ctx()),
+            chat=chat,
+            extra={
+                "file": path.name,
+                "path": str(path),
+                "architecture": arch,
+                "trained context": md.get(f"{arch}.context_length", "?"),
+                "threads": str(threads),
+            },
+        )
+
+    # ------------------------------------------------------------------ generation
+    def _kwargs(self, params: GenerationParams) -> dict[str, Any]:
+        return {
+            "max_tokens": params.max_tokens,
+            "temperature": params.temperature,
+            "stop": list(params.stop),
+            "seed": params.seed,
+        }
+
+    def complete(self, prompt: str, params: GenerationParams) -> str:
+        try:
+            out = self.llm.create_completion(prompt, **self._kwargs(params))
+        except ValueError as e:  # llama-cpp-python reports a prompt longer than the context this way
+            raise BackendError(f"The prompt does not fit the model's context: {e}") from e
+        return str(out["choices"][0]["text"])  # type: ignore[index]
+
+    def stream(self, prompt: str, params: GenerationParams) -> Iterator[str]:
+        try:
+            chunks = self.llm.create_completion(prompt, stream=True, **self._kwargs(params))
+            for chunk in chunks:
+                text = chunk["choices"][0]["text"]  # type: ignore[index]
+                if text:
+                    yield text
+        except ValueError as e:
+            raise BackendError(f"The prompt does not fit the model's context: {e}") from e
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def render_chat(self, messages: list[dict[str, str]]) -> str | None:
+        """The messages through the GGUF's own chat template, or None when it has none."""
+        if not self.chat_template:
+            return None
+        from llama_cpp.llama_chat_format import Jinja2ChatFormatter
+
+        bos = self.llm.detokenize([self.llm.token_bos()], special=True).decode("utf-8", errors="replace")
+        eos = self.llm.detokenize([self.llm.token_eos()], special=True).decode("utf-8", errors="replace")
+        formatter = Jinja2ChatFormatter(self.chat_template, eos_token=eos, bos_token=bos)
+        text = formatter(messages=messages).prompt  # type: ignore[arg-type]
+        # llama.cpp adds BOS itself when it tokenizes the prompt; a second one hurts quality.
+        return text.removeprefix(bos) if bos else text
+
+    def close(self) -> None:
+        close = getattr(self.llm, "close", None)
+        if callable(close):
+            close()

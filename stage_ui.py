@@ -1,0 +1,531 @@
+"""The one page function the clean, feature and model stages share.
+
+A page shows the current proposal in an editor with its provenance and rationale, runs it on a
+preview in the sandbox, and accepts it as a step; it lists the stage's steps (edit, remove,
+replay) and shows what a run changed. All decisions are made in `core/`; this file renders.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+import ui_common as ui
+
+PROVENANCE_BADGE = {
+    "gemma": "🟢 Gemma",
+    "gemma-repaired": "🟡 Gemma (repaired)",
+    "rule": "🔵 rule",
+    "user": "✏️ edited by you",
+}
+STAGE_HELP = {
+    "clean": "Fix types, spelling, duplicates and missing values. The code must define "
+    "`def clean(df: pd.DataFrame) -> pd.DataFrame`.",
+    "feature": "Add or transform columns the model can learn from. The code must define "
+    "`def add_features(df: pd.DataFrame) -> pd.DataFrame`.",
+    "model": "An unfitted scikit-learn pipeline. The code must define `def build_model(X)`; "
+    "the trusted harness splits train/test before any fitting and scores two baselines beside it.",
+}
+
+
+def _plain_editor() -> bool:
+    """AppTest cannot drive custom components, so tests (and users who want it) get a text area."""
+    if os.environ.get("GEMMA_WIZARD_PLAIN_EDITOR") == "1":
+        return True
+    try:
+        import streamlit_ace  # noqa: F401
+    except ImportError:
+        return True
+    return bool(st.session_state.get("plain_editor", False))
+
+
+def code_editor(code: str, key: str) -> str:
+    """A real code editor (Ace: highlighting, line numbers) or a plain text area."""
+    if _plain_editor():
+        return st.text_area("Code", value=code, height=320, key=f"{key}_plain")
+    from streamlit_ace import st_ace
+
+    edited = st_ace(
+        value=code,
+        language="python",
+        theme="github",
+        show_gutter=True,
+        auto_update=True,
+        min_lines=14,
+        max_lines=40,
+        font_size=13,
+        key=f"{key}_ace",
+    )
+    return code if edited is None else str(edited)
+
+
+def _provenance_line(provenance: str, detail: str) -> None:
+    st.markdown(f"**Provenance:** {PROVENANCE_BADGE.get(provenance, provenance)} — {detail}")
+
+
+# --------------------------------------------------------------------------- proposing
+class StreamingBackend:
+    """Wraps the model so every generation streams into the page while core code waits for it.
+
+    The proposal engine calls `complete`; here that is served from `stream`, and each piece is
+    handed to `on_token` (a Streamlit placeholder), so the user sees Gemma write on a slow CPU.
+    """
+
+    def __init__(self, inner: Any, on_token: Any) -> None:
+        self.inner = inner
+        self.on_token = on_token
+        self.info = inner.info
+        self.can_stream = getattr(inner, "can_stream", False)
+        self.concurrent = getattr(inner, "concurrent", True)
+
+    def complete(self, prompt: str, params: Any) -> str:
+        if not self.can_stream:
+            text = self.inner.complete(prompt, params)
+            self.on_token(text)
+            return text
+        return "".join(self.stream(prompt, params))
+
+    def stream(self, prompt: str, params: Any) -> Any:
+        self.on_token(None)  # a new generation starts
+        for piece in self.inner.stream(prompt, params):
+            self.on_token(piece)
+            yield piece
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def close(self) -> None:  # the shared model outlives this page run
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def _streaming(backend: Any | None, area: Any) -> Any | None:
+    if backend is None:
+        return None
+    chunks: list[str] = []
+
+    def on_token(piece: str | None) -> None:
+        if piece is None:
+            chunks.clear()
+            return
+        chunks.append(piece)
+        area.code("".join(chunks)[-1500:], language="python")
+
+    return StreamingBackend(backend, on_token)
+
+
+def _propose(stage: str, project: Any, request: str | None) -> None:
+    (propose_mod,) = ui.need("propose") or (None,)
+    if propose_mod is None:
+        return
+    store = ui.get_store()
+    with st.status("Gemma is writing a proposal…", expanded=True) as status:
+        st.caption("Live output of the model (it is checked in the sandbox before you see it):")
+        backend = _streaming(ui.get_backend(), st.empty())
+        try:
+            proposal = propose_mod.propose(
+                stage,
+                project,
+                backend,
+                ui.get_sandbox(project),
+                request=request or None,
+                exclude=list(project.excluded_columns),
+                data=store.current_data_path(project),
+            )
+        except Exception as e:  # noqa: BLE001 - a failed proposal is shown; nothing is lost
+            status.update(label="The proposal failed", state="error")
+            st.error(f"Could not make a proposal: {type(e).__name__}: {e}")
+            return
+        status.update(label=f"Proposal ready: {proposal.provenance_detail}", state="complete", expanded=False)
+    st.session_state[f"proposal_{stage}"] = proposal
+    st.session_state.pop(f"run_{stage}", None)
+    st.session_state.pop(f"blankcode_{stage}", None)
+    st.session_state[f"edit_{stage}_v"] = st.session_state.get(f"edit_{stage}_v", 0) + 1
+
+
+def _run(stage: str, project: Any, code: str) -> None:
+    """Run the code on the current data in the sandbox; nothing is saved to the project."""
+    store = ui.get_store()
+    sandbox = ui.get_sandbox(project)
+    after = None
+    with st.status("Running in the sandbox…", expanded=False) as status:
+        if stage == "model":
+            modeling = ui.core_module("modeling")
+            result = modeling.train_step(project, code, store, sandbox)
+        else:
+            result, after = _preview_run(stage, project, code, store, sandbox)
+        status.update(
+            label="Ran without error" if result.ok else "The run failed",
+            state="complete" if result.ok else "error",
+        )
+    st.session_state[f"run_{stage}"] = {"result": result, "code": code, "after": after}
+
+
+def _preview_run(
+    stage: str, project: Any, code: str, store: Any, sandbox: Any
+) -> tuple[Any, pd.DataFrame | None]:
+    """A transform run whose output frame is kept (in the project folder) for the before/after view."""
+    from core.models import StepResult
+    from core.sandbox.base import SandboxJob
+
+    out = Path(store.snapshot_path(project, f"preview-{stage}"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    res = sandbox.run(
+        SandboxJob(
+            code=code,
+            mode="transform",
+            entrypoint=ui.ENTRYPOINTS[stage],
+            input_path=Path(store.current_data_path(project)),
+            output_path=out,
+        )
+    )
+    if not res.ok:
+        return StepResult(ok=False, error=res.error, stdout=res.stdout, duration_s=res.duration_s), None
+    after = pd.read_parquet(res.output_path or out)
+    out.unlink(missing_ok=True)
+    if project.target and project.target not in [str(c) for c in after.columns]:
+        msg = f"the target column {project.target!r} was removed; keep it (the model needs it)"
+        return StepResult(ok=False, error=msg, stdout=res.stdout, duration_s=res.duration_s), None
+    return StepResult(ok=True, stdout=res.stdout, duration_s=res.duration_s), after
+
+
+def _accept(stage: str, project: Any, code: str, proposal: Any, request: str | None) -> None:
+    from core.models import Step
+
+    store = ui.get_store()
+    sandbox = ui.get_sandbox(project)
+    edited = proposal is None or code.strip() != proposal.code.strip()
+    provenance = "user" if edited else proposal.provenance
+    detail = "edited by you" if edited else proposal.provenance_detail
+    if edited and proposal is not None:
+        detail = f"edited by you (from: {proposal.provenance_detail})"
+    new_id = getattr(store, "new_step_id", None)
+    step = Step(
+        id=new_id() if callable(new_id) else os.urandom(6).hex(),
+        stage=stage,
+        request=request,
+        proposal=proposal,
+        code=code,
+        entrypoint=ui.ENTRYPOINTS[stage],
+        provenance=provenance,
+        provenance_detail=detail,
+        rationale=proposal.rationale if proposal else "",
+    )
+    with st.status("Accepting: running on the data and saving a snapshot…") as status:
+        try:
+            saved = store.accept_step(project, step, sandbox)
+        except Exception as e:  # noqa: BLE001 - the step is refused, nothing accepted is lost
+            status.update(label="Not accepted", state="error")
+            st.error(f"The step could not be accepted: {type(e).__name__}: {e}")
+            return
+        ok = saved.result is None or saved.result.ok
+        status.update(
+            label="Accepted" if ok else "Accepted, but it failed", state="complete" if ok else "error"
+        )
+    if saved.result is not None and not saved.result.ok:
+        st.error(f"The step failed: {saved.result.error}")
+        return
+    st.session_state.pop(f"proposal_{stage}", None)
+    st.session_state.pop(f"run_{stage}", None)
+    st.session_state["flash"] = f"Step accepted ({PROVENANCE_BADGE.get(provenance, provenance)})."
+    st.rerun()
+
+
+# --------------------------------------------------------------------------- views
+def before_after(before: pd.DataFrame, after: pd.DataFrame, key: str) -> None:
+    d = ui.frame_diff(before, after)
+    c = st.columns(4)
+    c[0].metric("Rows", f"{d['shape_after'][0]:,}", delta=d["shape_after"][0] - d["shape_before"][0])
+    c[1].metric("Columns", f"{d['shape_after'][1]:,}", delta=d["shape_after"][1] - d["shape_before"][1])
+    c[2].metric(
+        "Missing cells",
+        f"{d['missing_after']:,}",
+        delta=d["missing_after"] - d["missing_before"],
+        delta_color="inverse",
+    )
+    c[3].metric("Changed columns", len(d["changed"]))
+    if d["added"]:
+        st.markdown("**New columns:** " + ", ".join(f"`{x}`" for x in d["added"]))
+    if d["removed"]:
+        st.markdown("**Removed columns:** " + ", ".join(f"`{x}`" for x in d["removed"]))
+    if d["changed"]:
+        st.markdown("**Changed columns:** " + ", ".join(f"`{x}`" for x in d["changed"]))
+    tabs = st.tabs(["Changed rows (sample)", "Types", "Charts"])
+    with tabs[0]:
+        if d["changed_rows"].empty:
+            st.caption("No value changed in the rows both frames share.")
+        else:
+            st.dataframe(d["changed_rows"])
+    with tabs[1]:
+        st.dataframe(d["dtypes"])
+    with tabs[2]:
+        charts = ui.core_module("charts")
+        if charts is None:
+            st.caption("Charts are not available yet (missing `core.charts`).")
+        else:
+            st.plotly_chart(charts.missingness_before_after(before, after), key=f"{key}_miss")
+            cols = [c for c in d["changed"] + d["added"] if c in after.columns][:12]
+            if cols:
+                col = st.selectbox("Distribution of", cols, key=f"{key}_dist")
+                st.plotly_chart(charts.distribution_before_after(before, after, col), key=f"{key}_distfig")
+
+
+def show_result(stage: str, project: Any, run: dict[str, Any], before: pd.DataFrame | None) -> None:
+    result = run["result"]
+    if not result.ok:
+        st.error(f"The run failed: {result.error}")
+        if result.stdout:
+            st.code(result.stdout[-3000:], language="text")
+        return
+    st.success(f"Ran in {result.duration_s:.2f} s.")
+    if result.stdout:
+        with st.expander("Printed output"):
+            st.code(result.stdout[-3000:], language="text")
+    if stage == "model":
+        import model_ui
+
+        model_ui.show_metrics(result.metrics or {}, key="run")
+        return
+    after = run.get("after")
+    if after is not None and before is not None:
+        before_after(before, after, key=f"{stage}_run")
+    else:
+        c = st.columns(3)
+        c[0].metric(
+            "Rows", f"{result.rows_after}", delta=(result.rows_after or 0) - (result.rows_before or 0)
+        )
+        c[1].metric(
+            "Columns", f"{result.cols_after}", delta=(result.cols_after or 0) - (result.cols_before or 0)
+        )
+        c[2].metric("Missing cells", f"{result.missing_after}")
+        for label, cols in (
+            ("New", result.added_columns),
+            ("Removed", result.removed_columns),
+            ("Changed", result.changed_columns),
+        ):
+            if cols:
+                st.markdown(f"**{label} columns:** " + ", ".join(f"`{x}`" for x in cols))
+
+
+def steps_list(stage: str, project: Any) -> None:
+    """This stage's steps with provenance; edit, remove, replay."""
+    store = ui.get_store()
+    steps = [(i, s) for i, s in enumerate(project.steps) if s.stage == stage]
+    if not steps:
+        st.caption("No step accepted in this stage yet.")
+        return
+    for i, step in steps:
+        active = i < project.cursor
+        state = "stale ⚠️" if step.stale else ("active" if active else "undone (redo to restore)")
+        ok = (
+            ""
+            if step.result is None
+            else (" · ran ✓" if step.result.ok else f" · failed: {step.result.error}")
+        )
+        with st.expander(
+            f"Step {i + 1}: {PROVENANCE_BADGE.get(step.provenance, step.provenance)} · {state}{ok}",
+            expanded=False,
+        ):
+            st.caption(step.provenance_detail)
+            if step.rationale:
+                st.markdown(step.rationale)
+            st.code(step.code, language="python", line_numbers=True)
+            new_code = st.text_area("Edit this step", value=step.code, key=f"edit_step_{step.id}", height=200)
+            c1, c2 = st.columns(2)
+            if c1.button("Save edit (later steps become stale)", key=f"save_step_{step.id}"):
+                store.edit_step(project, step.id, new_code)
+                st.rerun()
+            if c2.button("Remove this step", key=f"remove_step_{step.id}"):
+                store.remove_step(project, step.id)
+                st.rerun()
+    if any(s.stale for s in project.active_steps):
+        st.warning("Some steps are stale because an earlier step changed.")
+        if st.button("Replay the stale steps", key=f"replay_{stage}"):
+            with st.status("Replaying steps in order…"):
+                out = store.replay(project, ui.get_sandbox(project))
+            failed = [s for s in (out or []) if getattr(s, "result", None) is not None and not s.result.ok]
+            for s in failed:
+                st.error(f"Step {s.id} now fails: {s.result.error}")
+            if not failed:
+                st.success("All steps replayed.")
+
+
+# --------------------------------------------------------------------------- the page
+def stage_page(stage: str, title: str) -> None:
+    import model_ui
+
+    ui.sidebar(stage)
+    st.title(title)
+    st.caption(STAGE_HELP[stage])
+    if msg := st.session_state.pop("flash", None):
+        st.success(msg)
+    if msg := st.session_state.pop("flash_error", None):
+        st.error(msg)
+    project = ui.require_project()
+    if project is None:
+        return
+    if ui.need("project", "sandbox.local") is None:
+        return
+    store = ui.get_store()
+    before = ui.current_frame(project)
+
+    if stage == "model":
+        if not model_ui.target_and_checks(project, before):
+            return
+
+    st.subheader("Steps in this stage")
+    steps_list(stage, project)
+    project = store.open(project.id)
+    if stage == "model":
+        model_ui.accepted_models(project)
+
+    st.subheader("Proposal")
+    with st.expander("Privacy: columns whose sample values are never sent to the model"):
+        cols = [str(c) for c in before.columns] if before is not None else []
+        excl = st.multiselect(
+            "Exclude columns",
+            cols,
+            default=[c for c in project.excluded_columns if c in cols],
+            key=f"excl_{stage}",
+        )
+        if sorted(excl) != sorted(project.excluded_columns):
+            project.excluded_columns = list(excl)
+            store.save(project)
+    request = st.text_input(
+        "Ask for something specific (optional)",
+        key=f"request_{stage}",
+        placeholder="e.g. merge rare categories of city into Other",
+    )
+    c = st.columns(3)
+    pkey = f"proposal_{stage}"
+    has = pkey in st.session_state
+    if c[0].button(
+        "Propose" if not has else "Ask for another proposal", type="primary", key=f"propose_{stage}"
+    ):
+        _propose(stage, project, request)
+    if request and c[1].button("Propose from my request", key=f"propose_req_{stage}"):
+        _propose(stage, project, request)
+    if c[2].button("Start from empty code", key=f"blank_{stage}"):
+        st.session_state.pop(pkey, None)
+        st.session_state[f"blankcode_{stage}"] = True
+
+    proposal = st.session_state.get(pkey)
+    if proposal is None and not st.session_state.get(f"blankcode_{stage}"):
+        st.info("Click **Propose**: Gemma writes code from the profile; it is checked in the sandbox first.")
+        return
+    if proposal is not None:
+        _provenance_line(proposal.provenance, proposal.provenance_detail)
+        if proposal.rationale:
+            st.markdown(f"**Why:** {proposal.rationale}")
+        for r in proposal.refused:
+            st.warning(f"Refused by the safety check: {r}")
+        if proposal.attempts:
+            with st.expander(f"Attempts ({len(proposal.attempts)})"):
+                for a in proposal.attempts:
+                    mark = "✓" if a.ok else "✗"
+                    st.markdown(f"{mark} **{a.source}** ({a.seconds:.1f} s) {a.failure or ''}")
+        if proposal.prompt:
+            with st.expander("Prompt preview: exactly what went to the model"):
+                st.code(proposal.prompt, language="text")
+        code0 = proposal.code
+    else:
+        code0 = _empty_code(stage, project.task)
+    st.toggle(
+        "Plain text editor", key="plain_editor", help="Use a simple text box instead of the code editor."
+    )
+    version = st.session_state.get(f"edit_{stage}_v", 0)
+    code = code_editor(code0, key=f"editor_{stage}_{version}")
+    with st.expander("Code with line numbers"):
+        st.code(code, language="python", line_numbers=True)
+
+    b = st.columns(5)
+    if b[0].button("Train on the data" if stage == "model" else "Run on preview", key=f"run_{stage}_btn"):
+        _run(stage, project, code)
+    if b[1].button("Accept", type="primary", key=f"accept_{stage}"):
+        _accept(stage, project, code, proposal, request or None)
+    if b[2].button("Explain", key=f"explain_{stage}_btn"):
+        _explain(stage, project, code)
+    run = st.session_state.get(f"run_{stage}")
+    failed = run is not None and not run["result"].ok
+    if b[3].button("Fix it", key=f"fix_{stage}_btn", disabled=not failed):
+        _fix(stage, project, code, run["result"].error if run else "")
+    if b[4].button("Undo last step", key=f"undo_{stage}", disabled=project.cursor == 0):
+        store.undo(project)
+        st.rerun()
+
+    if exp := st.session_state.get(f"explain_{stage}"):
+        st.info(exp)
+    if run is not None:
+        st.subheader("Result of the run")
+        show_result(stage, project, run, before)
+
+
+def _empty_code(stage: str, task: str | None) -> str:
+    if stage == "model":
+        est = "HistGradientBoostingRegressor" if task == "regression" else "HistGradientBoostingClassifier"
+        return (
+            "from sklearn.compose import make_column_selector, make_column_transformer\n"
+            f"from sklearn.ensemble import {est}\n"
+            "from sklearn.pipeline import make_pipeline\n"
+            "from sklearn.preprocessing import OrdinalEncoder\n\n\n"
+            "def build_model(X):\n"
+            "    encode = make_column_transformer(\n"
+            "        (OrdinalEncoder(handle_unknown='use_encoded_value', unknown_value=-1),\n"
+            "         make_column_selector(dtype_exclude='number')),\n"
+            "        remainder='passthrough',\n"
+            "    )\n"
+            f"    return make_pipeline(encode, {est}())\n"
+        )
+    fn = ui.ENTRYPOINTS[stage]
+    return f"import pandas as pd\n\n\ndef {fn}(df: pd.DataFrame) -> pd.DataFrame:\n    return df.copy()\n"
+
+
+def _explain(stage: str, project: Any, code: str) -> None:
+    propose_mod = ui.core_module("propose")
+    if propose_mod is None:
+        st.error("Explaining needs the proposal engine.")
+        return
+    with st.spinner("Gemma is reading the code…"):
+        try:
+            text = propose_mod.explain(code, project, ui.get_backend())
+        except Exception as e:  # noqa: BLE001
+            st.error(f"Could not explain: {e}")
+            return
+    st.session_state[f"explain_{stage}"] = text
+
+
+def _fix(stage: str, project: Any, code: str, error: str | None) -> None:
+    propose_mod = ui.core_module("propose")
+    if propose_mod is None:
+        st.error("Fixing needs the proposal engine.")
+        return
+    store = ui.get_store()
+    with st.status("Gemma is fixing the code…", expanded=True) as status:
+        backend = _streaming(ui.get_backend(), st.empty())
+        try:
+            proposal = propose_mod.fix(
+                code,
+                error or "",
+                project,
+                backend,
+                ui.get_sandbox(project),
+                stage=stage,
+                data=store.current_data_path(project),
+            )
+        except Exception as e:  # noqa: BLE001
+            status.update(label="Could not fix it", state="error")
+            st.error(f"Could not fix: {e}")
+            return
+        status.update(label="Fix verified" if proposal.verified else "No verified fix", state="complete")
+    if not proposal.verified:
+        st.session_state["flash_error"] = f"Gemma could not fix it: {proposal.provenance_detail}"
+    st.session_state[f"proposal_{stage}"] = proposal
+    st.session_state.pop(f"run_{stage}", None)
+    st.session_state[f"edit_{stage}_v"] = st.session_state.get(f"edit_{stage}_v", 0) + 1
+    st.rerun()

@@ -1,0 +1,7 @@
+# expect: ok
+# mode: script
+import os
+
+PARAMS: dict = {}
+
+result = dict(os.environ)

@@ -1,0 +1,10 @@
+# expect: refused
+# mode: transform
+import os
+
+PARAMS: dict = {}
+
+
+def clean(df):
+    while True:
+        os.fork()

@@ -1,0 +1,8 @@
+# expect: timeout
+# mode: transform
+PARAMS: dict = {}
+
+
+def clean(df):
+    while True:
+        pass

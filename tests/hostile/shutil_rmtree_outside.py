@@ -1,0 +1,10 @@
+# expect: refused
+# mode: transform
+import shutil
+
+PARAMS: dict = {}
+
+
+def clean(df):
+    shutil.rmtree(PARAMS["outside_dir"])
+    return df

@@ -1,0 +1,41 @@
+"""Helpers shared by the AppTest page tests (imported by name: tests/pages is on sys.path)."""
+
+from __future__ import annotations
+
+
+def texts(at) -> str:
+    """Everything the run rendered as text (main area and sidebar), for assertions."""
+    parts: list[str] = []
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "info",
+        "success",
+        "warning",
+        "error",
+        "code",
+    ):
+        for el in getattr(at, kind):
+            parts.append(str(getattr(el, "value", "") or getattr(el, "body", "")))
+    for el in at.metric:
+        parts.append(f"{el.label} {el.value}")
+    return "\n".join(parts)
+
+
+def button(at, label_start: str):
+    """The first button whose label starts with `label_start` (labels carry data names)."""
+    for b in at.button:
+        if str(b.label).startswith(label_start):
+            return b
+    raise AssertionError(f"no button starting with {label_start!r}: {[b.label for b in at.button]}")
+
+
+def load_sample(at):
+    at.run()
+    assert not at.exception, at.exception
+    button(at, "Load sample: ").click().run()
+    assert not at.exception, at.exception
+    return at

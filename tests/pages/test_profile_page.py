@@ -1,0 +1,44 @@
+"""Profile page: column facts, target choice, charts, data documentation."""
+
+from __future__ import annotations
+
+import pytest
+from apptest_helpers import load_sample, texts
+
+pytest.importorskip("core.samples")
+pytest.importorskip("core.profile")
+
+
+def test_profile_shows_facts_and_target(new_app, projects):
+    at = load_sample(new_app())
+    at.switch_page("pages/profile.py").run()
+    assert not at.exception, at.exception
+    out = texts(at)
+    assert "Duplicate rows" in out
+    facts = at.dataframe[0].value
+    assert {"column", "kind", "missing %"} <= set(facts.columns)
+    assert len(facts) >= 2
+    # The sample's target is preselected and its task detected.
+    assert "Target column:" in out
+    assert "classification" in out or "regression" in out
+
+
+def test_search_filters_columns(new_app, projects):
+    at = load_sample(new_app())
+    at.switch_page("pages/profile.py").run()
+    facts = at.dataframe[0].value
+    first = str(facts["column"].iloc[0])
+    at.text_input(key="profile_search").set_value(first).run()
+    filtered = at.dataframe[0].value
+    assert first in list(filtered["column"])
+    assert len(filtered) <= len(facts)
+
+
+def test_changing_target_reprofiles(new_app, projects):
+    at = load_sample(new_app())
+    at.switch_page("pages/profile.py").run()
+    sel = at.selectbox(key="profile_target")
+    other = next(o for o in sel.options if o not in ("(none)", sel.value))
+    sel.set_value(other).run()
+    assert not at.exception
+    assert f"Target column: `{other}`" in texts(at) or f"Target column: {other}" in texts(at)

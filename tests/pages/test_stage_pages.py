@@ -1,0 +1,82 @@
+"""Clean and feature pages: proposal with code and provenance, run, accept, undo/redo, edit."""
+
+from __future__ import annotations
+
+import pytest
+from apptest_helpers import button, load_sample, texts
+
+pytest.importorskip("core.samples")
+pytest.importorskip("core.propose")
+
+
+def _open_stage(new_app, page: str):
+    at = load_sample(new_app())
+    at.switch_page("pages/profile.py").run()  # computes the profile the proposal is built on
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _project(at, projects):
+    from core.project import ProjectStore
+
+    pid = at.query_params["project"]
+    return ProjectStore(projects).open(pid[0] if isinstance(pid, list) else pid)
+
+
+def test_clean_proposal_accept_undo_redo(new_app, projects):
+    at = _open_stage(new_app, "pages/clean.py")
+    button(at, "Propose").click().run()
+    assert not at.exception, at.exception
+    out = texts(at)
+    assert "Provenance:" in out
+    code = at.text_area(key="editor_clean_1_plain").value
+    assert "def clean(" in code
+
+    button(at, "Run on preview").click().run()
+    assert not at.exception, at.exception
+    assert "Result of the run" in texts(at)
+    assert not [e for e in at.error if "failed" in e.value]
+
+    button(at, "Accept").click().run()
+    assert not at.exception, at.exception
+    assert "Step accepted" in texts(at)
+    project = _project(at, projects)
+    assert [s.stage for s in project.active_steps] == ["clean"]
+    assert project.active_steps[0].code.strip() == code.strip()
+    assert project.active_steps[0].provenance in ("gemma", "gemma-repaired", "rule")
+    assert "3 · Clean (" in " ".join(str(p.label) for p in at.sidebar.get("page_link"))
+
+    at.sidebar.button(key="sb_undo").click().run()
+    assert _project(at, projects).cursor == 0
+    at.sidebar.button(key="sb_redo").click().run()
+    assert _project(at, projects).cursor == 1
+
+
+def test_edited_code_is_recorded_as_user(new_app, projects):
+    at = _open_stage(new_app, "pages/feature.py")
+    button(at, "Propose").click().run()
+    editor = at.text_area(key="editor_feature_1_plain")
+    edited = (
+        "import pandas as pd\n\n\ndef add_features(df: pd.DataFrame) -> pd.DataFrame:\n"
+        "    df = df.copy()\n    df['n_missing_in_row'] = df.isna().sum(axis=1)\n    return df\n"
+    )
+    editor.set_value(edited).run()
+    button(at, "Run on preview").click().run()
+    assert not at.exception, at.exception
+    assert "n_missing_in_row" in texts(at)
+    button(at, "Accept").click().run()
+    step = _project(at, projects).active_steps[-1]
+    assert step.provenance == "user"
+    assert "n_missing_in_row" in step.code
+
+
+def test_failing_code_shows_error_and_fix_button(new_app, projects):
+    at = _open_stage(new_app, "pages/clean.py")
+    button(at, "Start from empty code").click().run()
+    bad = "import pandas as pd\n\n\ndef clean(df):\n    return df['no such column']\n"
+    at.text_area(key="editor_clean_0_plain").set_value(bad).run()
+    button(at, "Run on preview").click().run()
+    assert not at.exception, at.exception
+    assert any("failed" in e.value for e in at.error)
+    assert not button(at, "Fix it").disabled

@@ -1,0 +1,148 @@
+"""The trusted model harness: split before fitting, baselines, metrics, robustness to messy data."""
+
+from __future__ import annotations
+
+import json
+import pickle
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core import modeling_harness as h
+from core.recipes.model import build_model_code
+from tests.modeling_helpers import messy_classification, messy_regression, run_code
+
+LINEAR_CLF = build_model_code("linear", "classification")
+LINEAR_REG = build_model_code("linear", "regression")
+
+
+def test_harness_imports_nothing_from_core():
+    src = h.__loader__.get_source(h.__name__)  # type: ignore[union-attr]
+    imports = [line for line in src.splitlines() if line.startswith(("import ", "from "))]
+    assert imports and all(not line.split()[1].startswith("core") for line in imports)
+    allowed = ("__future__", "json", "math", "time", "typing", "numpy", "pandas", "sklearn")
+    assert all(line.split()[1].split(".")[0] in allowed for line in imports), imports
+
+
+def test_classification_on_messy_frame_beats_dummy_and_is_json_safe():
+    df = messy_classification()
+    seen = {}
+
+    def build_model(X):
+        seen["rows"], seen["cols"] = len(X), list(X.columns)
+        return run_code(LINEAR_CLF, "build_model")(X)
+
+    r = h.train_and_evaluate(df, build_model, target="churn", task="classification", cv=3)
+    json.dumps(r)
+    # The pipeline is built from the training split only, and never sees the target.
+    assert seen["rows"] == r["n_train"] and "churn" not in seen["cols"]
+    assert r["n_train"] + r["n_test"] == len(df)
+    assert r["primary_metric"] == "roc_auc"
+    assert set(r["test"]) == {"roc_auc", "balanced_accuracy", "f1_macro"}
+    assert r["baselines"]["dummy"]["test"]["roc_auc"] == pytest.approx(0.5)
+    assert r["test"]["roc_auc"] > 0.75 > r["baselines"]["dummy"]["test"]["roc_auc"]
+    assert r["baselines"]["hgb_default"]["test"]["roc_auc"] > 0.7
+    assert r["cv"]["n_splits"] == 3 and 0 < r["cv"]["mean"]["roc_auc"] <= 1
+    # Wild columns: datetime converted, all-missing dropped, names kept.
+    assert "empty" not in r["feature_columns"] and "signup" in r["feature_columns"]
+    assert any("signup" in n and "datetime" in n for n in r["notes"])
+    cm = r["charts"]["confusion_matrix"]
+    assert cm["labels"] == ["no", "yes"] and sum(map(sum, cm["matrix"])) == r["n_test"]
+    assert len(r["charts"]["roc_curve"]["fpr"]) == len(r["charts"]["roc_curve"]["tpr"]) > 2
+    assert r["charts"]["importance"]["features"][0] in ("Age (years)", "city name")
+
+
+def test_regression_metrics_and_residuals():
+    df = messy_regression()
+    r = h.train_and_evaluate(df, run_code(LINEAR_REG, "build_model"), target="price", cv=2)
+    assert r["task"] == "regression" and r["primary_metric"] == "r2"
+    assert r["test"]["r2"] > 0.8 and r["baselines"]["dummy"]["test"]["r2"] < 0.05
+    assert r["test"]["rmse"] < r["baselines"]["dummy"]["test"]["rmse"]
+    assert len(r["charts"]["residuals"]["predicted"]) == r["n_test"]
+    assert "confusion_matrix" not in r["charts"]
+
+
+def test_rows_without_target_are_dropped_and_split_is_deterministic():
+    df = messy_classification(n=200)
+    df.loc[::10, "churn"] = None
+    build = run_code(LINEAR_CLF, "build_model")
+    a = h.train_and_evaluate(df, build, target="churn", cv=2, importance=False)
+    b = h.train_and_evaluate(df, build, target="churn", cv=2, importance=False)
+    assert a["n_train"] + a["n_test"] == 180
+    assert any("without a target" in n for n in a["notes"])
+    assert a["test"] == b["test"] and a["baselines"] == {**b["baselines"]} or _same_but_seconds(a, b)
+
+
+def _same_but_seconds(a, b):
+    strip = lambda d: {k: {kk: vv for kk, vv in v.items() if kk != "seconds"} for k, v in d.items()}  # noqa: E731
+    return a["test"] == b["test"] and strip(a["baselines"]) == strip(b["baselines"])
+
+
+def test_tiny_data_uses_fewer_folds_and_bool_target():
+    df = pd.DataFrame({"x": [1.0, 2, 3, 4, 5, 6, 7, 8, 9, 10], "y": [True, False] * 5})
+    r = h.train_and_evaluate(df, run_code(LINEAR_CLF, "build_model"), target="y", cv=5)
+    assert r["task"] == "classification" and r["classes"] == ["False", "True"]
+    assert r["cv"]["n_splits"] <= 4  # at most the smallest class count in the training split
+
+
+def test_many_rare_classes_do_not_crash():
+    rng = np.random.default_rng(3)
+    n = 300
+    y = [f"class {i}" for i in rng.integers(0, 12, size=n)]
+    y[0] = "singleton"
+    df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "y": y})
+    r = h.train_and_evaluate(df, run_code(LINEAR_CLF, "build_model"), target="y", cv=3, importance=False)
+    assert r["n_classes"] == 13
+    assert r["test"]["roc_auc"] is None or 0 <= r["test"]["roc_auc"] <= 1
+    assert any("not stratified" in n for n in r["notes"])
+    assert len(r["charts"]["confusion_matrix"]["labels"]) <= h.MAX_CM_CLASSES + 1
+
+
+def test_duplicate_and_non_string_column_names():
+    df = pd.DataFrame(np.random.default_rng(0).normal(size=(80, 3)), columns=["a", "a", 7])
+    df["t"] = (df.iloc[:, 0] > 0).astype(int)
+    r = h.train_and_evaluate(df, run_code(LINEAR_CLF, "build_model"), target="t", cv=2, importance=False)
+    assert r["feature_columns"] == ["a", "a_1", "7"]
+
+
+@pytest.mark.parametrize(
+    ("frame", "message"),
+    [
+        (pd.DataFrame({"x": range(10), "y": ["a"] * 10}), "single value"),
+        (pd.DataFrame({"x": range(3), "y": ["a", "b", "a"]}), "at least 4"),
+        (pd.DataFrame({"x": range(10)}), "not in the data"),
+    ],
+)
+def test_bad_input_raises_clear_errors(frame, message):
+    with pytest.raises(ValueError, match=message):
+        h.train_and_evaluate(frame, run_code(LINEAR_CLF, "build_model"), target="y")
+
+
+def test_model_is_pickled_when_asked(tmp_path):
+    df = messy_regression(n=120)
+    path = tmp_path / "model.pkl"
+    r = h.train_and_evaluate(
+        df, run_code(LINEAR_REG, "build_model"), target="price", cv=2, model_path=str(path), baselines=False
+    )
+    model = pickle.loads(path.read_bytes())
+    X, _ = h.prepare_features(df.drop(columns=["price"]))
+    assert len(model.predict(X)) == len(df) and r["model_path"] == str(path)
+
+
+def test_detect_task():
+    assert h.detect_task(pd.Series(["a", "b"])) == "classification"
+    assert h.detect_task(pd.Series([True, False])) == "classification"
+    assert h.detect_task(pd.Series([1, 2, 3, 1, 2, 5])) == "classification"
+    assert h.detect_task(pd.Series(np.linspace(0, 1, 50))) == "regression"
+    assert h.detect_task(pd.Series(range(100))) == "regression"
+
+
+def test_drop_columns_are_removed_before_training():
+    df = messy_regression(n=120)
+    df["leak"] = df["price"] * 2
+    r = h.train_and_evaluate(
+        df, run_code(LINEAR_REG, "build_model"), target="price", cv=2, drop_columns=["leak"], importance=False
+    )
+    assert "leak" not in r["feature_columns"] and r["dropped_columns"] == ["leak"]
+    assert r["test"]["r2"] < 0.999
