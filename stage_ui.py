@@ -68,58 +68,6 @@ def _provenance_line(provenance: str, detail: str) -> None:
 
 
 # --------------------------------------------------------------------------- proposing
-class StreamingBackend:
-    """Wraps the model so every generation streams into the page while core code waits for it.
-
-    The proposal engine calls `complete`; here that is served from `stream`, and each piece is
-    handed to `on_token` (a Streamlit placeholder), so the user sees Gemma write on a slow CPU.
-    """
-
-    def __init__(self, inner: Any, on_token: Any) -> None:
-        self.inner = inner
-        self.on_token = on_token
-        self.info = inner.info
-        self.can_stream = getattr(inner, "can_stream", False)
-        self.concurrent = getattr(inner, "concurrent", True)
-
-    def complete(self, prompt: str, params: Any) -> str:
-        if not self.can_stream:
-            text = self.inner.complete(prompt, params)
-            self.on_token(text)
-            return text
-        return "".join(self.stream(prompt, params))
-
-    def stream(self, prompt: str, params: Any) -> Any:
-        self.on_token(None)  # a new generation starts
-        for piece in self.inner.stream(prompt, params):
-            self.on_token(piece)
-            yield piece
-
-    def count_tokens(self, text: str) -> int:
-        return self.inner.count_tokens(text)
-
-    def close(self) -> None:  # the shared model outlives this page run
-        pass
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.inner, name)
-
-
-def _streaming(backend: Any | None, area: Any) -> Any | None:
-    if backend is None:
-        return None
-    chunks: list[str] = []
-
-    def on_token(piece: str | None) -> None:
-        if piece is None:
-            chunks.clear()
-            return
-        chunks.append(piece)
-        area.code("".join(chunks)[-1500:], language="python")
-
-    return StreamingBackend(backend, on_token)
-
-
 def _propose(stage: str, project: Any, request: str | None) -> None:
     (propose_mod,) = ui.need("propose") or (None,)
     if propose_mod is None:
@@ -127,7 +75,7 @@ def _propose(stage: str, project: Any, request: str | None) -> None:
     store = ui.get_store()
     with st.status("Gemma is writing a proposal…", expanded=True) as status:
         st.caption("Live output of the model (it is checked in the sandbox before you see it):")
-        backend = _streaming(ui.get_backend(), st.empty())
+        backend = ui.streaming_backend(ui.get_backend(), st.empty())
         try:
             proposal = propose_mod.propose(
                 stage,
@@ -152,62 +100,32 @@ def _propose(stage: str, project: Any, request: str | None) -> None:
 def _run(stage: str, project: Any, code: str) -> None:
     """Run the code on the current data in the sandbox; nothing is saved to the project."""
     store = ui.get_store()
-    sandbox = ui.get_sandbox(project)
-    after = None
-    with st.status("Running in the sandbox…", expanded=False) as status:
-        if stage == "model":
-            modeling = ui.core_module("modeling")
-            result = modeling.train_step(project, code, store, sandbox)
-        else:
-            result, after = _preview_run(stage, project, code, store, sandbox)
+    with st.status("Training in the sandbox…" if stage == "model" else "Running in the sandbox…") as status:
+        result = store.run_step(project, stage, code, ui.ENTRYPOINTS[stage], ui.get_sandbox(project))
         status.update(
             label="Ran without error" if result.ok else "The run failed",
             state="complete" if result.ok else "error",
         )
+    after = None
+    out = getattr(result, "output_path", None)
+    if result.ok and out and Path(out).is_file():
+        after = pd.read_parquet(out)
+    # The run (a small record) is kept so that Accept can reuse it instead of running again.
     st.session_state[f"run_{stage}"] = {"result": result, "code": code, "after": after}
-
-
-def _preview_run(
-    stage: str, project: Any, code: str, store: Any, sandbox: Any
-) -> tuple[Any, pd.DataFrame | None]:
-    """A transform run whose output frame is kept (in the project folder) for the before/after view."""
-    from core.models import StepResult
-    from core.sandbox.base import SandboxJob
-
-    out = Path(store.snapshot_path(project, f"preview-{stage}"))
-    out.parent.mkdir(parents=True, exist_ok=True)
-    res = sandbox.run(
-        SandboxJob(
-            code=code,
-            mode="transform",
-            entrypoint=ui.ENTRYPOINTS[stage],
-            input_path=Path(store.current_data_path(project)),
-            output_path=out,
-        )
-    )
-    if not res.ok:
-        return StepResult(ok=False, error=res.error, stdout=res.stdout, duration_s=res.duration_s), None
-    after = pd.read_parquet(res.output_path or out)
-    out.unlink(missing_ok=True)
-    if project.target and project.target not in [str(c) for c in after.columns]:
-        msg = f"the target column {project.target!r} was removed; keep it (the model needs it)"
-        return StepResult(ok=False, error=msg, stdout=res.stdout, duration_s=res.duration_s), None
-    return StepResult(ok=True, stdout=res.stdout, duration_s=res.duration_s), after
 
 
 def _accept(stage: str, project: Any, code: str, proposal: Any, request: str | None) -> None:
     from core.models import Step
+    from core.project import StepError
 
     store = ui.get_store()
-    sandbox = ui.get_sandbox(project)
     edited = proposal is None or code.strip() != proposal.code.strip()
     provenance = "user" if edited else proposal.provenance
-    detail = "edited by you" if edited else proposal.provenance_detail
+    detail = proposal.provenance_detail if proposal is not None and not edited else "edited by you"
     if edited and proposal is not None:
         detail = f"edited by you (from: {proposal.provenance_detail})"
-    new_id = getattr(store, "new_step_id", None)
     step = Step(
-        id=new_id() if callable(new_id) else os.urandom(6).hex(),
+        id=store.new_step_id(),
         stage=stage,
         request=request,
         proposal=proposal,
@@ -217,20 +135,16 @@ def _accept(stage: str, project: Any, code: str, proposal: Any, request: str | N
         provenance_detail=detail,
         rationale=proposal.rationale if proposal else "",
     )
+    run = st.session_state.get(f"run_{stage}")
+    previous = run["result"] if run and run["code"] == code else None
     with st.status("Accepting: running on the data and saving a snapshot…") as status:
         try:
-            saved = store.accept_step(project, step, sandbox)
-        except Exception as e:  # noqa: BLE001 - the step is refused, nothing accepted is lost
-            status.update(label="Not accepted", state="error")
-            st.error(f"The step could not be accepted: {type(e).__name__}: {e}")
+            store.accept_step(project, step, sandbox=ui.get_sandbox(project), result=previous)
+        except StepError as e:
+            status.update(label="Not accepted: the code failed", state="error")
+            st.error(f"Not accepted: {e}")
             return
-        ok = saved.result is None or saved.result.ok
-        status.update(
-            label="Accepted" if ok else "Accepted, but it failed", state="complete" if ok else "error"
-        )
-    if saved.result is not None and not saved.result.ok:
-        st.error(f"The step failed: {saved.result.error}")
-        return
+        status.update(label="Accepted", state="complete")
     st.session_state.pop(f"proposal_{stage}", None)
     st.session_state.pop(f"run_{stage}", None)
     st.session_state["flash"] = f"Step accepted ({PROVENANCE_BADGE.get(provenance, provenance)})."
@@ -238,6 +152,14 @@ def _accept(stage: str, project: Any, code: str, proposal: Any, request: str | N
 
 
 # --------------------------------------------------------------------------- views
+def _column(df: pd.DataFrame, name: str) -> pd.Series:
+    """A column by its text name (first of duplicates); empty when the frame lacks it."""
+    for i, c in enumerate(df.columns):
+        if str(c) == name:
+            return df.iloc[:, i]
+    return pd.Series([], dtype="float64", name=name)
+
+
 def before_after(before: pd.DataFrame, after: pd.DataFrame, key: str) -> None:
     d = ui.frame_diff(before, after)
     c = st.columns(4)
@@ -270,10 +192,11 @@ def before_after(before: pd.DataFrame, after: pd.DataFrame, key: str) -> None:
             st.caption("Charts are not available yet (missing `core.charts`).")
         else:
             st.plotly_chart(charts.missingness_before_after(before, after), key=f"{key}_miss")
-            cols = [c for c in d["changed"] + d["added"] if c in after.columns][:12]
+            cols = [c for c in d["changed"] + d["added"] if c in set(map(str, after.columns))]
             if cols:
-                col = st.selectbox("Distribution of", cols, key=f"{key}_dist")
-                st.plotly_chart(charts.distribution_before_after(before, after, col), key=f"{key}_distfig")
+                col = st.selectbox("Distribution of (changed and new columns)", cols, key=f"{key}_dist")
+                fig = charts.distribution_before_after(_column(before, col), _column(after, col), name=col)
+                st.plotly_chart(fig, key=f"{key}_distfig")
 
 
 def show_result(stage: str, project: Any, run: dict[str, Any], before: pd.DataFrame | None) -> None:
@@ -284,6 +207,8 @@ def show_result(stage: str, project: Any, run: dict[str, Any], before: pd.DataFr
             st.code(result.stdout[-3000:], language="text")
         return
     st.success(f"Ran in {result.duration_s:.2f} s.")
+    if stage != "model" and project.target and project.target in (result.removed_columns or []):
+        st.warning(f"This code removes the target column `{project.target}`; the model stage needs it.")
     if result.stdout:
         with st.expander("Printed output"):
             st.code(result.stdout[-3000:], language="text")
@@ -339,8 +264,13 @@ def steps_list(stage: str, project: Any) -> None:
             new_code = st.text_area("Edit this step", value=step.code, key=f"edit_step_{step.id}", height=200)
             c1, c2 = st.columns(2)
             if c1.button("Save edit (later steps become stale)", key=f"save_step_{step.id}"):
-                store.edit_step(project, step.id, new_code)
-                st.rerun()
+                from core.project import StepError
+
+                try:
+                    store.edit_step(project, step.id, new_code, ui.get_sandbox(project))
+                    st.rerun()
+                except StepError as e:
+                    st.error(f"The edited code fails; nothing changed: {e}")
             if c2.button("Remove this step", key=f"remove_step_{step.id}"):
                 store.remove_step(project, step.id)
                 st.rerun()
@@ -349,11 +279,12 @@ def steps_list(stage: str, project: Any) -> None:
         if st.button("Replay the stale steps", key=f"replay_{stage}"):
             with st.status("Replaying steps in order…"):
                 out = store.replay(project, ui.get_sandbox(project))
-            failed = [s for s in (out or []) if getattr(s, "result", None) is not None and not s.result.ok]
-            for s in failed:
-                st.error(f"Step {s.id} now fails: {s.result.error}")
+            failed = [o for o in out if not o.ok]
+            for o in failed:
+                n = next((i + 1 for i, s in enumerate(project.steps) if s.id == o.step_id), "?")
+                st.error(f"Step {n} now fails: {o.error}")
             if not failed:
-                st.success("All steps replayed.")
+                st.success(f"{len(out)} steps replayed.")
 
 
 # --------------------------------------------------------------------------- the page
@@ -507,7 +438,7 @@ def _fix(stage: str, project: Any, code: str, error: str | None) -> None:
         return
     store = ui.get_store()
     with st.status("Gemma is fixing the code…", expanded=True) as status:
-        backend = _streaming(ui.get_backend(), st.empty())
+        backend = ui.streaming_backend(ui.get_backend(), st.empty())
         try:
             proposal = propose_mod.fix(
                 code,

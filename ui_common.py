@@ -9,10 +9,9 @@ so a refresh or a server restart brings the user back (the project id is also in
 from __future__ import annotations
 
 import importlib
-import inspect
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -38,9 +37,6 @@ PAGE_FILES = {s: f"pages/{s}.py" for s in STAGES} | {
     "projects": "pages/projects.py",
 }
 QUERY_KEY = "project"
-# Interactive work happens on at most this many rows; accepted code runs on the full data in
-# the exported notebook and the autopilot (documented on the load page).
-PREVIEW_MAX_ROWS = 200_000
 
 
 # --------------------------------------------------------------------------- core modules
@@ -73,21 +69,6 @@ def need(*names: str) -> list[ModuleType] | None:
         st.info(f"This part is not available yet (missing `{'`, `'.join('core.' + m for m in missing)}`).")
         return None
     return mods
-
-
-def call_with_supported(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-    """Call `fn` with only the keyword arguments its signature accepts.
-
-    Optional extras (a streaming callback, excluded columns) are offered to core functions
-    that may or may not take them, without the page guessing each signature by hand.
-    """
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return fn(*args, **kwargs)
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
-        return fn(*args, **kwargs)
-    return fn(*args, **{k: v for k, v in kwargs.items() if k in params})
 
 
 # --------------------------------------------------------------------------- model
@@ -218,6 +199,58 @@ def stream_reply(backend: Any, prompt: str, max_tokens: int = 120) -> Iterator[s
         yield from backend.stream(text, params)
     else:
         yield backend.complete(text, params)
+
+
+class StreamingBackend:
+    """Wraps the model so every generation streams into the page while core code waits for it.
+
+    The proposal engine calls `complete`; here that is served from `stream`, and each piece is
+    handed to `on_token` (a Streamlit placeholder), so the user sees Gemma write on a slow CPU.
+    """
+
+    def __init__(self, inner: Any, on_token: Any) -> None:
+        self.inner = inner
+        self.on_token = on_token
+        self.info = inner.info
+        self.can_stream = getattr(inner, "can_stream", False)
+        self.concurrent = getattr(inner, "concurrent", True)
+
+    def complete(self, prompt: str, params: Any) -> str:
+        if not self.can_stream:
+            text = self.inner.complete(prompt, params)
+            self.on_token(text)
+            return text
+        return "".join(self.stream(prompt, params))
+
+    def stream(self, prompt: str, params: Any) -> Any:
+        self.on_token(None)  # a new generation starts
+        for piece in self.inner.stream(prompt, params):
+            self.on_token(piece)
+            yield piece
+
+    def count_tokens(self, text: str) -> int:
+        return self.inner.count_tokens(text)
+
+    def close(self) -> None:  # the shared model outlives this page run
+        pass
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def streaming_backend(backend: Any | None, area: Any) -> Any | None:
+    if backend is None:
+        return None
+    chunks: list[str] = []
+
+    def on_token(piece: str | None) -> None:
+        if piece is None:
+            chunks.clear()
+            return
+        chunks.append(piece)
+        area.code("".join(chunks)[-1500:], language="python")
+
+    return StreamingBackend(backend, on_token)
 
 
 # --------------------------------------------------------------------------- projects

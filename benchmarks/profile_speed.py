@@ -54,13 +54,17 @@ def main() -> None:
 
     t0 = time.perf_counter()
     df = make_table(args.rows)
-    print(f"table: {df.shape[0]:,} rows x {df.shape[1]} columns, generated in {time.perf_counter() - t0:.1f} s")
+    print(
+        f"table: {df.shape[0]:,} rows x {df.shape[1]} columns, generated in {time.perf_counter() - t0:.1f} s"
+    )
     print(f"cpus: {os.cpu_count()}")
 
     t0 = time.perf_counter()
     prof = profile_dataframe(df, target="target")
     fast_s = time.perf_counter() - t0
-    print(f"fast profile: {fast_s:.2f} s ({len(prof.columns)} columns, {prof.n_duplicate_rows} duplicate rows)")
+    print(
+        f"fast profile: {fast_s:.2f} s ({len(prof.columns)} columns, {prof.n_duplicate_rows} duplicate rows)"
+    )
 
     ydata_s = float("nan")
     if not args.skip_ydata:

@@ -268,8 +268,11 @@ def _quick_profile(df, target: str | None) -> DatasetProfile:  # noqa: ANN001
             sample_values=[str(v) for v in present.head(3)], **info,
         ))  # fmt: skip
     return DatasetProfile(
-        n_rows=n, n_cols=df.shape[1], n_duplicate_rows=int(df.astype(str).duplicated().sum()) if n else 0,
-        memory_mb=float(df.memory_usage(deep=True).sum() / 1e6), columns=cols,
+        n_rows=n,
+        n_cols=df.shape[1],
+        n_duplicate_rows=int(df.astype(str).duplicated().sum()) if n else 0,
+        memory_mb=float(df.memory_usage(deep=True).sum() / 1e6),
+        columns=cols,
     )
 
 

@@ -70,7 +70,9 @@ def number_tokens(text: str) -> list[NumberToken]:
             half *= _SCALE[scale_word]
         if m.group("sign") in ("-", "−"):
             value = -value
-        out.append(NumberToken(value=value, text=m.group(0).strip(), percent=bool(m.group("pct")), half_unit=half))
+        out.append(
+            NumberToken(value=value, text=m.group(0).strip(), percent=bool(m.group("pct")), half_unit=half)
+        )
     return out
 
 

@@ -103,7 +103,8 @@ def _binary_format(p: Path, head: bytes) -> str | None:
         except zipfile.BadZipFile:
             pass
         raise LoadError(
-            f"{name} is a zip archive, not a table. Unzip it and upload the CSV, Excel, Parquet or JSON file inside."
+            f"{name} is a zip archive, not a table. Unzip it and "
+            "upload the CSV, Excel, Parquet or JSON file inside."
         )
     if head.startswith(b"PAR1"):
         return "parquet"
@@ -304,7 +305,8 @@ def excel_sheets(path: str | Path) -> list[str]:
             wb = openpyxl.load_workbook(io.BytesIO(f.read()), read_only=True)
     except Exception as e:  # openpyxl raises many types for broken workbooks
         raise LoadError(
-            f"{Path(path).name} could not be opened as an Excel workbook ({e}). Re-save it from Excel as .xlsx."
+            f"{Path(path).name} could not be opened as an Excel "
+            f"workbook ({e}). Re-save it from Excel as .xlsx."
         ) from e
     try:
         return list(wb.sheetnames)
@@ -468,7 +470,8 @@ def _check_line_lengths(p: Path, limit: int) -> None:
                 start = i + 1
             if run > limit:
                 raise LoadError(
-                    f"{p.name}: line {line_no} is longer than {limit / (1024 * 1024):g} MB, which means one cell holds "
+                    f"{p.name}: line {line_no} is longer than "
+                    f"{limit / (1024 * 1024):g} MB, which means one cell holds "
                     "a huge value (a document or blob pasted into the table). Remove or shorten that "
                     "cell (keep long documents in separate files) and upload the table again."
                 )
@@ -663,7 +666,8 @@ def _load_excel(p: Path, o: LoadOptions, max_rows: int | None) -> LoadedTable:
         raise LoadError(f"{p.name} has no sheet named {o.sheet!r}. Pick one of: {', '.join(sheets)}.")
     if len(sheets) > 1:
         warnings.append(
-            f"The workbook has {len(sheets)} sheets ({_short(sheets)}); loaded {o.sheet!r}. Pick another sheet to load it."
+            f"The workbook has {len(sheets)} sheets ({_short(sheets)}); "
+            f"loaded {o.sheet!r}. Pick another sheet to load it."
         )
     kw = _excel_kwargs(o)
     if max_rows is not None:
@@ -727,7 +731,8 @@ def _load_parquet(
         sampled = True
         warnings.append(
             f"Large file: {total:,} rows. The wizard works on a uniform random sample of {len(df):,} rows "
-            f"(DuckDB reservoir sample, seed {SAMPLE_SEED}); accepted steps are re-run on the full data in the "
+            f"(DuckDB reservoir sample, seed {SAMPLE_SEED}); "
+            "accepted steps are re-run on the full data in the "
             "exported notebook."
         )
     else:
@@ -778,7 +783,8 @@ def _load_json(p: Path, o: LoadOptions, max_rows: int | None, large: bool, sampl
                         rows.append(json.loads(line))
                     except ValueError as e:
                         raise LoadError(
-                            f"{p.name}: line {total} is not valid JSON ({e}). Fix or remove that line and upload again."
+                            f"{p.name}: line {total} is not valid JSON ({e}). "
+                            "Fix or remove that line and upload again."
                         ) from e
         if limit is not None and total > limit:
             sampled = True
@@ -816,7 +822,8 @@ def _final_checks(p: Path, t: LoadedTable) -> None:
         raise LoadError(f"{p.name} has no columns. Check that it is a table and upload it again.")
     if len(df) == 0:
         raise LoadError(
-            f"{p.name} has column names but no data rows. Export the table again with its rows and upload that."
+            f"{p.name} has column names but no data rows. Export "
+            "the table again with its rows and upload that."
         )
     if df.shape[1] == 1:
         col = df.columns[0]
@@ -829,7 +836,8 @@ def _final_checks(p: Path, t: LoadedTable) -> None:
         t.warnings.append(f"Only one column was found ({col!r}); a table needs at least two to model.{hint}")
     if df.shape[1] >= _WIDE_COLUMNS:
         t.warnings.append(
-            f"Wide table: {df.shape[1]:,} columns. The profile and charts page through them; prompts get a summary."
+            f"Wide table: {df.shape[1]:,} columns. The profile "
+            "and charts page through them; prompts get a summary."
         )
 
 

@@ -209,7 +209,11 @@ def lint(code: str, allowed_columns: list[str] | None = None) -> list[Finding]:
                 close = difflib.get_close_matches(key, [str(c) for c in allowed_columns], n=3)
                 hint = f"; did you mean {', '.join(repr(c) for c in close)}?" if close else ""
                 findings.append(
-                    Finding("unknown-column", line, f"line {line}: column {key!r} is not in the data{hint}",
-                            "warning")  # fmt: skip
+                    Finding(
+                        "unknown-column",
+                        line,
+                        f"line {line}: column {key!r} is not in the data{hint}",
+                        "warning",
+                    )  # fmt: skip
                 )
     return findings

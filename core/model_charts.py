@@ -50,7 +50,9 @@ def roc_figure(data: dict[str, Any], auc: float | None = None) -> go.Figure:
 
 def residuals_figure(data: dict[str, Any]) -> go.Figure:
     fig = go.Figure(
-        go.Scattergl(x=data["predicted"], y=data["residual"], mode="markers", marker={"size": 5, "opacity": 0.6})
+        go.Scattergl(
+            x=data["predicted"], y=data["residual"], mode="markers", marker={"size": 5, "opacity": 0.6}
+        )
     )
     fig.add_hline(y=0, line_dash="dash", line_color="grey")
     fig.update_layout(

@@ -21,13 +21,16 @@ from core.models import DatasetProfile, Project, Step, StepResult
 SEED = 42
 TEST_SIZE = 0.25
 CV_FOLDS = 5
+# One thread: the sandbox refuses the semaphores joblib thread pools need (HistGradientBoosting
+# bins features in a thread pool), and one thread keeps the notebook's numbers identical.
+N_THREADS = 1
 # Checks run on at most this many rows: enough to see a copy of the target or an ID.
 CHECK_MAX_ROWS = 50_000
 ID_NAME_HINTS = ("id", "uuid", "guid", "key", "identifier", "index", "row", "record")
 
 
 def detect_task(series: pd.Series) -> str:
-    """"classification" for labels (strings, booleans, a few integer values), else "regression"."""
+    """ "classification" for labels (strings, booleans, a few integer values), else "regression"."""
     return harness.detect_task(series)
 
 
@@ -71,8 +74,10 @@ def _perfect_predictor(col: pd.Series, y: pd.Series, task: str) -> str | None:
     both = pd.DataFrame({"x": col, "y": y}).dropna()
     if len(both) < 30:  # on fewer rows a small category can be pure by chance
         return None
-    if task == "regression" and pd.api.types.is_numeric_dtype(both["x"]) and not pd.api.types.is_bool_dtype(
-        both["x"]
+    if (
+        task == "regression"
+        and pd.api.types.is_numeric_dtype(both["x"])
+        and not pd.api.types.is_bool_dtype(both["x"])
     ):
         x = both["x"].astype("float64")
         yy = pd.to_numeric(both["y"], errors="coerce").astype("float64")
@@ -86,13 +91,17 @@ def _perfect_predictor(col: pd.Series, y: pd.Series, task: str) -> str | None:
     n_groups = both["x"].astype(str).nunique()
     if n_groups >= len(both) * 0.5 or n_groups < 2 and both["y"].nunique() > 1:
         return None
-    purity = both.groupby(both["x"].astype(str))["y"].agg(lambda v: v.value_counts().iloc[0]).sum() / len(both)
+    purity = both.groupby(both["x"].astype(str))["y"].agg(lambda v: v.value_counts().iloc[0]).sum() / len(
+        both
+    )
     if purity >= 0.999 and both["y"].nunique() > 1:
         return "determines the target in every row (a leak or a copy of it)"
     return None
 
 
-def leakage_and_id_checks(profile: DatasetProfile | None, df: pd.DataFrame, target: str) -> list[ColumnWarning]:
+def leakage_and_id_checks(
+    profile: DatasetProfile | None, df: pd.DataFrame, target: str
+) -> list[ColumnWarning]:
     """ID-like columns, near-copies of the target and columns that perfectly predict it."""
     if target not in df.columns:
         return []
@@ -149,13 +158,18 @@ def harness_params(project: Project, drop_columns: list[str]) -> dict[str, Any]:
         "test_size": TEST_SIZE,
         "cv": CV_FOLDS,
         "drop_columns": list(drop_columns),
+        "n_threads": N_THREADS,
     }
 
 
-def step_result_from_harness(value: dict[str, Any] | None, stdout: str = "", duration_s: float = 0.0) -> StepResult:
+def step_result_from_harness(
+    value: dict[str, Any] | None, stdout: str = "", duration_s: float = 0.0
+) -> StepResult:
     """A StepResult from the harness's JSON dict."""
     if not isinstance(value, dict) or "test" not in value:
-        return StepResult(ok=False, error="the model run returned no metrics", stdout=stdout, duration_s=duration_s)
+        return StepResult(
+            ok=False, error="the model run returned no metrics", stdout=stdout, duration_s=duration_s
+        )
     return StepResult(
         ok=True,
         rows_before=int(value.get("n_train", 0)) + int(value.get("n_test", 0)),
@@ -187,14 +201,18 @@ def train_step(
     if not project.target:
         return StepResult(ok=False, error="pick a target column before training")
     data_path = store.current_data_path(project)
+    checks: list[ColumnWarning] = []
     if project.task is None or drop_columns is None:
         df = pd.read_parquet(data_path)
         if project.target not in df.columns:
-            return StepResult(ok=False, error=f"the target column {project.target!r} is not in the current data")
+            return StepResult(
+                ok=False, error=f"the target column {project.target!r} is not in the current data"
+            )
         if project.task is None:
             project.task = detect_task(df[project.target])  # type: ignore[assignment]
         if drop_columns is None:
-            drop_columns = columns_to_drop_for_model(project.profile, df, project.target)
+            checks = leakage_and_id_checks(project.profile, df, project.target)
+            drop_columns = columns_to_drop_for_model(project.profile, df, project.target, checks)
     params = harness_params(project, drop_columns)
     job = SandboxJob(
         code=code,
@@ -208,10 +226,16 @@ def train_step(
     res = sandbox.run(job)
     seconds = res.duration_s or (time.perf_counter() - t0)
     if not res.ok:
-        return StepResult(ok=False, error=res.error or "model run failed", stdout=res.stdout, duration_s=seconds)
+        return StepResult(
+            ok=False, error=res.error or "model run failed", stdout=res.stdout, duration_s=seconds
+        )
     out = step_result_from_harness(res.value, res.stdout, seconds)
     if out.ok and out.metrics is not None:
         out.metrics["params"] = params
+        out.metrics["checks"] = [
+            {"column": w.column, "reason": w.reason, "kind": w.kind, "dropped": w.column in drop_columns}
+            for w in checks
+        ]
     return out
 
 

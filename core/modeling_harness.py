@@ -1,7 +1,7 @@
 """Trusted model harness: split, fit, baselines, cross-validation, test metrics, chart data.
 
-SELF-CONTAINED ON PURPOSE: this file imports only pandas, numpy, scikit-learn and the standard
-library, never `core`. It runs inside the sandbox worker ("model" mode) and its source is inlined
+SELF-CONTAINED ON PURPOSE: this file imports only pandas, numpy, scikit-learn (and its
+dependency threadpoolctl) and the standard library, never `core`. It runs inside the sandbox worker ("model" mode) and its source is inlined
 verbatim into the exported notebook, so the app and the notebook compute the same numbers.
 
 What it guarantees:
@@ -63,7 +63,7 @@ ROUND = 6
 
 # --------------------------------------------------------------------------- task and data
 def detect_task(y: pd.Series) -> str:
-    """"classification" for labels (strings, booleans, few integer values), else "regression"."""
+    """ "classification" for labels (strings, booleans, few integer values), else "regression"."""
     s = y.dropna()
     if s.empty:
         return "classification"
@@ -127,9 +127,11 @@ def prepare_features(X: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
             obj = col.astype(object)
             present = obj.notna()
             if bool(present.any()) and obj[present].map(lambda v: isinstance(v, bool)).all():
-                col = obj.where(present, np.nan).map(
-                    lambda v: float(v) if isinstance(v, bool) else np.nan
-                ).astype("float64")
+                col = (
+                    obj.where(present, np.nan)
+                    .map(lambda v: float(v) if isinstance(v, bool) else np.nan)
+                    .astype("float64")
+                )
             else:
                 col = obj.where(present, np.nan).map(
                     lambda v: v if isinstance(v, float) and math.isnan(v) else str(v)
@@ -402,8 +404,59 @@ def train_and_evaluate(
     model_path: str | None = None,
     baselines: bool = True,
     importance: bool = True,
+    n_threads: int | None = None,
 ) -> dict[str, Any]:
-    """Split, fit `build_model(X_train)`, score it and both baselines; return a JSON-safe dict."""
+    """Split, fit `build_model(X_train)`, score it and both baselines; return a JSON-safe dict.
+
+    `n_threads` caps OpenMP/BLAS threads (threadpoolctl, a scikit-learn dependency). The app
+    passes 1: the sandbox refuses the semaphores joblib's thread pools need, and the exported
+    notebook repeats the same call, so both run the same way.
+    """
+    if not n_threads:
+        return _train_and_evaluate(
+            df,
+            build_model,
+            target,
+            task,
+            seed,
+            test_size,
+            cv,
+            drop_columns,
+            model_path,
+            baselines,
+            importance,
+        )
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=int(n_threads)):
+        return _train_and_evaluate(
+            df,
+            build_model,
+            target,
+            task,
+            seed,
+            test_size,
+            cv,
+            drop_columns,
+            model_path,
+            baselines,
+            importance,
+        )
+
+
+def _train_and_evaluate(
+    df: pd.DataFrame,
+    build_model: Any,
+    target: str,
+    task: str | None = None,
+    seed: int = 42,
+    test_size: float = 0.25,
+    cv: int = 5,
+    drop_columns: list[str] | tuple[str, ...] = (),
+    model_path: str | None = None,
+    baselines: bool = True,
+    importance: bool = True,
+) -> dict[str, Any]:
     notes: list[str] = []
     if target not in df.columns:
         raise ValueError(f"target column {target!r} is not in the data")
@@ -434,7 +487,9 @@ def train_and_evaluate(
         if len(counts) < 2:
             raise ValueError(f"the target {target!r} has a single value; there is nothing to predict")
         n_test = math.ceil(test_size * len(y))
-        stratify = y if counts.min() >= 2 and n_test >= len(counts) and len(y) - n_test >= len(counts) else None
+        stratify = (
+            y if counts.min() >= 2 and n_test >= len(counts) and len(y) - n_test >= len(counts) else None
+        )
         if stratify is None:
             notes.append("split not stratified (a class has fewer than 2 rows or too many classes)")
     else:

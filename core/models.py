@@ -115,7 +115,9 @@ class Proposal(BaseModel):
     code: str  # the verified code the user sees
     entrypoint: str  # function name from the stage contract, e.g. "clean"
     provenance: Provenance
-    provenance_detail: str  # human line: "Gemma, repaired after 2 tries", "rule (Gemma's proposal failed: ...)"
+    provenance_detail: (
+        str  # human line: "Gemma, repaired after 2 tries", "rule (Gemma's proposal failed: ...)"
+    )
     rationale: str
     verified: bool
     request: str | None = None

@@ -180,7 +180,7 @@ def diff_summary(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, Any]:
 
 # ----------------------------------------------------------------------------- sandbox wrapper
 class _ProjectSandbox:
-    """Scopes every job to the project's workspace; inputs from elsewhere are copied in first."""
+    """Scopes every job to the project's workspace (inputs stay where they are, read-only)."""
 
     def __init__(self, inner: Any, workspace: Path) -> None:
         self.inner = inner
@@ -192,20 +192,12 @@ class _ProjectSandbox:
         update: dict[str, Any] = {}
         if job.workspace is None:
             update["workspace"] = self.workspace
-        copied: Path | None = None
-        if job.input_path is not None and not _inside(job.input_path, self.workspace):
-            copied = runs / f"{uuid.uuid4().hex[:12]}-in.parquet"
-            shutil.copyfile(job.input_path, copied)
-            update["input_path"] = copied
         if job.mode == "transform" and job.output_path is None:
             update["output_path"] = runs / f"{uuid.uuid4().hex[:12]}-out.parquet"
         try:
             return self.inner.run(job.model_copy(update=update))
         except Exception as e:  # noqa: BLE001 - a sandbox that raises is reported, not propagated
             return SandboxResult(ok=False, error_kind="crash", error=f"Crash: {type(e).__name__}: {e}")
-        finally:
-            if copied is not None:
-                copied.unlink(missing_ok=True)
 
     def close(self) -> None:
         pass
@@ -282,8 +274,9 @@ class ProjectStore:
     def save(self, project: Project) -> None:
         with self._lock:
             project.updated_at = utcnow()
-            atomic_write_bytes(self.project_dir(project) / "project.json",
-                               project.model_dump_json(indent=1).encode())
+            atomic_write_bytes(
+                self.project_dir(project) / "project.json", project.model_dump_json(indent=1).encode()
+            )
 
     def duplicate(self, project_id: str) -> Project:
         src = self.open(project_id)
@@ -413,11 +406,26 @@ class ProjectStore:
         """Preview: run `code` on the current data in the sandbox; nothing is persisted."""
         if sandbox is None:
             raise ValueError("run_step needs a sandbox")
-        return self._execute(project, stage, code, entrypoint or ENTRYPOINTS.get(stage, "answer"), sandbox,
-                             project.cursor, params)
+        return self._execute(
+            project,
+            stage,
+            code,
+            entrypoint or ENTRYPOINTS.get(stage, "answer"),
+            sandbox,
+            project.cursor,
+            params,
+        )
 
-    def _execute(self, project: Project, stage: str, code: str, entrypoint: str, sandbox: Any, index: int,
-                 params: dict[str, Any] | None = None) -> StepRun:
+    def _execute(
+        self,
+        project: Project,
+        stage: str,
+        code: str,
+        entrypoint: str,
+        sandbox: Any,
+        index: int,
+        params: dict[str, Any] | None = None,
+    ) -> StepRun:
         in_snap = self._input_snapshot(project, index)
         in_path = self.snapshot_path(project, in_snap)
         box = _ProjectSandbox(sandbox, self.workspace_path(project))
@@ -425,19 +433,42 @@ class ProjectStore:
             return self._execute_model(project, code, box, index, in_snap, params)
         mode = "transform" if stage in TRANSFORM_STAGES else "script"
         out_path = box.workspace / "runs" / f"{uuid.uuid4().hex[:12]}-out.parquet"
-        job = SandboxJob(code=code, mode=mode, entrypoint=entrypoint, input_path=in_path,
-                         output_path=out_path if mode == "transform" else None, params=params or {})
+        job = SandboxJob(
+            code=code,
+            mode=mode,
+            entrypoint=entrypoint,
+            input_path=in_path,
+            output_path=out_path if mode == "transform" else None,
+            params=params or {},
+        )
         res = box.run(job)
-        fields: dict[str, Any] = {"ok": res.ok, "stdout": res.stdout, "error": res.error,
-                                  "duration_s": res.duration_s}
+        fields: dict[str, Any] = {
+            "ok": res.ok,
+            "stdout": res.stdout,
+            "error": res.error,
+            "duration_s": res.duration_s,
+        }
         if res.ok and mode == "transform" and res.output_path is not None:
             fields.update(diff_summary(pd.read_parquet(in_path), pd.read_parquet(res.output_path)))
             self._previews[str(res.output_path)] = (project.id, in_snap, _code_key(stage, code))
-        return StepRun(**fields, output_path=str(res.output_path) if res.output_path else None,
-                       figures=res.figures, value=res.value, input_snapshot=in_snap, sandbox_result=res)
+        return StepRun(
+            **fields,
+            output_path=str(res.output_path) if res.output_path else None,
+            figures=res.figures,
+            value=res.value,
+            input_snapshot=in_snap,
+            sandbox_result=res,
+        )
 
-    def _execute_model(self, project: Project, code: str, box: _ProjectSandbox, index: int, in_snap: str,
-                       params: dict[str, Any] | None) -> StepRun:
+    def _execute_model(
+        self,
+        project: Project,
+        code: str,
+        box: _ProjectSandbox,
+        index: int,
+        in_snap: str,
+        params: dict[str, Any] | None,
+    ) -> StepRun:
         try:
             from core import modeling
         except Exception:  # noqa: BLE001 - fall back to the bare harness call
@@ -448,13 +479,23 @@ class ProjectStore:
             if modeling is not None and hasattr(modeling, "train_step") and not params:
                 sr = modeling.train_step(project, code, self, box)
                 return StepRun(**sr.model_dump(), input_snapshot=in_snap)
-            job = SandboxJob(code=code, mode="model", entrypoint=ENTRYPOINTS["model"],
-                             input_path=self.snapshot_path(project, in_snap),
-                             params=params or {"target": project.target, "task": project.task})
+            job = SandboxJob(
+                code=code,
+                mode="model",
+                entrypoint=ENTRYPOINTS["model"],
+                input_path=self.snapshot_path(project, in_snap),
+                params=params or {"target": project.target, "task": project.task},
+            )
             res = box.run(job)
-            return StepRun(ok=res.ok, error=res.error, stdout=res.stdout, duration_s=res.duration_s,
-                           metrics=res.value if isinstance(res.value, dict) else None,
-                           input_snapshot=in_snap, sandbox_result=res)
+            return StepRun(
+                ok=res.ok,
+                error=res.error,
+                stdout=res.stdout,
+                duration_s=res.duration_s,
+                metrics=res.value if isinstance(res.value, dict) else None,
+                input_snapshot=in_snap,
+                sandbox_result=res,
+            )
         finally:
             project.cursor = saved_cursor
 
@@ -482,8 +523,10 @@ class ProjectStore:
             return result if result.metrics else None
         out = getattr(result, "output_path", None)
         key = self._previews.get(str(out)) if out else None
-        if key == (project.id, self.current_snapshot_id(project), _code_key(step.stage, step.code)) and \
-                Path(out).is_file():  # type: ignore[arg-type]
+        if (
+            key == (project.id, self.current_snapshot_id(project), _code_key(step.stage, step.code))
+            and Path(out).is_file()
+        ):  # type: ignore[arg-type]
             return result
         return None
 
@@ -513,9 +556,17 @@ class ProjectStore:
                 sandbox = code
         else:
             stage = step_or_stage
-            step = Step(id=self.new_step_id(), stage=stage, code=str(code), proposal=proposal, request=request,
-                        entrypoint=entrypoint or ENTRYPOINTS.get(stage, "answer"), rationale=rationale,
-                        provenance=provenance, provenance_detail=provenance_detail or provenance)  # type: ignore[arg-type]
+            step = Step(
+                id=self.new_step_id(),
+                stage=stage,
+                code=str(code),
+                proposal=proposal,
+                request=request,
+                entrypoint=entrypoint or ENTRYPOINTS.get(stage, "answer"),
+                rationale=rationale,
+                provenance=provenance,
+                provenance_detail=provenance_detail or provenance,
+            )  # type: ignore[arg-type]
         run = self._reusable(project, step, result)
         if run is None:
             if sandbox is None:
@@ -553,8 +604,14 @@ class ProjectStore:
                 return i
         raise KeyError(f"no step {step_id!r}")
 
-    def edit_step(self, project: Project, step_id: str, code: str, sandbox: Any = None,
-                  provenance_detail: str = "edited by the user") -> Step:
+    def edit_step(
+        self,
+        project: Project,
+        step_id: str,
+        code: str,
+        sandbox: Any = None,
+        provenance_detail: str = "edited by the user",
+    ) -> Step:
         """Change a step's code and mark the later steps stale.
 
         With a sandbox the step is re-run on its own input snapshot now (StepError, nothing
@@ -576,7 +633,7 @@ class ProjectStore:
                 self._commit_run(project, step, run)
             else:
                 step.stale = True
-            for later in project.steps[i + 1:]:
+            for later in project.steps[i + 1 :]:
                 later.stale = True
             self.save(project)
         return step
@@ -656,8 +713,14 @@ def _copy_durable(src: Path, dest: Path) -> tuple[str, int]:
 
 def project_summary(project: Project) -> dict[str, Any]:
     """A small JSON-safe line for project lists (no data)."""
-    return json.loads(json.dumps({
-        "id": project.id, "name": project.name, "updated_at": project.updated_at.isoformat(),
-        "dataset": project.dataset.filename if project.dataset else None,
-        "steps": len(project.active_steps),
-    }))
+    return json.loads(
+        json.dumps(
+            {
+                "id": project.id,
+                "name": project.name,
+                "updated_at": project.updated_at.isoformat(),
+                "dataset": project.dataset.filename if project.dataset else None,
+                "steps": len(project.active_steps),
+            }
+        )
+    )

@@ -20,7 +20,7 @@ import ast
 import re
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,7 @@ import pandas as pd
 
 from core import prompts
 from core.context import PromptContext, build_context, named_in, profile_frame
-from core.extract import complete_scaffold, extract_code
+from core.extract import complete_scaffold, extract_code, strip_end_tokens
 from core.lint import errors, lint
 from core.llm.base import Backend, BackendError, GenerationParams
 from core.models import Attempt, DatasetProfile, Project, Proposal
@@ -46,7 +46,7 @@ VERIFY_LIMITS = SandboxLimits(timeout_s=30.0, memory_mb=2048, cpu_s=60)
 STOPS = ("\n###", "\ndef ", "\n```", "<end_of_turn>", "<eos>", "\nif __name__")
 MAX_TOKENS = {"clean": 380, "feature": 320, "model": 320, "ask": 200}
 # Measured with `python -m core eval` (see README): which technique each stage uses by default.
-DEFAULT_TECHNIQUE = {"clean": "scaffold", "feature": "scaffold", "model": "select"}
+DEFAULT_TECHNIQUE = {"clean": "select", "feature": "select", "model": "select"}
 # Words in a request that allow a step to drop many rows or columns on purpose.
 _DROP_WORDS = re.compile(
     r"\b(drop|remove|delete|filter|exclude|keep only|only keep|dedup\w*|duplicat\w*)\b", re.I
@@ -273,11 +273,11 @@ def contract_failure(
         )
     if len(after) == 0 and len(before):
         return "every row was dropped"
-    n_before = before.shape[1]
-    kept = [c for c in before.columns if c in after.columns]
-    if n_before and not allow_drop and len(kept) < (1 - MAX_COL_DROP) * n_before:
+    # Columns are counted, not matched by name: replacing x by log1p_x is not a removal.
+    n_before, n_after = before.shape[1], after.shape[1]
+    if n_before and not allow_drop and n_after < (1 - MAX_COL_DROP) * n_before:
         return (
-            f"{n_before - len(kept)} of {n_before} columns were removed "
+            f"{n_before - n_after} of {n_before} columns were removed "
             f"(more than {MAX_COL_DROP:.0%} needs an explicit request)"
         )
     blown = [
@@ -359,14 +359,17 @@ def _try_gemma(
     run: _Run,
     stage: str,
     backend: Backend,
-    prompt: str,
-    prefix: str,
-    check: Any,
+    first: Callable[[], str],
+    check: Callable[[str], Verdict],
     n_repair: int,
     context: PromptContext,
     task_line: str,
 ) -> tuple[str | None, int]:
-    """Scaffold generation + up to n_repair repairs. Returns (verified code or None, repairs used)."""
+    """First code from `first()` + up to n_repair repairs (the failure fed back).
+
+    Returns (verified code or None, repairs used). A repair that gives back the same code ends
+    the loop early: at temperature 0 asking again would give the same answer.
+    """
     entry = CONTRACTS[stage][0]
     code = ""
     failure = ""
@@ -374,8 +377,9 @@ def _try_gemma(
         t0 = time.perf_counter()
         try:
             if round_ == 0:
-                reply = _generate(backend, prompt, MAX_TOKENS.get(stage, 320))
+                new = first()
             else:
+                prefix = scaffold_prefix(stage)
                 repair = prompts.render(
                     "fix/repair.j2",
                     examples=_examples(stage, "examples.txt"),
@@ -383,10 +387,10 @@ def _try_gemma(
                     task=task_line,
                     code=code.strip(),
                     error=failure,
-                    prefix=scaffold_prefix(stage).rstrip("\n"),
+                    prefix=prefix.rstrip("\n"),
                 )
                 reply = _generate(backend, format_prompt(backend, "", repair), MAX_TOKENS.get(stage, 320))
-                prefix = scaffold_prefix(stage)
+                new = complete_scaffold(prefix, reply, entry) or extract_code(reply, entry)
         except BackendError as e:
             run.attempts.append(
                 Attempt(
@@ -399,8 +403,19 @@ def _try_gemma(
             )
             run.last_failure = f"model error: {e}"
             return None, round_
-        code = complete_scaffold(prefix, reply, entry) or extract_code(reply, entry)
-        verdict: Verdict = check(code)
+        if round_ and new.strip() == code.strip():
+            run.attempts.append(
+                Attempt(
+                    source="gemma",
+                    code=new,
+                    ok=False,
+                    failure="the repair repeated the failing code",
+                    seconds=time.perf_counter() - t0,
+                )
+            )
+            return None, round_
+        code = new
+        verdict = check(code)
         run.attempts.append(
             Attempt(
                 source="gemma",
@@ -416,6 +431,44 @@ def _try_gemma(
         failure = verdict.failure or "failed"
         run.last_failure = failure
     return None, n_repair
+
+
+STEP_STOPS = ("\n    #", "\n    return", "\n###", "\ndef ", "\n```", "<end_of_turn>", "<eos>", "\nimport ")
+
+
+def _stepwise(backend: Backend, head: str, prefix: str, plan: list[str], arg: str = "df") -> str:
+    """Gemma writes one plan step at a time: the prompt ends with the step's comment and the
+    generation stops at the next comment or `return`. Short outputs cannot loop, and a step
+    whose code does not parse is left out (its comment stays, so the gap is visible)."""
+    code = prefix
+    for step in plan:
+        code += f"    # {step}\n"
+        reply = _generate(backend, head + code, 90, stop=STEP_STOPS)
+        lines = []
+        for line in strip_end_tokens(reply).split("\n"):
+            if line.strip() and not line.startswith("    "):
+                break
+            if line.strip():
+                lines.append(line.rstrip())
+        piece = "\n".join(lines) + ("\n" if lines else "")
+        if piece and _parses_as_body(code + piece + f"    return {arg}\n"):
+            code += piece
+    return code + f"    return {arg}\n"
+
+
+def _parses_as_body(code: str) -> bool:
+    try:
+        ast.parse(code)
+    except SyntaxError:
+        return False
+    return True
+
+
+def _complete(backend: Backend, prompt: str, prefix: str, stage: str) -> str:
+    """One scaffold continuation: the reply continues `prefix` (the function header)."""
+    entry = CONTRACTS[stage][0]
+    reply = _generate(backend, prompt, MAX_TOKENS.get(stage, 320))
+    return complete_scaffold(prefix, reply, entry) or extract_code(reply, entry)
 
 
 def _try_rule(run: _Run, code: str, check: Any) -> Verdict:
@@ -587,9 +640,8 @@ def _propose_stage(stage, backend, recipes, context, run, check, n_repair, propo
     rationale = _rationale(recipes)
     if backend is None:
         v = _try_rule(run, rule_code, check)
-        return proposal(
-            rule_code, "rule", "rule (no Gemma proposal requested)", rationale, v.ok, recipes, None
-        )
+        detail = "rule (no Gemma proposal requested)" if v.ok else f"rule (failed verification: {v.failure})"
+        return proposal(rule_code, "rule", detail, rationale, v.ok, recipes, None)
 
     prompt = None
     if technique == "select" or (stage == "model" and technique != "scaffold"):
@@ -632,12 +684,29 @@ def _propose_stage(stage, backend, recipes, context, run, check, n_repair, propo
                     return Verdict(False, gap, stdout=v.stdout)
             return v
 
-        prefix = scaffold_prefix(stage, plan[0] if has_work else None)
-        text = prompts.render(f"{stage}/scaffold.j2", examples=_examples(stage, "examples.txt"),
-                              context=context.text, plan=plan, prefix=prefix.rstrip("\n"))  # fmt: skip
-        prompt = format_prompt(backend, "", text)
+        prefix = scaffold_prefix(stage)
+        head = (
+            prompts.render(
+                f"{stage}/scaffold.j2",
+                examples=_examples(stage, "examples.txt"),
+                context=context.text,
+                plan=plan,
+                prefix="",
+            ).rstrip("\n")
+            + "\n"
+        )
+        head = format_prompt(backend, "", head)
+        prompt = head + prefix + f"    # {plan[0]}\n"
+        steps = plan if has_work else []
         code, rounds = _try_gemma(
-            run, stage, backend, prompt, prefix, gated, n_repair, context, "; ".join(plan)
+            run,
+            stage,
+            backend,
+            lambda: _stepwise(backend, head, prefix, steps),
+            gated,
+            n_repair,
+            context,
+            "; ".join(plan),
         )
         if code is not None:
             prov = "gemma" if rounds == 0 else "gemma-repaired"
@@ -682,8 +751,7 @@ def _propose_request(
             run,
             stage,
             backend,
-            prompt,
-            prefix,
+            lambda: _complete(backend, prompt, prefix, stage),
             lambda c: check(c, allow_noop=False),
             n_repair,
             context,
@@ -830,14 +898,22 @@ def explain(code: str, project: Project | None, backend: Backend | None) -> str:
 
 
 def _grounded(sentence: str, code: str, project: Project | None) -> str:
-    """Drop Gemma's sentence when it names a quoted column that neither the code nor the data has."""
-    quoted = re.findall(r"[\"'`]([^\"'`]+)[\"'`]", sentence)
-    known = set(re.findall(r"[\"']([^\"']+)[\"']", code))
+    """Keep Gemma's sentence only when it is about this code: it must name a column the code uses,
+    and every quoted name in it must exist in the code or the data."""
+    if not sentence:
+        return ""
+    columns = set(re.findall(r"[\"']([^\"']+)[\"']", code))
+    known = set(columns)
     if project is not None and project.profile is not None:
         known |= {c.name for c in project.profile.columns}
+    quoted = re.findall(r"[\"'`]([^\"'`]+)[\"'`]", sentence)
     if any(q not in known for q in quoted):
         return ""
-    return sentence
+    words = set(re.findall(r"[\w]+", sentence.casefold()))
+    mentions = [
+        c for c in columns if c.casefold() in words or c.casefold().replace("_", " ") in sentence.casefold()
+    ]
+    return sentence if mentions else ""
 
 
 def code_facts(code: str) -> str:
@@ -929,8 +1005,7 @@ def fix(
                 run,
                 stage,
                 backend,
-                prompt,
-                prefix,
+                lambda: _complete(backend, prompt, prefix, stage),
                 check,
                 max(0, n_repair - 1),
                 context,
@@ -1016,7 +1091,14 @@ def ask(
         )
         prompt = format_prompt(backend, "", text)
         code, _ = _try_gemma(
-            run, "ask", backend, prompt, prefix, check, n_repair, context, f"Question: {question}"
+            run,
+            "ask",
+            backend,
+            lambda: _complete(backend, prompt, prefix, "ask"),
+            check,
+            n_repair,
+            context,
+            f"Question: {question}",
         )
         if code is None:
             raise AskError(f"could not answer this: {run.last_failure}", run.attempts)

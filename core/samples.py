@@ -33,11 +33,15 @@ _SAMPLES = [
         task="classification",
         description=(
             "Daily weather at Seattle-Tacoma airport 2012-2015 (1,486 rows): predict the day's weather "
-            "(sun, fog, rain, drizzle, snow). Messy: dates in three formats, temperatures with units as text, "
+            "(sun, fog, rain, drizzle, snow). Messy: dates in "
+            "three formats, temperatures with units as text, "
             "misspelt station and season names, missing values, 25 duplicated rows, and a condition code "
             "that leaks the target."
         ),
-        origin="NOAA daily observations via vega_datasets (local_data.seattle_weather), messed by scripts/make_samples.py",
+        origin=(
+            "NOAA daily observations via vega_datasets "
+            "(local_data.seattle_weather), messed by scripts/make_samples.py"
+        ),
         licence="Public domain (US government work, NOAA); vega-datasets package BSD-3-Clause",
     ),
     SampleInfo(
@@ -46,8 +50,10 @@ _SAMPLES = [
         target="life_expectancy",
         task="regression",
         description=(
-            "Country health and wealth indicators 1952-2007 (1,734 rows): predict life expectancy. Messy: GDP "
-            "per capita as '$1,234.56' / 'USD 1,235' text, population with thousands separators, mixed survey "
+            "Country health and wealth indicators 1952-2007 "
+            "(1,734 rows): predict life expectancy. Messy: GDP "
+            "per capita as '$1,234.56' / 'USD 1,235' text, "
+            "population with thousands separators, mixed survey "
             "date formats, inconsistent continent spellings, missing values, 30 duplicated rows, and a "
             "lifespan-in-months column that leaks the target."
         ),

@@ -22,7 +22,8 @@ store = ui.get_store()
 def _load(src: Path, filename: str, options: object | None = None, target: str | None = None) -> None:
     """Read the file first (so a bad file changes nothing), then store it in a project."""
     try:
-        loaded = io.load_table(src, options, max_rows=ui.PREVIEW_MAX_ROWS)
+        # No row cap: big files are sampled by core.io itself (and say so).
+        loaded = io.load_table(src, options)
     except io.LoadError as e:
         st.error(f"Could not load **{filename}**: {e}")
         return
@@ -31,7 +32,16 @@ def _load(src: Path, filename: str, options: object | None = None, target: str |
         # A new dataset is a new project: the previous one stays in the project list.
         project = store.create(Path(filename).stem or "project")
     try:
-        ui.call_with_supported(store.import_raw, project, src, loaded.options, filename=filename)
+        store.import_raw(
+            project,
+            src,
+            loaded.options,
+            filename=filename,
+            loaded_df=loaded.df,
+            warnings=list(loaded.warnings),
+            sampled=loaded.sampled,
+            n_rows_total=loaded.n_rows_total,
+        )
     except io.LoadError as e:
         st.error(f"Could not load **{filename}**: {e}")
         return
@@ -147,8 +157,17 @@ with st.expander("Detected settings (change and reload)", expanded=False):
             )
             raw = store.raw_path(project)
             try:
-                loaded = io.load_table(raw, new, max_rows=ui.PREVIEW_MAX_ROWS)
-                ui.call_with_supported(store.import_raw, project, raw, loaded.options, filename=ds.filename)
+                loaded = io.load_table(raw, new)
+                store.import_raw(
+                    project,
+                    raw,
+                    loaded.options,
+                    filename=ds.filename,
+                    loaded_df=loaded.df,
+                    warnings=list(loaded.warnings),
+                    sampled=loaded.sampled,
+                    n_rows_total=loaded.n_rows_total,
+                )
                 project = store.open(project.id)
                 project.profile = None
                 store.save(project)

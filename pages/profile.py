@@ -113,17 +113,21 @@ if charts is None:
 else:
     t1, t2, t3 = st.tabs(["Missing values", "Distribution", "Correlation"])
     with t1:
-        st.plotly_chart(charts.missingness_figure(prof), key="fig_missing")
+        # Wide tables: one page of columns at a time (those matching the search above).
+        names = [c for c in columns if not search or search.lower() in c.lower()] or columns
+        pages = charts.column_pages(names)
+        chart_page = 1
+        if len(pages) > 1:
+            chart_page = int(
+                st.number_input(f"Column page (of {len(pages)})", 1, len(pages), 1, key="miss_page")
+            )
+        st.plotly_chart(charts.missingness_chart(prof, pages[chart_page - 1]), key="fig_missing")
     with t2:
         col = st.selectbox("Column (type to search)", columns, key="dist_col")
         if col:
-            st.plotly_chart(charts.distribution_figure(df, col), key="fig_dist")
+            st.plotly_chart(charts.distribution_chart(df, col), key="fig_dist")
     with t3:
-        fig = charts.correlation_figure(df)
-        if fig is None:
-            st.info("Fewer than two numeric columns: no correlation to show.")
-        else:
-            st.plotly_chart(fig, key="fig_corr")
+        st.plotly_chart(charts.correlation_heatmap(df, prof), key="fig_corr")
     if prof.high_correlations:
         st.caption(
             "High correlations: "
@@ -166,8 +170,12 @@ elif st.button("Draft with Gemma", key="datadoc_draft"):
     if backend is None:
         st.error("No model is loaded.")
     else:
-        with st.spinner("Gemma is writing…"):
-            text, flags = datadoc.draft_data_doc(prof, backend)
+        with st.status("Gemma is writing from the profile facts…", expanded=True) as status:
+            live = ui.streaming_backend(backend, st.empty())
+            text, flags = datadoc.draft_data_doc(
+                prof, live, dataset_name=project.dataset.filename, target=project.target
+            )
+            status.update(label="Draft ready (numbers checked against the profile)", state="complete")
         project.data_doc = text
         project.data_doc_flags = list(flags)
         store.save(project)

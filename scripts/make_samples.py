@@ -37,7 +37,9 @@ def _mixed_dates(dates: pd.Series, rng: np.random.Generator) -> pd.Series:
     return pd.Series(np.where(pick == 0, iso, np.where(pick == 1, us, words)), index=dates.index)
 
 
-def _respell(values: pd.Series, variants: dict[str, list[str]], share: float, rng: np.random.Generator) -> pd.Series:
+def _respell(
+    values: pd.Series, variants: dict[str, list[str]], share: float, rng: np.random.Generator
+) -> pd.Series:
     out = values.astype(object).copy()
     for canon, alts in variants.items():
         idx = out.index[(out == canon).to_numpy() & (rng.random(len(out)) < share)]
@@ -45,7 +47,9 @@ def _respell(values: pd.Series, variants: dict[str, list[str]], share: float, rn
     return out
 
 
-def _blank(s: pd.Series, share: float, rng: np.random.Generator, tokens: tuple[object, ...] = (np.nan,)) -> pd.Series:
+def _blank(
+    s: pd.Series, share: float, rng: np.random.Generator, tokens: tuple[object, ...] = (np.nan,)
+) -> pd.Series:
     out = s.astype(object).copy()
     idx = out.index[rng.random(len(out)) < share]
     out.loc[idx] = rng.choice(np.array(tokens, dtype=object), size=len(idx))
@@ -73,7 +77,14 @@ def seattle_weather(rng: np.random.Generator) -> pd.DataFrame:
     df["date"] = _mixed_dates(w["date"], rng)
     df["station"] = _respell(
         pd.Series("Seattle-Tacoma Intl", index=w.index),
-        {"Seattle-Tacoma Intl": ["SEATTLE-TACOMA INTL", "seattle-tacoma intl ", "Seattle Tacoma Intl", "SeaTac"]},
+        {
+            "Seattle-Tacoma Intl": [
+                "SEATTLE-TACOMA INTL",
+                "seattle-tacoma intl ",
+                "Seattle Tacoma Intl",
+                "SeaTac",
+            ]
+        },
         0.15,
         rng,
     )
@@ -86,15 +97,33 @@ def seattle_weather(rng: np.random.Generator) -> pd.DataFrame:
     df["wind_ms"] = _blank(w["wind"], 0.05, rng)
     df["season"] = _respell(
         pd.to_datetime(w["date"]).dt.month.map(
-            {12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spring", 5: "spring", 6: "summer",
-             7: "summer", 8: "summer", 9: "autumn", 10: "autumn", 11: "autumn"}
+            {
+                12: "winter",
+                1: "winter",
+                2: "winter",
+                3: "spring",
+                4: "spring",
+                5: "spring",
+                6: "summer",
+                7: "summer",
+                8: "summer",
+                9: "autumn",
+                10: "autumn",
+                11: "autumn",
+            }
         ),
-        {"winter": ["Winter", "WINTER", "winter "], "autumn": ["Autumn", "fall", "Fall"], "summer": ["Summer"]},
+        {
+            "winter": ["Winter", "WINTER", "winter "],
+            "autumn": ["Autumn", "fall", "Fall"],
+            "summer": ["Summer"],
+        },
         0.12,
         rng,
     )
     # Leakage: the observer's condition code is written after the day is classified.
-    df["condition_code"] = w["weather"].map({"sun": "S", "fog": "F", "rain": "R", "drizzle": "D", "snow": "N"})
+    df["condition_code"] = w["weather"].map(
+        {"sun": "S", "fog": "F", "rain": "R", "drizzle": "D", "snow": "N"}
+    )
     df["weather"] = w["weather"]
     return _duplicate(df, 25, rng)
 
@@ -108,11 +137,17 @@ def gapminder_health(rng: np.random.Generator) -> pd.DataFrame:
     df["iso_code"] = g["iso_alpha"]
     df["continent"] = _respell(
         g["continent"],
-        {"Europe": ["europe", "EUROPE", "Europe "], "Americas": ["America", "americas"], "Asia": ["asia", " Asia"]},
+        {
+            "Europe": ["europe", "EUROPE", "Europe "],
+            "Americas": ["America", "americas"],
+            "Asia": ["asia", " Asia"],
+        },
         0.1,
         rng,
     )
-    survey = pd.to_datetime(g["year"].astype(str) + "-07-01") + pd.to_timedelta(rng.integers(0, 28, len(g)), unit="D")
+    survey = pd.to_datetime(g["year"].astype(str) + "-07-01") + pd.to_timedelta(
+        rng.integers(0, 28, len(g)), unit="D"
+    )
     df["survey_date"] = _mixed_dates(survey, rng)
     pop = g["pop"].map(lambda v: f"{int(v):,}")
     df["population"] = _blank(pop, 0.03, rng, (np.nan, "-"))

@@ -12,9 +12,21 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from core.modeling_harness import train_and_evaluate
 from core.models import DatasetProfile, DatasetRef, LoadOptions, Project, Step, StepResult
+
+
+@pytest.fixture(autouse=True)
+def one_thread(monkeypatch):
+    """One OpenMP/BLAS thread: on a small shared machine, HistGradientBoosting with a thread per
+    core slows down twenty-fold under load. Kernels and sandbox workers inherit the variable."""
+    from threadpoolctl import threadpool_limits
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    with threadpool_limits(limits=1):
+        yield
 
 
 def messy_classification(n: int = 240, seed: int = 0) -> pd.DataFrame:

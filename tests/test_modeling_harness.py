@@ -11,18 +11,20 @@ import pytest
 
 from core import modeling_harness as h
 from core.recipes.model import build_model_code
-from tests.modeling_helpers import messy_classification, messy_regression, run_code
+from tests.modeling_helpers import messy_classification, messy_regression, one_thread, run_code  # noqa: F401
 
 LINEAR_CLF = build_model_code("linear", "classification")
 LINEAR_REG = build_model_code("linear", "regression")
 
 
 def test_harness_imports_nothing_from_core():
-    src = h.__loader__.get_source(h.__name__)  # type: ignore[union-attr]
-    imports = [line for line in src.splitlines() if line.startswith(("import ", "from "))]
-    assert imports and all(not line.split()[1].startswith("core") for line in imports)
-    allowed = ("__future__", "json", "math", "time", "typing", "numpy", "pandas", "sklearn")
-    assert all(line.split()[1].split(".")[0] in allowed for line in imports), imports
+    import ast
+
+    tree = ast.parse(h.__loader__.get_source(h.__name__))  # type: ignore[union-attr]
+    mods = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
+    mods |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    allowed = {"__future__", "json", "math", "time", "typing", "numpy", "pandas", "sklearn", "pickle", "threadpoolctl"}
+    assert mods and {m.split(".")[0] for m in mods} <= allowed, mods
 
 
 def test_classification_on_messy_frame_beats_dummy_and_is_json_safe():
@@ -71,7 +73,7 @@ def test_rows_without_target_are_dropped_and_split_is_deterministic():
     b = h.train_and_evaluate(df, build, target="churn", cv=2, importance=False)
     assert a["n_train"] + a["n_test"] == 180
     assert any("without a target" in n for n in a["notes"])
-    assert a["test"] == b["test"] and a["baselines"] == {**b["baselines"]} or _same_but_seconds(a, b)
+    assert _same_but_seconds(a, b)
 
 
 def _same_but_seconds(a, b):
@@ -88,7 +90,7 @@ def test_tiny_data_uses_fewer_folds_and_bool_target():
 
 def test_many_rare_classes_do_not_crash():
     rng = np.random.default_rng(3)
-    n = 300
+    n = 200
     y = [f"class {i}" for i in rng.integers(0, 12, size=n)]
     y[0] = "singleton"
     df = pd.DataFrame({"a": rng.normal(size=n), "b": rng.normal(size=n), "y": y})

@@ -112,8 +112,17 @@ def test_accept_reuses_a_matching_preview_and_snapshots(store, loaded, sb):
     project, _ = loaded
     run = store.run_step(project, "clean", CLEAN_DROP, "clean", sb)
     n = sb.runs
-    step = store.accept_step(project, "clean", CLEAN_DROP, "clean", "gemma", "Gemma, first try",
-                             rationale="drop incomplete rows", sandbox=sb, result=run)
+    step = store.accept_step(
+        project,
+        "clean",
+        CLEAN_DROP,
+        "clean",
+        "gemma",
+        "Gemma, first try",
+        rationale="drop incomplete rows",
+        sandbox=sb,
+        result=run,
+    )
     assert sb.runs == n, "a matching preview must not be run again"
     snap = store.snapshot_path(project, step.snapshot_id)
     assert snap.is_file() and pd.read_parquet(snap).shape == (2, 2)
@@ -129,8 +138,14 @@ def test_accept_reuses_a_matching_preview_and_snapshots(store, loaded, sb):
 
 def test_accept_with_a_prepared_step_object(store, loaded, sb):
     project, _ = loaded
-    step = Step(id=store.new_step_id(), stage="feature", code=ADD_FEATURE, entrypoint="add_features",
-                provenance="rule", provenance_detail="rule")
+    step = Step(
+        id=store.new_step_id(),
+        stage="feature",
+        code=ADD_FEATURE,
+        entrypoint="add_features",
+        provenance="rule",
+        provenance_detail="rule",
+    )
     saved = store.accept_step(project, step, sb)
     assert saved.id == step.id and saved.snapshot_id
     assert "a2" in store.current_frame(store.open(project.id)).columns
@@ -140,7 +155,9 @@ def test_accept_with_a_prepared_step_object(store, loaded, sb):
 def test_failing_step_is_not_accepted(store, loaded, sb):
     project, _ = loaded
     with pytest.raises(StepError) as e:
-        store.accept_step(project, "clean", "def clean(df):\n    return df['nope']", "clean", "gemma", sandbox=sb)
+        store.accept_step(
+            project, "clean", "def clean(df):\n    return df['nope']", "clean", "gemma", sandbox=sb
+        )
     assert "KeyError" in str(e.value)
     assert store.open(project.id).steps == []
     with pytest.raises(StepError):
@@ -159,8 +176,14 @@ def test_undo_redo_and_redo_tail_truncation(store, loaded, sb):
     assert store.redo(project) and store.redo(project) and not store.redo(project)
     assert store.open(project.id).cursor == 2
     store.undo(project)
-    store.accept_step(project, "feature", "def add_features(df):\n    return df.assign(k=1)", "add_features",
-                      "user", sandbox=sb)
+    store.accept_step(
+        project,
+        "feature",
+        "def add_features(df):\n    return df.assign(k=1)",
+        "add_features",
+        "user",
+        sandbox=sb,
+    )
     reopened = store.open(project.id)
     assert [s.id for s in reopened.steps][0] == s1.id and len(reopened.steps) == 2
     assert "k" in store.current_frame(reopened).columns and "a2" not in store.current_frame(reopened).columns
@@ -169,11 +192,12 @@ def test_undo_redo_and_redo_tail_truncation(store, loaded, sb):
 def test_snapshots_are_immutable(store, loaded, sb):
     project, _ = loaded
     s1 = store.accept_step(project, "clean", CLEAN_DROP, "clean", "user", sandbox=sb)
-    snap = store.snapshot_path(project, s1.snapshot_id)
+    old = s1.snapshot_id
+    snap = store.snapshot_path(project, old)
     digest = hashlib.sha256(snap.read_bytes()).hexdigest()
     store.edit_step(project, s1.id, "def clean(df):\n    return df.fillna(0)", sb)
     assert hashlib.sha256(snap.read_bytes()).hexdigest() == digest  # the old snapshot is untouched
-    assert project.steps[0].snapshot_id != s1.snapshot_id
+    assert project.steps[0].snapshot_id != old
     assert store.current_frame(project).shape == (4, 2)
 
 
@@ -197,8 +221,14 @@ def test_replay_reports_steps_that_now_fail(store, loaded, sb):
     project, _ = loaded
     s1 = store.accept_step(project, "clean", CLEAN_DROP, "clean", "user", sandbox=sb)
     s2 = store.accept_step(project, "feature", ADD_FEATURE, "add_features", "user", sandbox=sb)
-    s3 = store.accept_step(project, "feature", "def add_features(df):\n    return df.assign(k=1)",
-                           "add_features", "user", sandbox=sb)
+    s3 = store.accept_step(
+        project,
+        "feature",
+        "def add_features(df):\n    return df.assign(k=1)",
+        "add_features",
+        "user",
+        sandbox=sb,
+    )
     store.edit_step(project, s1.id, "def clean(df):\n    return df.drop(columns=['a'])", sb)
     out = store.replay(project, sb)
     assert [o.step_id for o in out] == [s2.id, s3.id]
@@ -247,14 +277,23 @@ def test_model_step_has_metrics_and_no_snapshot(store, tmp_path, sb):
     project = store.create("model")
     store.import_raw(project, raw, LoadOptions(), filename="m.csv", loaded_df=df)
     project.target, project.task = "y", "classification"
-    code = ("from sklearn.linear_model import LogisticRegression\n"
-            "from sklearn.pipeline import make_pipeline\n"
-            "from sklearn.compose import make_column_transformer\n"
-            "from sklearn.preprocessing import OneHotEncoder\n"
-            "def build_model(X):\n"
-            "    ct = make_column_transformer((OneHotEncoder(handle_unknown='ignore'), ['g']), remainder='passthrough')\n"
-            "    return make_pipeline(ct, LogisticRegression())\n")
-    step = store.accept_step(project, "model", code, "build_model", "rule", sandbox=sb)
+    code = (
+        "from sklearn.linear_model import LogisticRegression\n"
+        "from sklearn.pipeline import make_pipeline\n"
+        "from sklearn.compose import make_column_transformer\n"
+        "from sklearn.preprocessing import OneHotEncoder\n"
+        "def build_model(X):\n"
+        "    enc = OneHotEncoder(handle_unknown='ignore')\n"
+        "    ct = make_column_transformer((enc, ['g']), remainder='passthrough')\n"
+        "    return make_pipeline(ct, LogisticRegression())\n"
+    )
+    # Small harness settings keep the test fast (the harness's own defaults are tested elsewhere).
+    params = {"target": "y", "task": "classification", "cv": 2, "baselines": False, "importance": False}
+    run = store.run_step(project, "model", code, "build_model", sb, params=params)
+    assert run.ok, run.error
+    n = sb.runs
+    step = store.accept_step(project, "model", code, "build_model", "rule", sandbox=sb, result=run)
+    assert sb.runs == n  # the preview's metrics are reused
     assert step.snapshot_id is None and step.result.ok
     assert step.result.metrics["test"]["roc_auc"] > 0.8
     assert store.current_data_path(project) == store.snapshot_path(project, BASE_SNAPSHOT)

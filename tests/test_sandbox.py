@@ -25,8 +25,14 @@ def sb(tmp_path_factory):
 
 
 def job(sb, code, mode="transform", entry="clean", **kw):
-    return SandboxJob(code=code, mode=mode, entrypoint=entry, input_path=sb.workspace / "in.parquet",
-                      output_path=sb.workspace / kw.pop("out", "out.parquet"), **kw)
+    return SandboxJob(
+        code=code,
+        mode=mode,
+        entrypoint=entry,
+        input_path=sb.workspace / "in.parquet",
+        output_path=sb.workspace / kw.pop("out", "out.parquet"),
+        **kw,
+    )
 
 
 def test_transform_roundtrip_with_stdout(sb):
@@ -105,38 +111,111 @@ def test_model_mode_uses_the_harness(sb, tmp_path):
         "from sklearn.pipeline import make_pipeline\n"
         "from sklearn.preprocessing import OneHotEncoder\n"
         "def build_model(X):\n"
-        "    ct = make_column_transformer((OneHotEncoder(handle_unknown='ignore'), ['x2']), remainder='passthrough')\n"
+        "    enc = OneHotEncoder(handle_unknown='ignore')\n"
+        "    ct = make_column_transformer((enc, ['x2']), remainder='passthrough')\n"
         "    return make_pipeline(ct, LogisticRegression())\n"
     )
-    res = sb.run(SandboxJob(code=code, mode="model", entrypoint="build_model",
-                            input_path=sb.workspace / "model_in.parquet",
-                            params={"target": "y", "task": "classification", "cv": 3, "importance": False,
-                                    "model_path": "model.pkl"}))
+    res = sb.run(
+        SandboxJob(
+            code=code,
+            mode="model",
+            entrypoint="build_model",
+            input_path=sb.workspace / "model_in.parquet",
+            params={
+                "target": "y",
+                "task": "classification",
+                "cv": 2,
+                "importance": False,
+                "baselines": False,
+                "model_path": "model.pkl",
+            },
+        )
+    )
     assert res.ok, (res.error, res.traceback)
     assert res.value["task"] == "classification"
     assert res.value["test"]["roc_auc"] > 0.7
     assert (sb.workspace / "model.pkl").exists()
 
 
-def test_paths_outside_the_workspace_are_refused(sb, tmp_path):
+def test_inputs_outside_the_workspace_are_read_only(sb, tmp_path):
     outside = tmp_path / "x.parquet"
     pd.DataFrame({"a": [1]}).to_parquet(outside)
-    res = sb.run(SandboxJob(code="def clean(df):\n    return df", entrypoint="clean", input_path=outside,
-                            output_path=sb.workspace / "o.parquet"))
-    assert res.error_kind == "refused"
+    before = outside.read_bytes()
+    ok = sb.run(
+        SandboxJob(
+            code="def clean(df):\n    return df",
+            entrypoint="clean",
+            input_path=outside,
+            output_path=sb.workspace / "o.parquet",
+        )
+    )
+    assert ok.ok, ok.error
+    attack = sb.run(
+        SandboxJob(
+            code=f"def clean(df):\n    open({str(outside)!r}, 'wb').write(b'x')\n    return df",
+            entrypoint="clean",
+            input_path=outside,
+            output_path=sb.workspace / "o.parquet",
+        )
+    )
+    assert attack.error_kind == "refused"
+    assert outside.read_bytes() == before
+    (tmp_path / "other.txt").write_text("not for the step")
+    sibling = sb.run(
+        SandboxJob(
+            code=f"result = open({str(tmp_path / 'other.txt')!r}).read()", mode="script", input_path=outside
+        )
+    )
+    assert sibling.error_kind == "refused"  # only the input file itself is readable
+    bad_out = sb.run(
+        SandboxJob(
+            code="def clean(df):\n    return df",
+            entrypoint="clean",
+            input_path=outside,
+            output_path=tmp_path / "o.parquet",
+        )
+    )
+    assert bad_out.error_kind == "refused"
+
+
+def test_cached_input_changes_are_private_to_the_step(sb):
+    mutate = "def clean(df):\n    df['num'] = -1\n    df.drop(index=0, inplace=True)\n    return df"
+    assert sb.run(job(sb, mutate)).ok
+    res = sb.run(job(sb, "def clean(df):\n    return df"))
+    out = pd.read_parquet(res.output_path)
+    assert len(out) == 4 and out["num"].iloc[0] == 1.0  # the next step sees the original input
+    # A rewritten input file is read again, not served from the cache.
+    ident = SandboxJob(
+        code="def clean(df):\n    return df",
+        entrypoint="clean",
+        input_path=sb.workspace / "in2.parquet",
+        output_path=sb.workspace / "o2.parquet",
+    )
+    for value in (9.0, 7.0):
+        pd.DataFrame({"num": [value]}).to_parquet(sb.workspace / "in2.parquet")
+        res2 = sb.run(ident)
+        assert pd.read_parquet(res2.output_path)["num"].tolist() == [value]
 
 
 def test_per_job_workspace(sb, tmp_path):
     ws2 = tmp_path / "other_ws"
     ws2.mkdir()
     pd.DataFrame({"a": [1, 2]}).to_parquet(ws2 / "in.parquet")
-    res = sb.run(SandboxJob(code="def clean(df):\n    open('note.txt', 'w').write('hi')\n    return df",
-                            entrypoint="clean", input_path=ws2 / "in.parquet", output_path=ws2 / "out.parquet",
-                            workspace=ws2))
+    res = sb.run(
+        SandboxJob(
+            code="def clean(df):\n    open('note.txt', 'w').write('hi')\n    return df",
+            entrypoint="clean",
+            input_path=ws2 / "in.parquet",
+            output_path=ws2 / "out.parquet",
+            workspace=ws2,
+        )
+    )
     assert res.ok, res.error
     assert (ws2 / "note.txt").read_text() == "hi"
     # ...and that job could not touch the sandbox's default workspace.
-    res2 = sb.run(SandboxJob(code=f"open({str(sb.workspace / 'x.txt')!r}, 'w')", mode="script", workspace=ws2))
+    res2 = sb.run(
+        SandboxJob(code=f"open({str(sb.workspace / 'x.txt')!r}, 'w')", mode="script", workspace=ws2)
+    )
     assert res2.error_kind == "refused"
 
 
@@ -158,11 +237,23 @@ def test_concurrent_sessions(sb):
 def test_not_a_sandbox_shares_the_harness(tmp_path):
     nas = NotASandbox(tmp_path)
     pd.DataFrame({"a": [1, 2]}).to_parquet(tmp_path / "in.parquet")
-    res = nas.run(SandboxJob(code="def clean(df):\n    return df * 2", entrypoint="clean",
-                             input_path=tmp_path / "in.parquet", output_path=tmp_path / "out.parquet"))
+    res = nas.run(
+        SandboxJob(
+            code="def clean(df):\n    return df * 2",
+            entrypoint="clean",
+            input_path=tmp_path / "in.parquet",
+            output_path=tmp_path / "out.parquet",
+        )
+    )
     assert res.ok and pd.read_parquet(res.output_path)["a"].tolist() == [2, 4]
-    bad = nas.run(SandboxJob(code="def clean(df):\n    return 1", entrypoint="clean",
-                             input_path=tmp_path / "in.parquet", output_path=tmp_path / "out.parquet"))
+    bad = nas.run(
+        SandboxJob(
+            code="def clean(df):\n    return 1",
+            entrypoint="clean",
+            input_path=tmp_path / "in.parquet",
+            output_path=tmp_path / "out.parquet",
+        )
+    )
     assert bad.error_kind == "contract"
 
 

@@ -95,9 +95,18 @@ def env(tmp_path_factory):
     inp = workspace / "input.parquet"
     pd.DataFrame({"a": [1, 2, 3], "b": ["x", None, "z"]}).to_parquet(inp)
     state = {
-        "sandbox": sandbox, "listener": listener, "marker": marker, "raw": raw, "raw_sha": _sha(raw),
-        "key": key, "home": home, "input": inp, "workspace": workspace, "outside": outside,
-        "pwned": base / "outside" / "pwned.txt", "tmp_pwned": Path("/tmp") / f"gdw-pwned-{os.getpid()}",
+        "sandbox": sandbox,
+        "listener": listener,
+        "marker": marker,
+        "raw": raw,
+        "raw_sha": _sha(raw),
+        "key": key,
+        "home": home,
+        "input": inp,
+        "workspace": workspace,
+        "outside": outside,
+        "pwned": base / "outside" / "pwned.txt",
+        "tmp_pwned": Path("/tmp") / f"gdw-pwned-{os.getpid()}",
     }
     yield state
     sandbox.close()
@@ -108,15 +117,25 @@ def env(tmp_path_factory):
 
 
 def _run(env, code: str, mode: str = "transform", entry: str | None = "clean"):
-    job = SandboxJob(code=code, mode=mode, entrypoint=entry if mode == "transform" else None,
-                     input_path=env["input"], output_path=env["workspace"] / "out.parquet", limits=LIMITS)
+    job = SandboxJob(
+        code=code,
+        mode=mode,
+        entrypoint=entry if mode == "transform" else None,
+        input_path=env["input"],
+        output_path=env["workspace"] / "out.parquet",
+        limits=LIMITS,
+    )
     return env["sandbox"].run(job)
 
 
 def _params(env) -> dict:
     return {
-        "marker": str(env["marker"]), "raw": str(env["raw"]), "pwned": str(env["pwned"]),
-        "home": str(env["home"]), "port": env["listener"].port, "test_pid": os.getpid(),
+        "marker": str(env["marker"]),
+        "raw": str(env["raw"]),
+        "pwned": str(env["pwned"]),
+        "home": str(env["home"]),
+        "port": env["listener"].port,
+        "test_pid": os.getpid(),
         "outside_dir": str(env["outside"]),
     }
 

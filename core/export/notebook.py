@@ -24,7 +24,13 @@ PROVENANCE_LABEL = {
     "rule": "deterministic recipe (rule-based)",
     "user": "edited by you",
 }
-STAGE_TITLE = {"clean": "Cleaning", "feature": "Features", "model": "Model", "load": "Load", "profile": "Profile"}
+STAGE_TITLE = {
+    "clean": "Cleaning",
+    "feature": "Features",
+    "model": "Model",
+    "load": "Load",
+    "profile": "Profile",
+}
 _CORE = Path(__file__).resolve().parent.parent
 
 
@@ -107,7 +113,9 @@ def _intro(project: Project) -> str:
     lines = [f"# {project.name}", ""]
     ds, prof = project.dataset, project.profile
     if ds is not None:
-        lines.append(f"Data: `{ds.filename}`, {ds.n_rows} rows x {ds.n_cols} columns (sha256 `{ds.sha256[:12]}`).")
+        lines.append(
+            f"Data: `{ds.filename}`, {ds.n_rows} rows x {ds.n_cols} columns (sha256 `{ds.sha256[:12]}`)."
+        )
         if ds.sampled:
             lines.append(
                 f"\nThe app worked on a sample of {ds.sample_rows} rows; this notebook re-runs every step on "

@@ -53,7 +53,11 @@ def _md_cell(text: Any) -> str:
 
 
 def model_steps(project: Project) -> list[Step]:
-    return [s for s in project.active_steps if s.stage == "model" and s.result and s.result.ok and s.result.metrics]
+    return [
+        s
+        for s in project.active_steps
+        if s.stage == "model" and s.result and s.result.ok and s.result.metrics
+    ]
 
 
 # --------------------------------------------------------------------------- facts
@@ -144,7 +148,9 @@ def limitations(project: Project) -> list[str]:
                 out.append(f"Possible leakage in column {col}: {item.get('reason', '')}.")
     stale = [s for s in project.active_steps if s.stale]
     if stale:
-        out.append("Some steps are stale (an earlier step changed after they ran); replay them before trusting them.")
+        out.append(
+            "Some steps are stale (an earlier step changed after they ran); replay them before trusting them."
+        )
     if project.excluded_columns:
         out.append("Columns never shown to the language model: " + ", ".join(project.excluded_columns) + ".")
     return out
@@ -152,19 +158,10 @@ def limitations(project: Project) -> list[str]:
 
 # --------------------------------------------------------------------------- narrative
 def _check_sentences(text: str, facts: list[str]) -> str:
-    """Keep only sentences whose numbers all appear in the facts (core.factcheck)."""
-    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", text.strip()) if s.strip()]
-    try:
-        from core.factcheck import check_numbers
-    except ImportError:  # without the checker, a sentence with any digit is not trusted
-        return " ".join(s for s in sentences if not re.search(r"\d", s))
-    fact_text = "\n".join(facts)
-    kept = []
-    for s in sentences:
-        checked = check_numbers(s, fact_text)
-        if not getattr(checked, "flagged", None) and not getattr(checked, "dropped", None):
-            kept.append(s)
-    return " ".join(kept)
+    """Keep only the sentences whose numbers all appear in the facts (core.factcheck)."""
+    from core.factcheck import check_numbers
+
+    return check_numbers(text, facts).text_kept
 
 
 def narrative(project: Project, backend: Any, sections: list[str] | None = None) -> dict[str, str]:
@@ -183,18 +180,26 @@ def narrative(project: Project, backend: Any, sections: list[str] | None = None)
         facts = all_facts.get(key) or []
         if not facts:
             continue
-        fallback = " ".join(facts[:4])
+        # The limitations are listed right below the narrative: no need to repeat them.
+        fallback = "" if key == "limitations" else " ".join(facts[:4])
         text = ""
         if backend is not None:
             prompt = render(
-                "report/narrative.j2", section_title=SECTIONS[key], facts=facts[:12], n_sentences="two or three"
+                "report/narrative.j2",
+                section_title=SECTIONS[key],
+                facts=facts[:12],
+                n_sentences="two or three",
             )
             try:
-                reply = backend.complete(prompt, GenerationParams(max_tokens=160, temperature=0.0, stop=("\n\n",)))
+                reply = backend.complete(
+                    prompt, GenerationParams(max_tokens=160, temperature=0.0, stop=("\n\n",))
+                )
             except Exception:  # noqa: BLE001 - the report never fails because the model did
                 reply = ""
             text = _check_sentences(_clean_reply(reply), facts)
-        out[key] = text if len(text) >= 20 else fallback
+        text = text if len(text) >= 20 else fallback
+        if text:
+            out[key] = text
     return out
 
 
@@ -205,7 +210,9 @@ def _clean_reply(reply: str) -> str:
 
 
 # --------------------------------------------------------------------------- markdown
-def to_markdown(project: Project, charts: ChartMode = "none", chart_files: dict[str, str] | None = None) -> str:
+def to_markdown(
+    project: Project, charts: ChartMode = "none", chart_files: dict[str, str] | None = None
+) -> str:
     """The whole report as Markdown. `chart_files` maps chart keys ("model1_roc_curve") to paths."""
     lines: list[str] = [f"# {project.name}: workflow report", ""]
     narr = project.report_narrative
@@ -230,9 +237,7 @@ def to_markdown(project: Project, charts: ChartMode = "none", chart_files: dict[
     if prof is not None and prof.columns:
         lines += ["### Columns", "", "| column | type | kind | missing | distinct |", "|---|---|---|---|---|"]
         for c in prof.columns[:MAX_COLUMNS_LISTED]:
-            lines.append(
-                f"| {_md_cell(c.name)} | {c.dtype} | {c.semantic} | {c.n_missing} | {c.n_unique} |"
-            )
+            lines.append(f"| {_md_cell(c.name)} | {c.dtype} | {c.semantic} | {c.n_missing} | {c.n_unique} |")
         if len(prof.columns) > MAX_COLUMNS_LISTED:
             lines.append(f"\n({len(prof.columns) - MAX_COLUMNS_LISTED} more columns not listed.)")
         lines.append("")
@@ -281,7 +286,11 @@ def _step_md(step: Step) -> list[str]:
             changes.append(f"missing cells {r.missing_before} → {r.missing_after}")
         if changes:
             out.append("What changed: " + "; ".join(changes) + ".")
-        for label, cols in (("Added", r.added_columns), ("Removed", r.removed_columns), ("Changed", r.changed_columns)):
+        for label, cols in (
+            ("Added", r.added_columns),
+            ("Removed", r.removed_columns),
+            ("Changed", r.changed_columns),
+        ):
             if cols:
                 out.append(f"{label} columns: " + ", ".join(f"`{c}`" for c in cols) + ".")
         if not r.ok:
@@ -383,7 +392,7 @@ def to_zip(project: Project, png: bool = True) -> bytes:
         note = ""
     else:
         for key, fig in figs.items():
-            html = pio.to_html(fig, include_plotlyjs="directory", full_html=True)
+            html = pio.to_html(fig, include_plotlyjs="directory", full_html=True, div_id=key)
             files[f"charts/{key}.html"] = html.encode("utf-8")
             chart_files[key] = f"charts/{key}.html"
         if figs:
@@ -419,7 +428,8 @@ def to_html(project: Project) -> str:
         divs = []
         for key, fig in figs.items():
             if key.startswith(f"model{i}_"):
-                divs.append(pio.to_html(fig, include_plotlyjs=first, full_html=False))
+                # A fixed div id (plotly draws a random one) keeps the page deterministic.
+                divs.append(pio.to_html(fig, include_plotlyjs=first, full_html=False, div_id=key))
                 first = False
         # html=False escapes the marker comment; replace its escaped form.
         marker = html_lib.escape(f"<!-- charts:model{i} -->")

@@ -26,7 +26,9 @@ def check_gguf_file(path: str | os.PathLike[str]) -> Path:
     if not p.exists():
         raise BackendError(f"Model file not found: {p}")
     if p.is_dir():
-        raise BackendError(f"{p} is a folder; the GGUF backend needs a .gguf file (a folder is for 'transformers')")
+        raise BackendError(
+            f"{p} is a folder; the GGUF backend needs a .gguf file (a folder is for 'transformers')"
+        )
     try:
         with p.open("rb") as f:
             magic = f.read(4)

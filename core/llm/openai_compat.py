@@ -79,7 +79,9 @@ class OpenAICompatBackend:
         except requests.RequestException as e:
             raise BackendError(f"Request to the model server failed: {e}") from e
         if resp.status_code in (401, 403):
-            raise BackendError(f"The model server refused the request ({resp.status_code}): check the API key")
+            raise BackendError(
+                f"The model server refused the request ({resp.status_code}): check the API key"
+            )
         if resp.status_code >= 400:
             detail = resp.text[:300].strip()
             raise BackendError(f"The model server answered {resp.status_code} for {url}: {detail}")

@@ -83,7 +83,9 @@ def settings_from_file(path: str | os.PathLike[str]) -> ModelSettings:
     try:
         data: dict[str, Any] = json.loads(raw) if p.suffix.lower() == ".json" else tomllib.loads(raw)
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as e:
-        raise BackendError(f"Model settings file {p} is not valid {p.suffix.lstrip('.') or 'TOML'}: {e}") from e
+        raise BackendError(
+            f"Model settings file {p} is not valid {p.suffix.lstrip('.') or 'TOML'}: {e}"
+        ) from e
     if isinstance(data.get("model"), dict):  # [model] table
         data = data["model"]
     try:
@@ -311,8 +313,10 @@ class GuardedBackend:
             started = time.perf_counter()
             ttft: float | None = None
             pieces: list[str] = []
-            source = self.inner.stream(prompt, params) if self.inner.can_stream else iter(
-                [self.inner.complete(prompt, params)]
+            source = (
+                self.inner.stream(prompt, params)
+                if self.inner.can_stream
+                else iter([self.inner.complete(prompt, params)])
             )
             for piece in source:
                 if ttft is None:

@@ -88,7 +88,9 @@ def convert_gguf(gguf_path: str | os.PathLike[str]) -> Path:
     tmp = target.with_name(f".{target.name}.{os.getpid()}.{threading.get_ident()}.tmp")
     try:
         tokenizer = AutoTokenizer.from_pretrained(str(path.parent), gguf_file=path.name)
-        model = AutoModelForCausalLM.from_pretrained(str(path.parent), gguf_file=path.name, dtype=torch.float32)
+        model = AutoModelForCausalLM.from_pretrained(
+            str(path.parent), gguf_file=path.name, dtype=torch.float32
+        )
         _forget_gguf_quantizer(model)
         model.save_pretrained(str(tmp))
         tokenizer.save_pretrained(str(tmp))
@@ -132,7 +134,9 @@ class _StopFlag:
     def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
         import torch
 
-        return torch.full((input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device)
+        return torch.full(
+            (input_ids.shape[0],), self.event.is_set(), dtype=torch.bool, device=input_ids.device
+        )
 
 
 class TransformersBackend:
@@ -169,16 +173,24 @@ class TransformersBackend:
         if origin == "gguf":
             quant_label += f" (de-quantized from {name})"
         try:
-            self.tokenizer = transformers.AutoTokenizer.from_pretrained(target, local_files_only=kwargs["local_files_only"])
+            self.tokenizer = transformers.AutoTokenizer.from_pretrained(
+                target, local_files_only=kwargs["local_files_only"]
+            )
             self.model = transformers.AutoModelForCausalLM.from_pretrained(target, **kwargs)
         except torch.OutOfMemoryError as e:
-            raise BackendError(f"Out of GPU memory loading {name}; try 4-bit quantization or a smaller model") from e
+            raise BackendError(
+                f"Out of GPU memory loading {name}; try 4-bit quantization or a smaller model"
+            ) from e
         except MemoryError as e:
-            raise BackendError(f"Out of memory loading {name}; try a smaller model or the GGUF backend") from e
+            raise BackendError(
+                f"Out of memory loading {name}; try a smaller model or the GGUF backend"
+            ) from e
         except OSError as e:
-            where = "the local Hugging Face cache (HF_HUB_OFFLINE is set, nothing is downloaded)" if (
-                origin == "hub" and _offline()
-            ) else str(target)
+            where = (
+                "the local Hugging Face cache (HF_HUB_OFFLINE is set, nothing is downloaded)"
+                if (origin == "hub" and _offline())
+                else str(target)
+            )
             raise BackendError(f"Model {name!r} could not be loaded from {where}: {e}") from e
         except (ImportError, ValueError, RuntimeError, TypeError) as e:
             if use_4bit:

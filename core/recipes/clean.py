@@ -59,23 +59,34 @@ def has_spelling_variants(col: ColumnProfile) -> bool:
 
 
 def drop_duplicates_recipe(n_duplicates: int | None = None) -> Recipe:
-    why = (f"{n_duplicates} rows repeat another row exactly" if n_duplicates else "repeated rows")
+    why = f"{n_duplicates} rows repeat another row exactly" if n_duplicates else "repeated rows"
     return Recipe(
-        "clean.drop_duplicates", "clean", "Drop exact duplicate rows",
-        f"{why} and would be counted twice.", {}, "df = df.drop_duplicates().reset_index(drop=True)",
+        "clean.drop_duplicates",
+        "clean",
+        "Drop exact duplicate rows",
+        f"{why} and would be counted twice.",
+        {},
+        "df = df.drop_duplicates().reset_index(drop=True)",
     )
 
 
 def drop_columns_recipe(rid: str, title: str, why: str, columns: list[str]) -> Recipe:
     return Recipe(
-        rid, "clean", title, why, {"columns": columns},
-        f"df = df.drop(columns={columns!r}, errors=\"ignore\")", columns,
+        rid,
+        "clean",
+        title,
+        why,
+        {"columns": columns},
+        f'df = df.drop(columns={columns!r}, errors="ignore")',
+        columns,
     )
 
 
 def missing_markers_recipe(columns: list[str]) -> Recipe:
     return Recipe(
-        "clean.missing_markers", "clean", "Turn placeholder text into missing values",
+        "clean.missing_markers",
+        "clean",
+        "Turn placeholder text into missing values",
         "strings like 'N/A', '?', '-' or '' mean 'no value' and would otherwise count as a category.",
         {"columns": columns, "markers": list(MISSING_MARKERS)},
         f"markers = {list(MISSING_MARKERS)!r}\n"
@@ -100,21 +111,26 @@ for col in {columns!r}:
 
 def parse_numbers_recipe(columns: list[str]) -> Recipe:
     return Recipe(
-        "clean.parse_numbers", "clean", "Convert numbers stored as text",
+        "clean.parse_numbers",
+        "clean",
+        "Convert numbers stored as text",
         "currency signs, thousands separators, percent signs and spaces stop these columns "
         "from being numbers; '(12)' is read as -12.",
-        {"columns": columns}, _PARSE_NUMBERS.format(columns=columns), columns,
+        {"columns": columns},
+        _PARSE_NUMBERS.format(columns=columns),
+        columns,
     )
 
 
 def parse_dates_recipe(columns: list[str]) -> Recipe:
     return Recipe(
-        "clean.parse_dates", "clean", "Parse dates",
-        "dates stored as text (possibly in mixed formats) become real dates; unreadable ones "
-        "become missing.",
+        "clean.parse_dates",
+        "clean",
+        "Parse dates",
+        "dates stored as text (possibly in mixed formats) become real dates; unreadable ones become missing.",
         {"columns": columns},
         f"for col in {columns!r}:\n"
-        "    parsed = pd.to_datetime(df[col], format=\"mixed\", errors=\"coerce\", utc=True)\n"
+        '    parsed = pd.to_datetime(df[col], format="mixed", errors="coerce", utc=True)\n'
         "    if parsed.notna().sum() >= 0.5 * df[col].notna().sum():\n"
         "        df[col] = parsed.dt.tz_localize(None)",
         columns,
@@ -124,26 +140,29 @@ def parse_dates_recipe(columns: list[str]) -> Recipe:
 def parse_booleans_recipe(columns: list[str]) -> Recipe:
     truth = {**dict.fromkeys(BOOL_TRUE, 1.0), **dict.fromkeys(BOOL_FALSE, 0.0)}
     return Recipe(
-        "clean.parse_booleans", "clean", "Convert yes/no text to 1/0",
+        "clean.parse_booleans",
+        "clean",
+        "Convert yes/no text to 1/0",
         "yes/no, true/false, y/n and 1/0 written as text become one numeric 1/0 column.",
         {"columns": columns},
         f"truth = {truth!r}\n"
         f"for col in {columns!r}:\n"
         "    mapped = df[col].astype(str).str.strip().str.casefold().map(truth)\n"
         "    if mapped.notna().sum() >= 0.9 * df[col].notna().sum():\n"
-        "        df[col] = mapped.astype(\"float64\")",
+        '        df[col] = mapped.astype("float64")',
         columns,
     )
 
 
 def standardise_recipe(columns: list[str]) -> Recipe:
     return Recipe(
-        "clean.standardise_categories", "clean", "Standardise category spelling",
-        "values differing only in case or spaces ('NY', ' ny ') are merged into their most "
-        "common spelling.",
+        "clean.standardise_categories",
+        "clean",
+        "Standardise category spelling",
+        "values differing only in case or spaces ('NY', ' ny ') are merged into their most common spelling.",
         {"columns": columns},
         f"for col in {columns!r}:\n"
-        "    text = df[col].dropna().astype(str).str.strip().str.replace(r\"\\s+\", \" \", regex=True)\n"
+        '    text = df[col].dropna().astype(str).str.strip().str.replace(r"\\s+", " ", regex=True)\n'
         "    key = text.str.casefold()\n"
         "    canonical = text.groupby(key).agg(lambda v: v.value_counts().index[0])\n"
         "    df[col] = key.map(canonical).reindex(df.index)",
@@ -153,9 +172,13 @@ def standardise_recipe(columns: list[str]) -> Recipe:
 
 def drop_missing_target_recipe(target: str) -> Recipe:
     return Recipe(
-        "clean.drop_missing_target", "clean", "Drop rows without a target",
+        "clean.drop_missing_target",
+        "clean",
+        "Drop rows without a target",
         f"{target!r} is what the model learns; rows where it is missing cannot be used for training.",
-        {"target": target}, f"df = df.dropna(subset=[{target!r}]).reset_index(drop=True)", [target],
+        {"target": target},
+        f"df = df.dropna(subset=[{target!r}]).reset_index(drop=True)",
+        [target],
     )
 
 
@@ -165,7 +188,7 @@ def impute_recipe(numeric: list[str], categorical: list[str], indicators: list[s
         lines += [
             "# Keep 'was missing' as a signal before filling the gaps.",
             f"for col in {indicators!r}:",
-            "    df[f\"{col}_was_missing\"] = df[col].isna().astype(\"int64\")",
+            '    df[f"{col}_was_missing"] = df[col].isna().astype("int64")',
         ]
     if numeric:
         lines += [
@@ -183,15 +206,21 @@ def impute_recipe(numeric: list[str], categorical: list[str], indicators: list[s
     why = "median for numbers (robust to outliers), most frequent value for categories"
     why += f"; indicator columns where at least {INDICATOR_SHARE:.0%} is missing." if indicators else "."
     return Recipe(
-        "clean.impute", "clean", "Fill missing values", why,
+        "clean.impute",
+        "clean",
+        "Fill missing values",
+        why,
         {"numeric": numeric, "categorical": categorical, "indicators": indicators},
-        "\n".join(lines), numeric + categorical,
+        "\n".join(lines),
+        numeric + categorical,
     )
 
 
 def cap_outliers_recipe(columns: list[str], k: float = IQR_K) -> Recipe:
     return Recipe(
-        "clean.cap_outliers", "clean", "Cap extreme outliers",
+        "clean.cap_outliers",
+        "clean",
+        "Cap extreme outliers",
         f"skewed columns are winsorised at the IQR fences (Q1 - {k:g} IQR, Q3 + {k:g} IQR) "
         "so a few extreme values do not dominate.",
         {"columns": columns, "k": k},
@@ -212,21 +241,34 @@ def recipes_for_clean(profile: DatasetProfile, target: str | None) -> list[Recip
         out.append(drop_duplicates_recipe(profile.n_duplicate_rows))
     empty = [c for c in not_target if c.semantic == "empty" or (profile.n_rows and c.missing_share >= 1.0)]
     if empty:
-        out.append(drop_columns_recipe(
-            "clean.drop_empty", "Drop empty columns", "these columns hold no values at all.", _names(empty)
-        ))
+        out.append(
+            drop_columns_recipe(
+                "clean.drop_empty",
+                "Drop empty columns",
+                "these columns hold no values at all.",
+                _names(empty),
+            )
+        )
     constant = [c for c in not_target if c.semantic == "constant" and c not in empty]
     if constant:
-        out.append(drop_columns_recipe(
-            "clean.drop_constant", "Drop constant columns",
-            "a column with one value carries no information for a model.", _names(constant),
-        ))
+        out.append(
+            drop_columns_recipe(
+                "clean.drop_constant",
+                "Drop constant columns",
+                "a column with one value carries no information for a model.",
+                _names(constant),
+            )
+        )
     ids = [c for c in not_target if c.semantic == "id"]
     if ids:
-        out.append(drop_columns_recipe(
-            "clean.drop_ids", "Drop ID columns",
-            "identifiers are unique per row: a model would memorise them instead of learning.", _names(ids),
-        ))
+        out.append(
+            drop_columns_recipe(
+                "clean.drop_ids",
+                "Drop ID columns",
+                "identifiers are unique per row: a model would memorise them instead of learning.",
+                _names(ids),
+            )
+        )
     dropped = {c.name for c in empty + constant + ids}
     live = [c for c in cols if c.name not in dropped]
 

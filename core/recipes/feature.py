@@ -34,15 +34,17 @@ def _is_category(c: ColumnProfile) -> bool:
 
 def date_parts_recipe(columns: list[str]) -> Recipe:
     return Recipe(
-        "feature.date_parts", "feature", "Date parts",
+        "feature.date_parts",
+        "feature",
+        "Date parts",
         "models cannot use raw dates: year, month and day of week carry the seasonality; "
         "the raw date is then dropped.",
         {"columns": columns, "parts": ["year", "month", "dayofweek"]},
         f"for col in {columns!r}:\n"
-        "    when = pd.to_datetime(df[col], format=\"mixed\", errors=\"coerce\", utc=True)\n"
-        "    df[f\"{col}_year\"] = when.dt.year.astype(\"float64\")\n"
-        "    df[f\"{col}_month\"] = when.dt.month.astype(\"float64\")\n"
-        "    df[f\"{col}_dayofweek\"] = when.dt.dayofweek.astype(\"float64\")\n"
+        '    when = pd.to_datetime(df[col], format="mixed", errors="coerce", utc=True)\n'
+        '    df[f"{col}_year"] = when.dt.year.astype("float64")\n'
+        '    df[f"{col}_month"] = when.dt.month.astype("float64")\n'
+        '    df[f"{col}_dayofweek"] = when.dt.dayofweek.astype("float64")\n'
         "    df = df.drop(columns=[col])",
         columns,
     )
@@ -50,13 +52,15 @@ def date_parts_recipe(columns: list[str]) -> Recipe:
 
 def log1p_recipe(columns: list[str]) -> Recipe:
     return Recipe(
-        "feature.log1p", "feature", "Log of skewed amounts",
+        "feature.log1p",
+        "feature",
+        "Log of skewed amounts",
         "log(1 + x) tames long right tails of non-negative amounts and counts, which helps linear "
         "models; the raw column is replaced by log1p_<name>.",
         {"columns": columns},
         f"for col in {columns!r}:\n"
         "    if pd.api.types.is_numeric_dtype(df[col]) and (df[col].dropna() >= 0).all():\n"
-        "        df[f\"log1p_{col}\"] = np.log1p(df[col].astype(\"float64\"))\n"
+        '        df[f"log1p_{col}"] = np.log1p(df[col].astype("float64"))\n'
         "        df = df.drop(columns=[col])",
         columns,
     )
@@ -64,13 +68,15 @@ def log1p_recipe(columns: list[str]) -> Recipe:
 
 def frequency_recipe(columns: list[str]) -> Recipe:
     return Recipe(
-        "feature.frequency_encode", "feature", "Frequency encoding",
+        "feature.frequency_encode",
+        "feature",
+        "Frequency encoding",
         f"categories with many values (over {HIGH_CARDINALITY}) would explode one-hot encoding; each "
         "value is replaced by its share of rows (<name>_freq) and the raw column dropped.",
         {"columns": columns},
         f"for col in {columns!r}:\n"
         "    share = df[col].value_counts(normalize=True)\n"
-        "    df[f\"{col}_freq\"] = df[col].map(share).astype(\"float64\").fillna(0.0)\n"
+        '    df[f"{col}_freq"] = df[col].map(share).astype("float64").fillna(0.0)\n'
         "    df = df.drop(columns=[col])",
         columns,
     )
@@ -78,14 +84,16 @@ def frequency_recipe(columns: list[str]) -> Recipe:
 
 def rare_recipe(columns: list[str], min_share: float = RARE_SHARE) -> Recipe:
     return Recipe(
-        "feature.rare_to_other", "feature", "Merge rare categories",
+        "feature.rare_to_other",
+        "feature",
+        "Merge rare categories",
         f"values seen in less than {min_share:.0%} of rows are merged into 'Other', so the model "
         "does not learn from a handful of rows.",
         {"columns": columns, "min_share": min_share},
         f"for col in {columns!r}:\n"
         "    share = df[col].value_counts(normalize=True)\n"
         f"    rare = share[share < {min_share!r}].index\n"
-        "    df[col] = df[col].where(~df[col].isin(rare), \"Other\")",
+        '    df[col] = df[col].where(~df[col].isin(rare), "Other")',
         columns,
     )
 
@@ -119,12 +127,18 @@ def recipes_for_feature(profile: DatasetProfile, target: str | None) -> list[Rec
         out.append(rare_recipe(_names(mid)))
     low = [c for c in cats if c.n_unique <= LOW_CARDINALITY and c not in mid]
     if low:
-        out.append(Recipe(
-            "feature.onehot_note", "feature", "One-hot encoding in the model pipeline",
-            f"{', '.join(_names(low)[:8])}{' ...' if len(low) > 8 else ''} have few values; they are "
-            "one-hot encoded inside the model pipeline, fitted on the training split only.",
-            {"columns": _names(low)}, "", _names(low),
-        ))
+        out.append(
+            Recipe(
+                "feature.onehot_note",
+                "feature",
+                "One-hot encoding in the model pipeline",
+                f"{', '.join(_names(low)[:8])}{' ...' if len(low) > 8 else ''} have few values; they are "
+                "one-hot encoded inside the model pipeline, fitted on the training split only.",
+                {"columns": _names(low)},
+                "",
+                _names(low),
+            )
+        )
     return out
 
 

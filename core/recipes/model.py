@@ -100,7 +100,7 @@ ESTIMATORS: dict[str, dict[str, Any]] = {
         "est": (
             "{cls}(\n"
             "        learning_rate=0.05, max_iter=300, max_leaf_nodes=31, min_samples_leaf=20,\n"
-            "        l2_regularization=1.0, categorical_features=categorical or \"from_dtype\",\n"
+            '        l2_regularization=1.0, categorical_features=categorical or "from_dtype",\n'
             "        early_stopping=len(X) >= 1000, n_iter_no_change=20, random_state=42,\n"
             "    )"
         ),
@@ -115,7 +115,7 @@ ESTIMATORS: dict[str, dict[str, Any]] = {
         "classification": "RandomForestClassifier",
         "regression": "RandomForestRegressor",
         "pre": _PRE_TREES,
-        "est": "{cls}(n_estimators=200, min_samples_leaf=2, max_features=\"sqrt\", random_state=42)",
+        "est": '{cls}(n_estimators=200, min_samples_leaf=2, max_features="sqrt", random_state=42)',
     },
     "linear": {
         "title": "Linear model (logistic regression / ridge)",

@@ -52,13 +52,30 @@ def default_read_roots() -> list[str]:
     core_dir = Path(__file__).resolve().parent.parent  # .../core: code only, never project data
     roots.add(str(core_dir))
     # System libraries and non-secret system data some packages read lazily.
-    roots.update({"/usr/lib", "/lib", "/lib64", "/usr/lib64", "/usr/local/lib", "/usr/share/zoneinfo",
-                  "/sys/fs/cgroup", "/sys/devices/system/cpu"})
+    roots.update(
+        {
+            "/usr/lib",
+            "/lib",
+            "/lib64",
+            "/usr/lib64",
+            "/usr/local/lib",
+            "/usr/share/zoneinfo",
+            "/sys/fs/cgroup",
+            "/sys/devices/system/cpu",
+        }
+    )
     return sorted(os.path.realpath(r) for r in roots if os.path.exists(r))
 
 
-READ_FILES = ("/etc/localtime", "/etc/timezone", "/proc/cpuinfo", "/proc/meminfo", "/proc/stat",
-              "/dev/urandom", "/dev/random")
+READ_FILES = (
+    "/etc/localtime",
+    "/etc/timezone",
+    "/proc/cpuinfo",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/dev/urandom",
+    "/dev/random",
+)
 RW_FILES = ("/dev/null",)
 
 
@@ -74,20 +91,14 @@ def _vm_size_bytes() -> int:
     return 0
 
 
-def _uid_tasks() -> int:
-    """Threads + processes of this uid: RLIMIT_NPROC counts them all, so the cap sits above it."""
-    uid, n = os.getuid(), 0
+def _task_ceiling() -> int:
+    """Tasks on the whole machine (/proc/loadavg), an upper bound of this uid's: RLIMIT_NPROC
+    counts every thread of the uid, so the cap must sit above that or pyarrow/BLAS threads fail."""
     try:
-        for pid in os.listdir("/proc"):
-            if pid.isdigit():
-                try:
-                    if os.stat(f"/proc/{pid}").st_uid == uid:
-                        n += len(os.listdir(f"/proc/{pid}/task"))
-                except OSError:
-                    continue
-    except OSError:
+        with open("/proc/loadavg") as fh:
+            return int(fh.read().split()[3].split("/")[1])
+    except (OSError, ValueError, IndexError):
         return 4096
-    return n
 
 
 def apply_rlimits(memory_mb: int, cpu_s: int, file_mb: int, baseline_vm: int | None = None) -> None:
@@ -101,7 +112,7 @@ def apply_rlimits(memory_mb: int, cpu_s: int, file_mb: int, baseline_vm: int | N
         (resource.RLIMIT_FSIZE, (file_mb * 1024 * 1024, file_mb * 1024 * 1024)),
         (resource.RLIMIT_CORE, (0, 0)),
         # Counted per uid across the machine: allow the threads pyarrow/BLAS start, not a fork bomb.
-        (resource.RLIMIT_NPROC, (_uid_tasks() + 64,) * 2),
+        (resource.RLIMIT_NPROC, (_task_ceiling() + 64,) * 2),
     ]
     for res, lim in limits:
         try:
@@ -128,8 +139,11 @@ _FILE_ONLY = _FS_EXECUTE | _FS_WRITE_FILE | _FS_READ_FILE | _FS_TRUNCATE | _FS_I
 
 
 class _RulesetAttr(ctypes.Structure):
-    _fields_ = [("handled_access_fs", ctypes.c_uint64), ("handled_access_net", ctypes.c_uint64),
-                ("scoped", ctypes.c_uint64)]
+    _fields_ = [
+        ("handled_access_fs", ctypes.c_uint64),
+        ("handled_access_net", ctypes.c_uint64),
+        ("scoped", ctypes.c_uint64),
+    ]
 
 
 class _PathBeneathAttr(ctypes.Structure):
@@ -184,8 +198,9 @@ def apply_landlock(workspace: str, read_roots: Iterable[str]) -> int:
     if abi >= 6:
         attr.scoped = 0b11  # abstract unix sockets and signals stay inside the job
         size = 3 * ctypes.sizeof(ctypes.c_uint64)
-    fd = libc.syscall(_SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size),
-                      ctypes.c_uint32(0))
+    fd = libc.syscall(
+        _SYS_LANDLOCK_CREATE_RULESET, ctypes.byref(attr), ctypes.c_size_t(size), ctypes.c_uint32(0)
+    )
     if fd < 0:
         return 0
     read_dir = _FS_EXECUTE | _FS_READ_FILE | _FS_READ_DIR
@@ -204,8 +219,13 @@ def apply_landlock(workspace: str, read_roots: Iterable[str]) -> int:
                 if not os.path.isdir(path):
                     access &= _FILE_ONLY
                 rule = _PathBeneathAttr(allowed_access=access & fs_all, parent_fd=pfd)
-                libc.syscall(_SYS_LANDLOCK_ADD_RULE, ctypes.c_int(fd), ctypes.c_int(1), ctypes.byref(rule),
-                             ctypes.c_uint32(0))
+                libc.syscall(
+                    _SYS_LANDLOCK_ADD_RULE,
+                    ctypes.c_int(fd),
+                    ctypes.c_int(1),
+                    ctypes.byref(rule),
+                    ctypes.c_uint32(0),
+                )
             finally:
                 os.close(pfd)
         libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
@@ -217,29 +237,96 @@ def apply_landlock(workspace: str, read_roots: Iterable[str]) -> int:
 
 
 # ----------------------------------------------------------------------------- audit hook
-_PROCESS_EVENTS = frozenset({
-    "subprocess.Popen", "os.system", "os.exec", "os.spawn", "os.posix_spawn", "os.fork", "os.forkpty",
-    "pty.spawn", "os.startfile", "resource.setrlimit", "resource.prlimit", "os.link", "os.symlink",
-    "gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.remote_exec", "os.setns", "os.unshare",
-})
+_PROCESS_EVENTS = frozenset(
+    {
+        "subprocess.Popen",
+        "os.system",
+        "os.exec",
+        "os.spawn",
+        "os.posix_spawn",
+        "os.fork",
+        "os.forkpty",
+        "pty.spawn",
+        "os.startfile",
+        "resource.setrlimit",
+        "resource.prlimit",
+        "os.link",
+        "os.symlink",
+        "gc.get_objects",
+        "gc.get_referrers",
+        "gc.get_referents",
+        "sys.remote_exec",
+        "os.setns",
+        "os.unshare",
+    }
+)
 _PROCESS_EVENTS_WHY = {
-    "os.link": "creating links", "os.symlink": "creating links", "resource.setrlimit": "changing its limits",
-    "resource.prlimit": "changing its limits", "gc.get_objects": "walking the object graph",
-    "gc.get_referrers": "walking the object graph", "gc.get_referents": "walking the object graph",
+    "os.link": "creating links",
+    "os.symlink": "creating links",
+    "resource.setrlimit": "changing its limits",
+    "resource.prlimit": "changing its limits",
+    "gc.get_objects": "walking the object graph",
+    "gc.get_referrers": "walking the object graph",
+    "gc.get_referents": "walking the object graph",
 }
 _WRITE_PATH_EVENTS = {  # event -> indexes of path arguments
-    "os.remove": (0,), "os.rmdir": (0,), "os.mkdir": (0,), "os.chmod": (0,), "os.chown": (0,),
-    "os.lchown": (0,), "os.chflags": (0,), "os.lchflags": (0,), "os.truncate": (0,), "os.utime": (0,),
-    "os.rename": (0, 1), "shutil.rmtree": (0,), "shutil.copyfile": (1,), "shutil.copymode": (1,),
-    "shutil.copystat": (1,), "shutil.move": (0, 1), "shutil.chown": (0,), "os.mkfifo": (0,), "os.mknod": (0,),
-    "os.setxattr": (0,), "os.removexattr": (0,),
+    "os.remove": (0,),
+    "os.rmdir": (0,),
+    "os.mkdir": (0,),
+    "os.chmod": (0,),
+    "os.chown": (0,),
+    "os.lchown": (0,),
+    "os.chflags": (0,),
+    "os.lchflags": (0,),
+    "os.truncate": (0,),
+    "os.utime": (0,),
+    "os.rename": (0, 1),
+    "shutil.rmtree": (0,),
+    "shutil.copyfile": (1,),
+    "shutil.copymode": (1,),
+    "shutil.copystat": (1,),
+    "shutil.move": (0, 1),
+    "shutil.chown": (0,),
+    "os.mkfifo": (0,),
+    "os.mknod": (0,),
+    "os.setxattr": (0,),
+    "os.removexattr": (0,),
 }
 _PICKLE_DENY = {
-    "os": None, "posix": None, "nt": None, "subprocess": None, "socket": None, "ctypes": None,
-    "shutil": None, "sys": None, "importlib": None, "runpy": None, "pty": None, "code": None,
-    "_posixsubprocess": None, "signal": None, "multiprocessing": None, "webbrowser": None, "pickle": None,
-    "builtins": {"eval", "exec", "compile", "__import__", "open", "getattr", "setattr", "delattr",
-                 "globals", "locals", "vars", "breakpoint", "input", "exit", "quit"},
+    "os": None,
+    "posix": None,
+    "nt": None,
+    "subprocess": None,
+    "socket": None,
+    "ctypes": None,
+    "shutil": None,
+    "sys": None,
+    "importlib": None,
+    "runpy": None,
+    "pty": None,
+    "code": None,
+    "_posixsubprocess": None,
+    "signal": None,
+    "multiprocessing": None,
+    "webbrowser": None,
+    "pickle": None,
+    "builtins": {
+        "eval",
+        "exec",
+        "compile",
+        "__import__",
+        "open",
+        "getattr",
+        "setattr",
+        "delattr",
+        "globals",
+        "locals",
+        "vars",
+        "breakpoint",
+        "input",
+        "exit",
+        "quit",
+    },
 }
 _O_WRITE = os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_TRUNC
 
@@ -248,7 +335,9 @@ def _under(path: str, roots: tuple[str, ...]) -> bool:
     return any(path == r or path.startswith(r.rstrip("/") + "/") for r in roots)
 
 
-def install_audit_hook(workspace: str, read_roots: Iterable[str], user_filenames: tuple[str, ...]) -> list[str]:
+def install_audit_hook(
+    workspace: str, read_roots: Iterable[str], user_filenames: tuple[str, ...]
+) -> list[str]:
     """Install the refusing hook. Call once, after all trusted imports, in a throwaway process.
 
     Returns the live list of refusal messages (the harness reports them even when library code
@@ -259,14 +348,26 @@ def install_audit_hook(workspace: str, read_roots: Iterable[str], user_filenames
     """
     ws = os.path.realpath(workspace)
     write_roots = (ws, *RW_FILES)
-    reads = (ws, *(os.path.realpath(r) for r in read_roots), *READ_FILES, *RW_FILES,
-             f"/proc/{os.getpid()}", "/proc/self", "/proc/thread-self")
+    reads = (
+        ws,
+        *(os.path.realpath(r) for r in read_roots),
+        *READ_FILES,
+        *RW_FILES,
+        f"/proc/{os.getpid()}",
+        "/proc/self",
+        "/proc/thread-self",
+    )
     ctypes_dir = os.path.dirname(ctypes.__file__)
     here = __file__
     me, my_pgid = os.getpid(), os.getpgid(0)
     state = threading.local()
     refusals: list[str] = []  # kept for the result even when the code swallows the error
-    isdir, realpath, join, getcwd, fspath = os.path.isdir, os.path.realpath, os.path.join, os.getcwd, os.fspath
+    realpath, join, getcwd, fspath = (
+        os.path.realpath,
+        os.path.join,
+        os.getcwd,
+        os.fspath,
+    )
 
     def norm(p: Any) -> str | None:
         if isinstance(p, int):
@@ -310,7 +411,8 @@ def install_audit_hook(workspace: str, read_roots: Iterable[str], user_filenames
             if p is None:
                 return
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or (
-                isinstance(flags, int) and bool(flags & _O_WRITE))
+                isinstance(flags, int) and bool(flags & _O_WRITE)
+            )
             if writing and not _under(p, write_roots):
                 refuse(f"writing {p}; only the project workspace is writable")
             if not writing and not _under(p, reads):

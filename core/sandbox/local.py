@@ -222,12 +222,18 @@ class LocalSandbox:
         if self._closed:
             return SandboxResult(ok=False, error="the sandbox is closed", error_kind="crash")
         ws = Path(os.path.realpath(job.workspace)) if job.workspace else self.workspace
-        for p in (job.input_path, job.output_path):
-            if not _inside(p, ws):
-                return SandboxResult(ok=False, error_kind="refused",
-                                     error=f"Refused: {p} is outside the workspace {ws}")
+        # The input may be anywhere (jobs are built by trusted code; the step gets read-only
+        # access to exactly that file); outputs must land in the workspace.
+        if not _inside(job.output_path, ws):
+            return SandboxResult(
+                ok=False,
+                error_kind="refused",
+                error=f"Refused: {job.output_path} is outside the workspace {ws}",
+            )
         if job.input_path is not None and not Path(job.input_path).is_file():
-            return SandboxResult(ok=False, error_kind="contract", error=f"input data {job.input_path} is missing")
+            return SandboxResult(
+                ok=False, error_kind="contract", error=f"input data {job.input_path} is missing"
+            )
         limits = job.limits if "limits" in job.model_fields_set else self.limits
         job = job.model_copy(update={"limits": limits, "workspace": ws})
         z = self._idle.get()
@@ -237,8 +243,11 @@ class LocalSandbox:
             res = self._run_on(z, job, ws, limits)
         except Exception as e:  # noqa: BLE001 - a broken pipe etc. is the worker's fault, not the caller's
             z.broken = True
-            res = SandboxResult(ok=False, error_kind="crash",
-                                error=f"Crash: the sandbox worker failed ({type(e).__name__}: {e})")
+            res = SandboxResult(
+                ok=False,
+                error_kind="crash",
+                error=f"Crash: the sandbox worker failed ({type(e).__name__}: {e})",
+            )
         finally:
             self._idle.put(self._replace(z) if z.broken or self._closed else z)
         res.duration_s = time.perf_counter() - t0
@@ -246,8 +255,11 @@ class LocalSandbox:
 
     def _run_on(self, z: _Zygote, job: SandboxJob, ws: Path, limits: SandboxLimits) -> SandboxResult:
         if not z.wait_ready(self.start_timeout_s):
-            return SandboxResult(ok=False, error_kind="crash",
-                                 error="Crash: the sandbox worker did not start (see the server log)")
+            return SandboxResult(
+                ok=False,
+                error_kind="crash",
+                error="Crash: the sandbox worker did not start (see the server log)",
+            )
         (ws / "tmp").mkdir(parents=True, exist_ok=True)
         z.send({"job": job.model_dump(mode="json"), "workspace": str(ws)})
         try:
@@ -256,7 +268,9 @@ class LocalSandbox:
             ev = None
         if ev is None or ev.get("event") != "started":
             z.broken = True
-            return SandboxResult(ok=False, error_kind="crash", error="Crash: the sandbox worker stopped answering")
+            return SandboxResult(
+                ok=False, error_kind="crash", error="Crash: the sandbox worker stopped answering"
+            )
         pid = int(ev["pid"])
         timed_out = False
         try:
@@ -272,10 +286,15 @@ class LocalSandbox:
         if done is None:
             z.broken = True
         if timed_out:
-            return SandboxResult(ok=False, error_kind="timeout",
-                                 error=f"TimeoutError: the step ran over {limits.timeout_s:g} s and was stopped")
+            return SandboxResult(
+                ok=False,
+                error_kind="timeout",
+                error=f"TimeoutError: the step ran over {limits.timeout_s:g} s and was stopped",
+            )
         if done is None or done.get("event") != "done":
-            return SandboxResult(ok=False, error_kind="crash", error="Crash: the sandbox worker died during the step")
+            return SandboxResult(
+                ok=False, error_kind="crash", error="Crash: the sandbox worker died during the step"
+            )
         return self._to_result(done, limits, ws)
 
     def _to_result(self, done: dict[str, Any], limits: SandboxLimits, ws: Path) -> SandboxResult:
@@ -283,26 +302,41 @@ class LocalSandbox:
         if not isinstance(payload, dict):
             sig = status.get("signal")
             if sig == signal.SIGXCPU:
-                return SandboxResult(ok=False, error_kind="timeout",
-                                     error=f"TimeoutError: the step used more than {limits.cpu_s} s of CPU time")
+                return SandboxResult(
+                    ok=False,
+                    error_kind="timeout",
+                    error=f"TimeoutError: the step used more than {limits.cpu_s} s of CPU time",
+                )
             if sig == signal.SIGKILL:  # not ours (a timeout is handled above): the OOM killer or itself
-                return SandboxResult(ok=False, error_kind="crash",
-                                     error="Crash: the step's process was killed (SIGKILL), e.g. by the system "
-                                     "when the machine ran out of memory")
+                return SandboxResult(
+                    ok=False,
+                    error_kind="crash",
+                    error="Crash: the step's process was killed (SIGKILL), e.g. by the system "
+                    "when the machine ran out of memory",
+                )
             if sig is not None:
-                return SandboxResult(ok=False, error_kind="crash",
-                                     error=f"Crash: the step's process died ({_signal_name(sig)}), e.g. a "
-                                     "segfault in native code or a recursion too deep")
-            return SandboxResult(ok=False, error_kind="crash",
-                                 error=f"Crash: the step's process exited (code {status.get('exit_code')}) "
-                                 "without a result")
+                return SandboxResult(
+                    ok=False,
+                    error_kind="crash",
+                    error=f"Crash: the step's process died ({_signal_name(sig)}), e.g. a "
+                    "segfault in native code or a recursion too deep",
+                )
+            return SandboxResult(
+                ok=False,
+                error_kind="crash",
+                error=f"Crash: the step's process exited (code {status.get('exit_code')}) without a result",
+            )
         fields = {k: v for k, v in payload.items() if k in SandboxResult.model_fields}
         try:
             res = SandboxResult.model_validate(fields)
         except Exception:  # noqa: BLE001 - a forged or mangled payload is treated as a crash
-            return SandboxResult(ok=False, error_kind="crash", error="Crash: the step returned an unreadable result")
+            return SandboxResult(
+                ok=False, error_kind="crash", error="Crash: the step returned an unreadable result"
+            )
         if res.output_path is not None and not _inside(res.output_path, ws):
-            return SandboxResult(ok=False, error_kind="refused", error="Refused: output outside the workspace")
+            return SandboxResult(
+                ok=False, error_kind="refused", error="Refused: output outside the workspace"
+            )
         self._last_isolation = res.isolation
         return res
 

@@ -25,7 +25,9 @@ class NotASandbox:
         if "limits" not in job.model_fields_set:
             job = job.model_copy(update={"limits": self.limits})
         payload = execute_job(job.model_dump(mode="json"))
-        return SandboxResult.model_validate({k: v for k, v in payload.items() if k in SandboxResult.model_fields})
+        return SandboxResult.model_validate(
+            {k: v for k, v in payload.items() if k in SandboxResult.model_fields}
+        )
 
     def close(self) -> None:
         pass

@@ -35,6 +35,7 @@ from typing import Any
 USER_FILENAME = "<step>"
 MAX_FIGURES = 20
 MAX_ROWS_IN_VALUE = 200
+CACHE_MAX_BYTES = 512 * 1024 * 1024  # inputs above this are read by each job instead
 
 
 # ----------------------------------------------------------------------------- output capture
@@ -116,17 +117,20 @@ def parquet_ready(df: Any) -> tuple[Any, list[str]]:
 def write_parquet(df: Any, path: str | Path, fsync: bool = False) -> list[str]:
     """Write any valid pandas DataFrame as Parquet (write-then-rename); returns conversion notes.
 
-    The fast path is `to_parquet` as is; when pyarrow refuses a column (mixed types in an object
-    column, complex numbers, float16, odd extension types) that column becomes text with missing
-    values kept missing, and an index pyarrow cannot store is dropped.
+    The fast path converts the frame as is; when pyarrow refuses a column (mixed types in an
+    object column, complex numbers, float16, odd extension types) that column becomes text with
+    missing values kept missing, and an index pyarrow cannot store is dropped. Dictionary
+    encoding is used for text columns only: on numeric columns it costs ~3x the write time for
+    no gain (measured in benchmarks/sandbox_overhead.py).
     """
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
     path = Path(path)
     tmp = path.with_name(path.name + ".tmp")
     df, notes = parquet_ready(df)
     try:
-        df.to_parquet(tmp)
+        table = pa.Table.from_pandas(df)
     except Exception:  # noqa: BLE001 - fall back to column-by-column conversion below
         df = df.copy()
         for i, name in enumerate(df.columns):
@@ -140,11 +144,20 @@ def write_parquet(df: Any, path: str | Path, fsync: bool = False) -> list[str]:
                 df.isetitem(i, col.map(lambda v: None if _isna(v) else str(v)).astype("object"))
                 notes.append(f"column {name!r} stored as text (mixed or unsupported types)")
         try:
-            df.to_parquet(tmp)
+            table = pa.Table.from_pandas(df)
         except Exception:  # noqa: BLE001 - the index is the last thing pyarrow may refuse
             df = df.reset_index(drop=True)
             notes.append("index dropped (not storable)")
-            df.to_parquet(tmp)
+            table = pa.Table.from_pandas(df)
+    text_cols = [
+        f.name
+        for f in table.schema
+        if pa.types.is_string(f.type)
+        or pa.types.is_large_string(f.type)
+        or pa.types.is_binary(f.type)
+        or pa.types.is_dictionary(f.type)
+    ]
+    pq.write_table(table, tmp, use_dictionary=text_cols or False)
     if fsync:  # durable snapshots; sandbox outputs are moved (and synced) by the store
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())
@@ -175,14 +188,22 @@ def jsonable(value: Any, figures: list[dict[str, Any]] | None = None, depth: int
 
         if isinstance(value, pd.DataFrame):
             head = value.head(MAX_ROWS_IN_VALUE)
-            return {"type": "dataframe", "shape": list(value.shape), "columns": [str(c) for c in value.columns],
-                    "index": jsonable(head.index.tolist(), figures, depth + 1),
-                    "data": jsonable(head.to_numpy().tolist(), figures, depth + 1)}
+            return {
+                "type": "dataframe",
+                "shape": list(value.shape),
+                "columns": [str(c) for c in value.columns],
+                "index": jsonable(head.index.tolist(), figures, depth + 1),
+                "data": jsonable(head.to_numpy().tolist(), figures, depth + 1),
+            }
         if isinstance(value, pd.Series):
             head = value.head(MAX_ROWS_IN_VALUE)
-            return {"type": "series", "name": str(value.name), "length": len(value),
-                    "index": jsonable(head.index.tolist(), figures, depth + 1),
-                    "data": jsonable(head.tolist(), figures, depth + 1)}
+            return {
+                "type": "series",
+                "name": str(value.name),
+                "length": len(value),
+                "index": jsonable(head.index.tolist(), figures, depth + 1),
+                "data": jsonable(head.tolist(), figures, depth + 1),
+            }
         if _isna(value):
             return None
         if isinstance(value, pd.Timestamp | pd.Timedelta):
@@ -229,8 +250,9 @@ class _FigureCapture:
             _add_figure(self.figures, fig)
 
         for owner, name in ((bdt.BaseFigure, "show"), (pio, "show")):
-            self.saved.append((owner, name, owner.__dict__.get(name) if isinstance(owner, type)
-                               else getattr(owner, name)))
+            self.saved.append(
+                (owner, name, owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name))
+            )
             setattr(owner, name, show)
         return self
 
@@ -281,12 +303,17 @@ def _user_traceback(e: BaseException) -> str:
     return text[-8000:]
 
 
-def execute_job(job: dict[str, Any], user_filename: str = USER_FILENAME,
-                refusals: list[str] | None = None) -> dict[str, Any]:
+def execute_job(
+    job: dict[str, Any],
+    user_filename: str = USER_FILENAME,
+    refusals: list[str] | None = None,
+    frame: Any = None,
+) -> dict[str, Any]:
     """Run one SandboxJob (as a JSON dict) here; return SandboxResult fields. Never raises.
 
     `refusals` is the guard's live list of refused operations: a failure after a refusal is
     reported as "refused" even when a library wrapped the refusal in its own exception.
+    `frame` is the input already in memory (the zygote's cache, a private copy-on-write view).
     """
     limits = job.get("limits") or {}
     cap = int(limits.get("max_output_chars", 20_000))
@@ -302,7 +329,9 @@ def execute_job(job: dict[str, Any], user_filename: str = USER_FILENAME,
 
             ns: dict[str, Any] = {"__name__": "__step__", "__builtins__": __builtins__}
             df = None
-            if job.get("input_path"):
+            if frame is not None:
+                df = frame
+            elif job.get("input_path"):
                 df = pd.read_parquet(job["input_path"])
             if mode == "script" and df is not None:
                 ns["df"] = df
@@ -317,7 +346,8 @@ def execute_job(job: dict[str, Any], user_filename: str = USER_FILENAME,
                 out_df = fn(df)  # type: ignore[misc]
                 if not isinstance(out_df, pd.DataFrame):
                     raise ContractError(
-                        f"{entry}() returned {type(out_df).__name__}, expected a pandas DataFrame")
+                        f"{entry}() returned {type(out_df).__name__}, expected a pandas DataFrame"
+                    )
                 if not job.get("output_path"):
                     raise ContractError("no output path was given to the step")
                 notes = write_parquet(out_df, job["output_path"])
@@ -347,8 +377,9 @@ def execute_job(job: dict[str, Any], user_filename: str = USER_FILENAME,
         res.update(ok=False, error=line, error_kind=kind, traceback=_user_traceback(e))
     if res["ok"] and refusals:
         err.write("\nnote: " + "; ".join(dict.fromkeys(refusals)))
-    res.update(stdout=out.getvalue(), stderr=err.getvalue(), figures=figures,
-               duration_s=time.perf_counter() - t0)
+    res.update(
+        stdout=out.getvalue(), stderr=err.getvalue(), figures=figures, duration_s=time.perf_counter() - t0
+    )
     return res
 
 
@@ -370,11 +401,13 @@ def _warm_imports() -> None:
 
     try:
         import core.modeling_harness  # noqa: F401
-    except Exception:  # noqa: BLE001 - imported lazily by model jobs if it appears later
+    except Exception:  # noqa: BLE001, S110 - imported lazily by model jobs if it appears later
         pass
     # Exercise the lazy paths once (Parquet engine lookup, plotly JSON) so forks start warm.
     buf = io.BytesIO()
-    frame = pandas.DataFrame({"a": [1.0, None], "b": ["x", None], "c": pandas.to_datetime(["2024-01-01", None])})
+    frame = pandas.DataFrame(
+        {"a": [1.0, None], "b": ["x", None], "c": pandas.to_datetime(["2024-01-01", None])}
+    )
     frame.to_parquet(buf)
     buf.seek(0)
     pandas.read_parquet(buf)
@@ -394,8 +427,14 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
-def _child(msg: dict[str, Any], w: int, proto_fds: tuple[int, ...], baseline_vm: int,
-           read_roots: list[str]) -> None:
+def _child(
+    msg: dict[str, Any],
+    w: int,
+    proto_fds: tuple[int, ...],
+    baseline_vm: int,
+    read_roots: list[str],
+    frame: Any,
+) -> None:
     """Runs in the forked job process; never returns."""
     payload: dict[str, Any]
     try:
@@ -419,22 +458,55 @@ def _child(msg: dict[str, Any], w: int, proto_fds: tuple[int, ...], baseline_vm:
 
         tempfile.tempdir = None
         lim = msg["job"].get("limits") or {}
-        guard.apply_rlimits(int(lim.get("memory_mb", 2048)), int(math.ceil(lim.get("cpu_s", 120))),
-                            int(lim.get("max_file_mb", 1024)), baseline_vm)
+        guard.apply_rlimits(
+            int(lim.get("memory_mb", 2048)),
+            int(math.ceil(lim.get("cpu_s", 120))),
+            int(lim.get("max_file_mb", 1024)),
+            baseline_vm,
+        )
+        # The input may live outside the workspace (an immutable snapshot): readable, not writable.
+        inp = msg["job"].get("input_path")
+        roots = [*read_roots, os.path.realpath(inp)] if inp else list(read_roots)
         netns = guard.enter_network_namespace()
-        landlock = guard.apply_landlock(ws, read_roots)
+        landlock = guard.apply_landlock(ws, roots)
         guard.neuter_process_spawning()
-        refusals = guard.install_audit_hook(ws, read_roots, (USER_FILENAME,))
-        payload = execute_job(msg["job"], refusals=refusals)
+        refusals = guard.install_audit_hook(ws, roots, (USER_FILENAME,))
+        payload = execute_job(msg["job"], refusals=refusals, frame=frame)
         payload["isolation"] = {"netns": netns, "landlock": landlock, "audit_hook": True, "rlimits": True}
         data = json.dumps(payload, default=str).encode()
     except BaseException as e:  # noqa: BLE001
-        data = json.dumps({"ok": False, "error_kind": "crash",
-                           "error": f"sandbox setup failed: {_one_line(e)}"}).encode()
+        data = json.dumps(
+            {"ok": False, "error_kind": "crash", "error": f"sandbox setup failed: {_one_line(e)}"}
+        ).encode()
     try:
         _write_all(w, data)
     finally:
         os._exit(0)
+
+
+def _cached_input(cache: dict[str, Any], path: str | None) -> Any:
+    """The input frame, read once per file version and inherited by each fork for free.
+
+    Steps on one snapshot come in runs (preview, accept, repair attempts); reading the Parquet
+    once in the zygote instead of in every job removes the biggest per-step cost. The key
+    includes size, mtime and inode, so a changed file is read again. Children get copy-on-write
+    pages: whatever a step does to its frame stays in that step.
+    """
+    if not path:
+        return None
+    try:
+        st = os.stat(path)
+        if st.st_size > CACHE_MAX_BYTES:
+            return None
+        key = (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino)
+        if cache["key"] != key:
+            import pandas as pd
+
+            cache["key"], cache["frame"] = None, None
+            cache["frame"], cache["key"] = pd.read_parquet(path), key
+        return cache["frame"]
+    except Exception:  # noqa: BLE001 - the job reads (and reports on) the file itself
+        return None
 
 
 def serve(root: str) -> None:
@@ -460,6 +532,7 @@ def serve(root: str) -> None:
         out.flush()
 
     send({"event": "ready", "pid": os.getpid(), "landlock_abi": guard.landlock_abi()})
+    cache: dict[str, Any] = {"key": None, "frame": None}
     for line in inp:
         try:
             msg = json.loads(line)
@@ -467,11 +540,12 @@ def serve(root: str) -> None:
             continue
         if msg.get("op") == "exit":
             break
+        frame = _cached_input(cache, msg["job"].get("input_path"))
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:
             os.close(r)
-            _child(msg, w, (proto_in, proto_out), baseline_vm, read_roots)
+            _child(msg, w, (proto_in, proto_out), baseline_vm, read_roots, frame)
         os.close(w)
         send({"event": "started", "pid": pid})
         chunks = []

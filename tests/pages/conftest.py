@@ -29,8 +29,8 @@ def projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def new_app(projects: Path):
     from streamlit.testing.v1 import AppTest
 
-    def make(project_id: str | None = None) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    def make(project_id: str | None = None, timeout: float = TIMEOUT) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=timeout)
         if project_id:
             at.query_params["project"] = project_id
         return at

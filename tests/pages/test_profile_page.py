@@ -42,3 +42,23 @@ def test_changing_target_reprofiles(new_app, projects):
     sel.set_value(other).run()
     assert not at.exception
     assert f"Target column: `{other}`" in texts(at) or f"Target column: {other}" in texts(at)
+
+
+def test_data_documentation_draft_is_saved(new_app, projects):
+    pytest.importorskip("core.datadoc")
+    from core.project import ProjectStore
+
+    at = load_sample(new_app())
+    at.switch_page("pages/profile.py").run()
+    at.button(key="datadoc_draft").click().run()
+    assert not at.exception, at.exception
+    text = at.text_area(key="datadoc_text").value
+    assert len(text) > 20
+    pid = at.query_params["project"]
+    project = ProjectStore(projects).open(pid[0] if isinstance(pid, list) else pid)
+    assert project.data_doc == text
+    # Every number the documentation states is one of the profile's facts (or it is flagged).
+    assert str(project.profile.n_rows) in text.replace(",", "") or project.data_doc_flags
+    at.text_area(key="datadoc_text").set_value("My own words about this table.").run()
+    at.button(key="datadoc_save").click().run()
+    assert ProjectStore(projects).open(project.id).data_doc == "My own words about this table."

@@ -6,6 +6,8 @@ import pytest
 from apptest_helpers import button, load_sample, texts
 
 pytestmark = [pytest.mark.real_model, pytest.mark.slow]
+# A proposal with the real model generates, verifies and may repair: minutes on a busy 2-core CPU.
+REAL_TIMEOUT = 600
 
 
 @pytest.fixture
@@ -18,7 +20,7 @@ def real(projects, monkeypatch):
 
 
 def test_sidebar_answers_with_the_embedded_gemma(new_app, real):
-    at = new_app()
+    at = new_app(timeout=REAL_TIMEOUT)
     at.run()
     assert not at.exception, at.exception
     sidebar = "\n".join(m.value for m in at.sidebar.markdown)
@@ -38,7 +40,7 @@ def test_sidebar_answers_with_the_embedded_gemma(new_app, real):
 def test_clean_proposal_with_the_embedded_gemma(new_app, real):
     pytest.importorskip("core.samples")
     pytest.importorskip("core.propose")
-    at = load_sample(new_app())
+    at = load_sample(new_app(timeout=REAL_TIMEOUT))
     at.switch_page("pages/profile.py").run()
     at.switch_page("pages/clean.py").run()
     button(at, "Propose").click().run()

@@ -1,0 +1,120 @@
+"""Markdown / HTML / zip report: content, numbers only from the project state, narrative checks."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import pytest
+
+from core.export import report
+from core.factcheck import check_numbers
+from core.llm.fake import FakeBackend
+from core.profile import profile_dataframe
+from core.recipes.model import build_model_code
+from tests.modeling_helpers import build_project, messy_classification, one_thread  # noqa: F401
+from tests.test_export_notebook import CLEAN, FEATURE
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory):
+    df = messy_classification(n=160)
+    df["row id"] = range(len(df))
+    prof = profile_dataframe(df, target="churn")
+    return build_project(
+        tmp_path_factory.mktemp("rep"), df, "churn", "classification",
+        transforms=[("clean", CLEAN, "rule"), ("feature", FEATURE, "gemma")],
+        model_code=build_model_code("linear", "classification"), cv=2, drop_columns=["row id"], profile=prof,
+    )
+
+
+def state_facts(project) -> list[object]:
+    """Every number and string recorded anywhere in the project state."""
+    out: list[object] = []
+
+    def walk(v):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                out.append(str(k))
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif v is not None:
+            out.append(v)
+
+    walk(project.model_dump(mode="json"))
+    return out
+
+
+def prose(md: str) -> str:
+    """The report without fenced code (code is shown verbatim, not stated as facts)."""
+    return re.sub(r"```.*?```", " ", md, flags=re.S)
+
+
+def test_markdown_has_every_section_and_step(project):
+    md = report.to_markdown(project)
+    for head in ("## Dataset", "## Steps", "## Model results", "## Known limitations", "### About the data"):
+        assert head in md
+    assert md.index("### Cleaning") < md.index("### Features") < md.index("### Model 1")
+    assert CLEAN.strip() in md and "df['age_sq']" in md
+    m = project.active_steps[-1].result.metrics
+    assert report.fmt(m["test"]["roc_auc"]) in md
+    assert report.fmt(m["baselines"]["hgb_default"]["test"]["roc_auc"]) in md
+    assert "dummy baseline" in md and "HistGradientBoosting (defaults)" in md
+    assert "Column row id was left out of the model" in md
+    assert "What changed:" in md and "Added columns: `age_sq`" in md
+
+
+def test_report_states_no_number_missing_from_the_project_state(project):
+    project = project.model_copy(deep=True)
+    project.report_narrative = report.narrative(project, backend=None)
+    md = report.to_markdown(project)
+    checked = check_numbers(prose(md), state_facts(project), rel_tol=0.0005)
+    assert checked.n_numbers > 20
+    assert checked.flagged == []
+    # The check can fail: a number that is not in the state is caught.
+    bad = check_numbers("The model reached a score of 0.4321.", state_facts(project), rel_tol=0.0005)
+    assert bad.flagged
+
+
+def test_narrative_drops_sentences_with_invented_numbers(project):
+    m = project.active_steps[-1].result.metrics
+    good = f"The model reached a test ROC-AUC of {report.fmt(m['test']['roc_auc'])}."
+    backend = FakeBackend(default=f"{good} It is 37.5 times better than chance. Nothing else matters.")
+    text = report.narrative(project, backend, sections=["model"])["model"]
+    assert good in text and "37.5" not in text and "Nothing else matters." in text
+    assert "Facts:" in backend.prompts[0] and report.fmt(m["test"]["roc_auc"]) in backend.prompts[0]
+
+
+def test_narrative_falls_back_to_facts_when_the_model_fails(project):
+    backend = FakeBackend(default="99 999 999.")
+    out = report.narrative(project, backend)
+    assert set(out) == {"dataset", "steps", "model", "limitations"}
+    assert out["dataset"].startswith("The file data.csv has 160 rows")
+
+
+def test_html_and_zip(project):
+    html = report.to_html(project)
+    assert html.startswith("<!DOCTYPE html>") and "<table>" in html and "plotly" in html.lower()
+    assert "charts:model1" not in html
+    data = report.to_zip(project, png=False)
+    z = zipfile.ZipFile(io.BytesIO(data))
+    names = z.namelist()
+    assert "report.md" in names and "report.html" in names
+    assert "charts/model1_confusion_matrix.html" in names and "charts/plotly.min.js" in names
+    md = z.read("report.md").decode()
+    assert "(charts/model1_roc_curve.html)" in md and "kaleido" in md
+    assert report.to_zip(project, png=False) == data  # fixed timestamps: same bytes
+
+
+@pytest.mark.slow
+def test_zip_with_png_charts_when_kaleido_works(project):
+    images = report._png_images({"x": next(iter(report.report_figures(project).values()))})
+    if images is None:
+        pytest.skip("kaleido/Chromium not available here")
+    z = zipfile.ZipFile(io.BytesIO(report.to_zip(project)))
+    pngs = [n for n in z.namelist() if n.endswith(".png")]
+    assert pngs and z.read(pngs[0])[:4] == b"\x89PNG"
+    assert f"]({pngs[0]})" in z.read("report.md").decode()
