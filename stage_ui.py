@@ -8,6 +8,7 @@ replay) and shows what a run changed. All decisions are made in `core/`; this fi
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -101,17 +102,14 @@ def _run(stage: str, project: Any, code: str) -> None:
     """Run the code on the current data in the sandbox; nothing is saved to the project."""
     store = ui.get_store()
     with st.status("Training in the sandbox…" if stage == "model" else "Running in the sandbox…") as status:
-        result = store.run_step(project, stage, code, ui.ENTRYPOINTS[stage], ui.get_sandbox(project))
+        result = store.run_step(project, stage, code, ui.ENTRYPOINTS[stage], ui.get_sandbox())
         status.update(
             label="Ran without error" if result.ok else "The run failed",
             state="complete" if result.ok else "error",
         )
-    after = None
-    out = getattr(result, "output_path", None)
-    if result.ok and out and Path(out).is_file():
-        after = pd.read_parquet(out)
-    # The run (a small record) is kept so that Accept can reuse it instead of running again.
-    st.session_state[f"run_{stage}"] = {"result": result, "code": code, "after": after}
+    # Only the small run record is kept (its output stays a Parquet file in the project's
+    # workspace), so that Accept can reuse it instead of running the code again.
+    st.session_state[f"run_{stage}"] = {"result": result, "code": code}
 
 
 def _accept(stage: str, project: Any, code: str, proposal: Any, request: str | None) -> None:
@@ -139,7 +137,7 @@ def _accept(stage: str, project: Any, code: str, proposal: Any, request: str | N
     previous = run["result"] if run and run["code"] == code else None
     with st.status("Accepting: running on the data and saving a snapshot…") as status:
         try:
-            store.accept_step(project, step, sandbox=ui.get_sandbox(project), result=previous)
+            store.accept_step(project, step, sandbox=ui.get_sandbox(), result=previous)
         except StepError as e:
             status.update(label="Not accepted: the code failed", state="error")
             st.error(f"Not accepted: {e}")
@@ -217,7 +215,8 @@ def show_result(stage: str, project: Any, run: dict[str, Any], before: pd.DataFr
 
         model_ui.show_metrics(result.metrics or {}, key="run")
         return
-    after = run.get("after")
+    out = getattr(result, "output_path", None)
+    after = pd.read_parquet(out) if out and Path(out).is_file() else None
     if after is not None and before is not None:
         before_after(before, after, key=f"{stage}_run")
     else:
@@ -267,7 +266,7 @@ def steps_list(stage: str, project: Any) -> None:
                 from core.project import StepError
 
                 try:
-                    store.edit_step(project, step.id, new_code, ui.get_sandbox(project))
+                    store.edit_step(project, step.id, new_code, ui.get_sandbox())
                     st.rerun()
                 except StepError as e:
                     st.error(f"The edited code fails; nothing changed: {e}")
@@ -278,13 +277,13 @@ def steps_list(stage: str, project: Any) -> None:
         st.warning("Some steps are stale because an earlier step changed.")
         if st.button("Replay the stale steps", key=f"replay_{stage}"):
             with st.status("Replaying steps in order…"):
-                out = store.replay(project, ui.get_sandbox(project))
+                out = store.replay(project, ui.get_sandbox())
             failed = [o for o in out if not o.ok]
             for o in failed:
                 n = next((i + 1 for i, s in enumerate(project.steps) if s.id == o.step_id), "?")
                 st.error(f"Step {n} now fails: {o.error}")
             if not failed:
-                st.success(f"{len(out)} steps replayed.")
+                st.success(f"Replayed {len(out)} stale step(s) without error.")
 
 
 # --------------------------------------------------------------------------- the page
@@ -353,7 +352,9 @@ def stage_page(stage: str, title: str) -> None:
     if proposal is not None:
         _provenance_line(proposal.provenance, proposal.provenance_detail)
         if proposal.rationale:
-            st.markdown(f"**Why:** {proposal.rationale}")
+            # Recipe rationales arrive joined by ".; ": one bullet each reads better.
+            reasons = [r.strip().rstrip(".") for r in re.split(r"\.;\s+", proposal.rationale)]
+            st.markdown("**Why:**\n" + "\n".join(f"- {r}." for r in reasons if r))
         for r in proposal.refused:
             st.warning(f"Refused by the safety check: {r}")
         if proposal.attempts:

@@ -134,8 +134,11 @@ def get_backend() -> Any | None:
     session falls back to the embedded Gemma; the app never crashes on it.
     """
     settings = st.session_state.get("model_settings") or default_settings()
+    # Last resort: where llama-cpp-python could not be built (e.g. a Cloud image without a
+    # compiler), the same embedded GGUF loads de-quantized through transformers.
+    via_transformers = {**embedded_settings(), "kind": "transformers"}
     tried: list[str] = []
-    for candidate in (settings, embedded_settings()):
+    for candidate in (settings, embedded_settings(), via_transformers):
         try:
             key = _settings_json(candidate)
         except Exception as e:  # noqa: BLE001 - invalid settings are reported like a failed load
@@ -151,7 +154,8 @@ def get_backend() -> Any | None:
             st.session_state["model_error"] = f"{type(e).__name__}: {e}"
             continue
         if candidate is not settings:
-            st.session_state["model_fallback"] = "Using the embedded Gemma instead."
+            how = "through transformers" if candidate is via_transformers else "(GGUF)"
+            st.session_state["model_fallback"] = f"Using the embedded Gemma {how} instead."
         st.session_state["model_settings"] = candidate
         return backend
     return None
@@ -296,12 +300,18 @@ def close_sandboxes() -> None:
 
 
 def get_sandbox(project: Any | None = None) -> Any | None:
-    """The one warm sandbox for the projects folder (worker processes cost memory: keep one)."""
+    """The one warm sandbox for the projects folder (worker processes cost memory: keep one).
+
+    With a project, jobs are scoped to that project's workspace, so code proposed for one
+    project never sees another project's files.
+    """
     if core_module("sandbox.local") is None:
         return None
     store = get_store()
-    ws = getattr(store, "root", None) or projects_root()
-    return _sandbox(str(ws))
+    sandbox = _sandbox(str(getattr(store, "root", None) or projects_root()))
+    if project is not None and hasattr(store, "scoped_sandbox"):
+        return store.scoped_sandbox(project, sandbox)
+    return sandbox
 
 
 def current_project() -> Any | None:
@@ -470,7 +480,7 @@ def sidebar(current: str | None) -> None:
 
         c1, c2 = st.columns(2)
         c1.page_link(PAGE_FILES["projects"], label="Projects", icon="🗂️")
-        c2.page_link(PAGE_FILES["settings"], label="Model", icon="⚙️")
+        c2.page_link(PAGE_FILES["settings"], label="Settings", icon="⚙️")
 
         with st.expander("Test the model"):
             q = st.text_input("Prompt", key="sb_test_prompt", placeholder="What is a median?")

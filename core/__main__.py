@@ -3,6 +3,7 @@
     python -m core run DATA --target COLUMN --out DIR [--backend gguf|transformers|openai|fake]
                        [--model PATH_OR_ID] [--url URL] [--projects DIR]
     python -m core ask DATA "QUESTION" [--backend ...]
+    python -m core suite --out DIR [--only a,b] [--backend ...]   (autopilot on the dev suite)
     python -m core eval [...]          (delegates to core.evaluation.main)
 
 Exit codes: 0 success, 2 bad input (missing file, unknown target, one-valued target),
@@ -117,6 +118,25 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_suite(args: argparse.Namespace) -> int:
+    from core.autopilot import run_suite
+    from core.llm.base import BackendError
+
+    try:
+        backend = build_backend_from_args(args)
+    except BackendError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    try:
+        rows = run_suite(args.out, backend, names=args.only.split(",") if args.only else None)
+    finally:
+        backend.close()
+    from core.autopilot import suite_table
+
+    print(suite_table(rows))
+    return 0 if all(r.get("beats_dummy") for r in rows) else 1
+
+
 def _cmd_eval(argv: list[str]) -> int:
     from core import evaluation
 
@@ -139,12 +159,18 @@ def main(argv: list[str] | None = None) -> int:
     ask.add_argument("data")
     ask.add_argument("question")
     _add_backend_args(ask)
+    suite = sub.add_parser("suite", help="the autopilot on every development-suite dataset (results table)")
+    suite.add_argument("--out", required=True)
+    suite.add_argument("--only", help="comma-separated dataset names")
+    _add_backend_args(suite)
     sub.add_parser("eval", help="proposal evaluation (core.evaluation)")
     args = parser.parse_args(argv)
     if args.command == "run":
         return _cmd_run(args)
     if args.command == "ask":
         return _cmd_ask(args)
+    if args.command == "suite":
+        return _cmd_suite(args)
     return _cmd_eval([])
 
 

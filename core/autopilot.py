@@ -54,7 +54,8 @@ def check_target(df: Any, target: str) -> None:
     n = col.dropna().astype(str).nunique()
     if n < 2:
         raise AutopilotError(
-            f"target column {target!r} has {'no values' if n == 0 else 'a single value'}; there is nothing to predict"
+            f"target column {target!r} has {'no values' if n == 0 else 'a single value'}; "
+            "there is nothing to predict"
         )
 
 
@@ -109,7 +110,8 @@ def run_autopilot(
             {"stage": "load", "provenance": "rule", "ok": True, "seconds": round(time.perf_counter() - t0, 2)}
         )
         log(
-            f"loaded {src.name}: {df.shape[0]} rows x {df.shape[1]} columns; target {target!r} ({project.task})"
+            f"loaded {src.name}: {df.shape[0]} rows x {df.shape[1]} columns; "
+            f"target {target!r} ({project.task})"
         )
 
         if sandbox is None:
@@ -286,3 +288,75 @@ def scorecard(
         "model": model,
         "seconds": round(seconds, 2),
     }
+
+
+def run_suite(
+    out_root: str | Path,
+    backend: Any,
+    names: list[str] | None = None,
+    log: Callable[[str], None] = _log_default,
+) -> list[dict[str, Any]]:
+    """The autopilot on every development-suite dataset; one results row per dataset.
+
+    Writes `out_root/<name>/` (notebook, report, scorecard) and `out_root/suite.md` (the table).
+    A dataset that fails is a row with its error, never the end of the run.
+    """
+    from core.devsuite import DEV_SUITE, materialize
+
+    out = Path(out_root)
+    rows: list[dict[str, Any]] = []
+    for ds in DEV_SUITE:
+        if names and ds.name not in names:
+            continue
+        row: dict[str, Any] = {"dataset": ds.name, "task": ds.task, "target": ds.target}
+        t0 = time.perf_counter()
+        try:
+            path = materialize(ds, out / "_data")
+            card = run_autopilot(
+                path, ds.target, out / ds.name, backend, log=lambda m, n=ds.name: log(f"[{n}] {m}")
+            )
+            m = card.scorecard["model"] or {}
+            pm = m.get("primary_metric")
+            row.update(
+                metric=pm,
+                ours=(m.get("test") or {}).get(pm),
+                hgb_default=((m.get("baselines") or {}).get("hgb_default") or {}).get(pm),
+                dummy=((m.get("baselines") or {}).get("dummy") or {}).get(pm),
+                estimator=m.get("estimator"),
+                provenance={s["stage"]: s.get("provenance") for s in card.scorecard["steps"]
+                            if s["stage"] in STAGES},
+                dropped=m.get("dropped_columns", []),
+                beats_dummy=m.get("beats_dummy", False),
+            )
+        except Exception as e:  # noqa: BLE001 - one dataset's failure is a row, not the end
+            row["error"] = f"{type(e).__name__}: {e}"
+        row["seconds"] = round(time.perf_counter() - t0, 1)
+        rows.append(row)
+        log(f"[{ds.name}] {row.get('metric')} ours {row.get('ours')} hgb {row.get('hgb_default')} "
+            f"({row['seconds']} s){' ERROR ' + row['error'] if 'error' in row else ''}")
+    (out / "suite.json").write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
+    (out / "suite.md").write_text(suite_table(rows), encoding="utf-8")
+    return rows
+
+
+def suite_table(rows: list[dict[str, Any]]) -> str:
+    """Markdown results table: dataset, task, our metric, HGB-default metric (and the dummy)."""
+
+    def f(v: Any) -> str:
+        return "n/a" if v is None else f"{v:.3f}"
+
+    lines = [
+        "| dataset | task | metric | ours (test) | HGB default (test) | dummy (test) | model "
+        "| provenance (clean/feature/model) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for r in rows:
+        if "error" in r:
+            lines.append(f"| {r['dataset']} | {r['task']} | error | {r['error'][:80]} | | | | |")
+            continue
+        prov = "/".join(str(r["provenance"].get(s)) for s in STAGES)
+        lines.append(
+            f"| {r['dataset']} | {r['task']} | {r['metric']} | {f(r['ours'])} | {f(r['hgb_default'])} | "
+            f"{f(r['dummy'])} | {r.get('estimator')} | {prov} |"
+        )
+    return "\n".join(lines) + "\n"

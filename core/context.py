@@ -168,12 +168,12 @@ def build_context(
     )
     shown: list[int] = []
     used = count(head) + 8
+    # Room for the summary lines of whatever does not fit: one line per semantic type at most,
+    # so the summary of ALL columns bounds it (names differ, hence the margin).
+    reserve = count("\n".join(_summary_line(list(profile.columns)))) + 16
     for i in order:
         col = profile.columns[i]
         line = column_line(col, col.name in excluded_set, col.name == target)
-        rest = [profile.columns[j] for j in order if j not in shown and j != i]
-        # Reserve room for the summary of what would remain after this line.
-        reserve = count("\n".join(_summary_line(rest))) if rest else 0
         cost = count(line) + 1
         must = col.name == target or col.name in requested
         if not must and used + cost + reserve > budget_tokens:

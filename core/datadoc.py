@@ -154,6 +154,85 @@ def _tidy_reply(reply: str) -> str:
     return text.strip()
 
 
+_IDENT = re.compile(r"\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+\b|'([^']{1,40})'")
+
+
+def _words(text: str) -> set[str]:
+    return set(re.findall(r"[a-z]+", text.lower()))
+
+
+def _example_specific_words(facts_text: str, profile: DatasetProfile) -> set[str]:
+    """Words that belong to the few-shot examples' data (their column names and values) and not to ours.
+
+    A small base model likes to continue the example ("3 spellings of 'Springfield'"); its
+    numbers may happen to be facts, so its words must give it away. Template words the
+    examples share with our facts ("rows", "missing", "distinct") are not specific.
+    """
+    text = example("datadoc/examples.txt")
+    example_facts = " ".join(re.findall(r"Facts:\n(.*?)\nDocumentation:", text, flags=re.S))
+    example_names = " ".join(re.findall(r"Dataset: (\S+)", text))
+    ours = _words(facts_text) | {w for c in profile.columns for w in _words(c.name)}
+    # Short words ("on" from sold_on) are too common to prove a copy.
+    return {w for w in (_words(example_facts) | _words(example_names)) - ours - _COMMON if len(w) >= 4}
+
+
+# Words an honest description of any table may use even if the examples used them too.
+_COMMON = _words(
+    "rows row columns column duplicate duplicates exact missing distinct values value mean from to and the "
+    "of a is are in with target numeric category boolean id date text money numbers stored currency signs "
+    "suspected leakage correlation most common mixed formats spellings csv predict goal"
+)
+
+
+def _contradiction(sentence: str, profile: DatasetProfile) -> str | None:
+    """'No duplicates' / 'no missing values' claims have no number to check: test them against the profile."""
+    low = sentence.lower()
+    if re.search(r"\bno (exact )?duplicat", low) and profile.n_duplicate_rows:
+        return f"{profile.n_duplicate_rows:,} duplicate rows"
+    if re.search(r"\bno (values are )?missing|\bnothing is missing|\bno missing", low):
+        n_missing = sum(c.n_missing for c in profile.columns)
+        if n_missing:
+            return f"{n_missing:,} missing cells"
+    return None
+
+
+def _drop_borrowed(
+    text: str, profile: DatasetProfile, facts_text: str, flags: list[str], dataset_name: str = ""
+) -> str:
+    """Drop sentences copied from the prompt's example or naming columns/values the data lacks.
+
+    The number check cannot catch "City names are spelled inconsistently, with 3 spellings
+    of 'Springfield'" when 3 happens to be a fact: the example's words give it away.
+    """
+    specific = _example_specific_words(facts_text, profile)
+    known = " ".join([facts_text.lower(), dataset_name.lower(), *(c.name.lower() for c in profile.columns)])
+    kept: list[str] = []
+    for sentence in re.split(r"(?<=[.!?])\s+", text):
+        if not sentence.strip():
+            continue
+        copied = sorted(_words(sentence) & specific)
+        unknown = [
+            m.group(1) or m.group(0)
+            for m in _IDENT.finditer(sentence)
+            if (m.group(1) or m.group(0)).lower() not in known
+        ]
+        wrong = _contradiction(sentence, profile)
+        if wrong:
+            flags.append(f"Dropped a sentence that contradicts the profile ({wrong}): {sentence.strip()}")
+        elif copied:
+            flags.append(
+                f"Dropped a sentence copied from the prompt's example ({', '.join(copied[:3])}): "
+                f"{sentence.strip()}"
+            )
+        elif unknown:
+            flags.append(
+                f"Dropped a sentence naming things not in the data ({', '.join(unknown)}): {sentence.strip()}"
+            )
+        else:
+            kept.append(sentence.strip())
+    return " ".join(kept)
+
+
 def draft_data_doc(
     profile: DatasetProfile,
     backend: Backend,
@@ -164,7 +243,7 @@ def draft_data_doc(
     """(documentation text, flags). Flags list dropped sentences and whether the template was used."""
     facts_text = profile_facts_text(profile, target)
     # A sentence start primes a small base model to write prose instead of echoing the facts list.
-    opening = f"Each of the {profile.n_rows:,} rows"
+    opening = f"{dataset_name} has {profile.n_rows:,} rows and {profile.n_cols:,} columns;"
     prompt = render(
         "datadoc/draft.j2",
         examples=example("datadoc/examples.txt"),
@@ -191,11 +270,11 @@ def draft_data_doc(
     for sentence, bad in checked.flagged:
         nums = ", ".join(f"{b:g}" for b in bad)
         flags.append(f"Dropped a sentence with numbers not in the profile ({nums}): {sentence}")
-    kept = checked.text_kept.strip()
+    kept = _drop_borrowed(checked.text_kept.strip(), profile, facts_text, flags, dataset_name)
     if len(kept) < _MIN_KEPT_CHARS:
         flags.append(
-            "No sentence of the model's draft passed the number "
-            "check; a text built from the profile is shown instead."
+            "No sentence of the model's draft passed the checks; "
+            "a text built from the profile is shown instead."
         )
         return template_doc(profile, dataset_name, target), flags
     return kept, flags

@@ -122,6 +122,7 @@ def table(rows: list[dict[str, Any]]) -> str:
 def evaluate(
     datasets: list[Any], backend: Any, sandbox: Any, techniques: tuple[str, ...], data_dir: Path,
     n_repair: int = 2, sample_rows: int = 2000, log: Any = print, stages: tuple[str, ...] = STAGES,
+    on_dataset: Any = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     from core.context import profile_frame
     from core.propose import propose
@@ -163,7 +164,14 @@ def evaluate(
                     accepted = p  # the first verified technique's code feeds the next stage
             if stage != "model" and accepted is not None:
                 df = _apply(accepted.code, entrypoint_for(stage), df, sandbox)
+        if on_dataset is not None:
+            on_dataset(records)  # partial results survive an interrupted run
     return records
+
+
+def _write_partial(out: str, records: list[dict[str, Any]]) -> None:
+    data = {"partial": True, "summary": summarise(records), "records": records}
+    Path(out).write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -198,6 +206,7 @@ def main(argv: list[str] | None = None) -> int:
             records = evaluate(
                 datasets, backend, sandbox, techniques, data_dir, args.n_repair, args.sample_rows,
                 log=lambda s: print(s, flush=True), stages=tuple(args.stages.split(",")),
+                on_dataset=lambda recs: _write_partial(args.out, recs),
             )  # fmt: skip
         finally:
             sandbox.close()

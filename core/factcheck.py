@@ -92,7 +92,9 @@ def _facts_numbers(allowed: Iterable[object]) -> list[float]:
         elif isinstance(a, str):
             # Strings (column names, top values, date ranges) carry numbers too: a year
             # from '2021-03-01' is a fact when the profile says the data starts there.
-            nums += [float(x) for x in re.findall(r"\d+(?:\.\d+)?", a)]
+            nums += [t.value for t in number_tokens(a)]
+            for d in _DATES.findall(a):
+                nums += [float(x) for x in re.findall(r"\d+", d)]
             try:
                 nums.append(float(a.replace(",", "")))
             except ValueError:

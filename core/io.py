@@ -192,6 +192,9 @@ def _json_kind(text: str) -> str | None:
         except ValueError:
             return "json"  # cut by the sniff window; a single big JSON object
         return "jsonl" if isinstance(json.loads(lines[0]), dict) and not _has_list_value(lines[0]) else "json"
+    # '[' may also open a CSV header such as "[id],[name]": JSON arrays hold values.
+    if text.startswith("[") and not re.match(r"\[\s*([\[{\"\]\d-]|true|false|null)", text):
+        return None
     return "json"
 
 
@@ -431,6 +434,11 @@ def load_table(
             table = _load_csv(p, opts, max_rows, size >= large_bytes, sample_rows)
         elif opts.format == "excel":
             table = _load_excel(p, opts, max_rows)
+            if size >= large_bytes:
+                table.warnings.append(
+                    f"Large workbook ({size / 1e6:,.0f} MB): Excel files are read whole. "
+                    "Save the sheet as CSV or Parquet to have it sampled instead."
+                )
         elif opts.format == "parquet":
             table = _load_parquet(p, opts, max_rows, size >= large_bytes, sample_rows)
         else:
@@ -451,30 +459,40 @@ def load_table(
 
 
 def _check_line_lengths(p: Path, limit: int) -> None:
-    """Refuse files with a line over `limit` bytes (a giant cell) without reading them whole."""
-    run = 0
+    """Refuse files with a line over `limit` bytes (a giant cell) without reading them whole.
+
+    Newline positions per 8 MB chunk come from numpy, so a 1 GB file is scanned in about a
+    second instead of a Python loop over millions of lines.
+    """
+    import numpy as np
+
+    def refuse(line_no: int) -> LoadError:
+        return LoadError(
+            f"{p.name}: line {line_no} is longer than {limit / (1024 * 1024):g} MB, which means one cell "
+            "holds a huge value (a document or blob pasted into the table). Remove or shorten that cell "
+            "(keep long documents in separate files) and upload the table again."
+        )
+
+    run = 0  # bytes since the last newline, carried across chunks
     line_no = 1
     with p.open("rb") as f:
         while chunk := f.read(8 * 1024 * 1024):
-            start = 0
-            while True:
-                i = chunk.find(b"\n", start)
-                if i < 0:
-                    run += len(chunk) - start
-                    break
-                run += i - start
+            nl = np.flatnonzero(np.frombuffer(chunk, dtype=np.uint8) == 10)
+            if len(nl) == 0:
+                run += len(chunk)
                 if run > limit:
-                    break
-                run = 0
-                line_no += 1
-                start = i + 1
-            if run > limit:
-                raise LoadError(
-                    f"{p.name}: line {line_no} is longer than "
-                    f"{limit / (1024 * 1024):g} MB, which means one cell holds "
-                    "a huge value (a document or blob pasted into the table). Remove or shorten that "
-                    "cell (keep long documents in separate files) and upload the table again."
-                )
+                    raise refuse(line_no)
+                continue
+            lengths = np.empty(len(nl), dtype=np.int64)
+            lengths[0] = run + nl[0]  # the line carried over from the previous chunk
+            lengths[1:] = np.diff(nl) - 1
+            k = int(np.argmax(lengths))
+            if lengths[k] > limit:
+                raise refuse(line_no + k)
+            line_no += len(nl)
+            run = len(chunk) - int(nl[-1]) - 1
+    if run > limit:
+        raise refuse(line_no)
 
 
 def _raw_csv_record(p: Path, o: LoadOptions, index: int) -> list[str]:
@@ -515,7 +533,8 @@ def _load_csv(p: Path, o: LoadOptions, max_rows: int | None, large: bool, sample
         try:
             raw = _raw_csv_record(p, o, header_line)
         except UnicodeDecodeError:
-            raw = _retry_encoding(p, o, warnings) or []
+            if not _retry_encoding(p, o, warnings):
+                raise
             raw = _raw_csv_record(p, o, header_line)
         names, name_warnings = tidy_names(raw)
         if names != raw:
@@ -525,7 +544,7 @@ def _load_csv(p: Path, o: LoadOptions, max_rows: int | None, large: bool, sample
         return _sample_csv_duckdb(p, o, sample_rows, warnings)
 
     ragged_checked = False
-    for _attempt in range(3):
+    for _attempt in range(5):  # encoding fallbacks (2), no header (1), ragged (1), final read
         kw = _csv_kwargs(o)
         if max_rows is not None:
             kw["nrows"] = max_rows
@@ -556,10 +575,10 @@ def _load_csv(p: Path, o: LoadOptions, max_rows: int | None, large: bool, sample
             _widen(p, o, warnings)
             continue
         break
-    else:  # pragma: no cover - three attempts always settle
+    else:  # pragma: no cover - five attempts always settle
         raise LoadError(f"{p.name} could not be read consistently. Check the delimiter and header settings.")
 
-    if not ragged_checked and p.stat().st_size < 20 * 1024 * 1024 and o.header_row is not None:
+    if not ragged_checked and p.stat().st_size < 5 * 1024 * 1024 and o.header_row is not None:
         _, _wide, narrow = _csv_width(p, o)
         if narrow:
             warnings.append(
@@ -793,6 +812,13 @@ def _load_json(p: Path, o: LoadOptions, max_rows: int | None, large: bool, sampl
             )
         df = pd.json_normalize(rows)
     else:
+        if large:
+            # One JSON document must be parsed whole: refuse rather than exhaust memory.
+            raise LoadError(
+                f"{p.name} is one large JSON document ({p.stat().st_size / 1e6:,.0f} MB), which must be read "
+                "whole. Convert it to JSON Lines (one record per line), CSV or Parquet, which are sampled, "
+                "and upload that."
+            )
         with p.open("r", encoding=enc) as f:
             try:
                 data = json.load(f)
@@ -831,7 +857,10 @@ def _final_checks(p: Path, t: LoadedTable) -> None:
         hint = ""
         for d in (";", "\t", "|", ","):
             if vals.str.contains(re.escape(d)).mean() > 0.5 or d in str(col):
-                hint = f" The values contain {d!r}: choose it as the delimiter if that is what separates the fields."
+                hint = (
+                    f" The values contain {d!r}: choose it as the delimiter if that is what separates "
+                    "the fields."
+                )
                 break
         t.warnings.append(f"Only one column was found ({col!r}); a table needs at least two to model.{hint}")
     if df.shape[1] >= _WIDE_COLUMNS:
@@ -849,6 +878,8 @@ def load_code(ref: DatasetRef, rel_path: str) -> str:
     lines = ["import pandas as pd", ""]
     if o.format == "csv":
         kw = _csv_kwargs(o)
+        if o.column_names is not None:
+            lines.append("# Column names as repaired on load (blank, duplicate or missing in the file)")
         lines.append(_call("df = pd.read_csv", path, kw))
     elif o.format == "excel":
         lines.append(_call("df = pd.read_excel", path, _excel_kwargs(o)))

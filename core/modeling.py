@@ -8,8 +8,11 @@ JSON result into a `StepResult`.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -189,12 +192,14 @@ def train_step(
     sandbox: Any,
     drop_columns: list[str] | None = None,
     timeout_s: float = 300.0,
+    save_model: bool = True,
 ) -> StepResult:
     """Train `build_model` from `code` on the project's current data in the sandbox ("model" mode).
 
     `drop_columns` defaults to the leakage / ID checks on the current data. The returned
     StepResult's `metrics` is the harness's dict plus `params` (the exact call arguments), which
-    the notebook export repeats so it reproduces these numbers.
+    the notebook export repeats so it reproduces these numbers. With `save_model` the fitted
+    pipeline is pickled into the sandbox workspace (`metrics["model_path"]`) for download.
     """
     from core.sandbox.base import SandboxJob, SandboxLimits
 
@@ -214,12 +219,21 @@ def train_step(
             checks = leakage_and_id_checks(project.profile, df, project.target)
             drop_columns = columns_to_drop_for_model(project.profile, df, project.target, checks)
     params = harness_params(project, drop_columns)
+    job_params = dict(params)
+    workspace = getattr(sandbox, "workspace", None)
+    if save_model and workspace is not None:
+        # Named by what was trained, so re-training the same code on the same data overwrites it.
+        what = code + json.dumps(params, sort_keys=True) + str(data_path)
+        key = hashlib.sha256(what.encode()).hexdigest()
+        models = Path(workspace) / "models"
+        models.mkdir(parents=True, exist_ok=True)
+        job_params["model_path"] = str(models / f"model-{key[:12]}.pkl")
     job = SandboxJob(
         code=code,
         mode="model",
         entrypoint="build_model",
         input_path=data_path,
-        params=params,
+        params=job_params,
         limits=SandboxLimits(timeout_s=timeout_s, cpu_s=int(timeout_s * 2)),
     )
     t0 = time.perf_counter()

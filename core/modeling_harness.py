@@ -1,8 +1,9 @@
 """Trusted model harness: split, fit, baselines, cross-validation, test metrics, chart data.
 
 SELF-CONTAINED ON PURPOSE: this file imports only pandas, numpy, scikit-learn (and its
-dependency threadpoolctl) and the standard library, never `core`. It runs inside the sandbox worker ("model" mode) and its source is inlined
-verbatim into the exported notebook, so the app and the notebook compute the same numbers.
+dependency threadpoolctl) and the standard library, never `core`. It runs inside the sandbox
+worker ("model" mode) and its source is inlined verbatim into the exported notebook, so the
+app and the notebook compute the same numbers.
 
 What it guarantees:
 - rows with a missing target are dropped; the train/test split happens before any fitting
@@ -55,6 +56,7 @@ REGRESSION_METRICS = ("r2", "rmse", "mae")
 CV_MAX_ROWS = 20_000
 IMPORTANCE_MAX_ROWS = 2_000
 IMPORTANCE_MAX_CELLS = 400_000  # rows x columns x repeats evaluated by permutation importance
+IMPORTANCE_MAX_COLUMNS = 150  # wider tables get no permutation importance (noted)
 MAX_CM_CLASSES = 20
 MAX_CURVE_POINTS = 200
 MAX_RESIDUAL_POINTS = 1_000
@@ -342,16 +344,21 @@ def chart_data(
             "residual": (y_true[idx] - pred[idx]).tolist(),
         }
     charts["importance"] = _importance(model, X, y, task, seed) if importance else None
+    if importance and charts["importance"] is None and X.shape[1] > IMPORTANCE_MAX_COLUMNS:
+        charts["importance_note"] = (
+            f"permutation importance skipped: more than {IMPORTANCE_MAX_COLUMNS} columns"
+        )
     return charts
 
 
 def _importance(model: Any, X: pd.DataFrame, y: pd.Series, task: str, seed: int) -> dict[str, Any] | None:
     """Permutation importance of the raw input columns on a bounded sample of the test split."""
     n_cols = max(1, X.shape[1])
-    repeats = 3
+    # Each column costs `repeats` predictions: fewer repeats on wide tables, none beyond a bound.
+    if n_cols > IMPORTANCE_MAX_COLUMNS:
+        return None
+    repeats = 3 if n_cols <= 30 else 1
     rows = min(len(X), IMPORTANCE_MAX_ROWS, max(50, IMPORTANCE_MAX_CELLS // (n_cols * repeats)))
-    if rows * n_cols * repeats > IMPORTANCE_MAX_CELLS:
-        repeats = 1
     idx = _sample_idx(len(X), rows, seed)
     Xs, ys = X.iloc[idx], y.iloc[idx]
     if task == "classification" and ys.nunique() < 2:
@@ -550,9 +557,12 @@ def _train_and_evaluate(
     if model_path:
         import pickle
 
-        with open(model_path, "wb") as fh:
-            pickle.dump(model, fh)
-        result["model_path"] = str(model_path)
+        try:
+            with open(model_path, "wb") as fh:
+                pickle.dump(model, fh)
+            result["model_path"] = str(model_path)
+        except (OSError, pickle.PicklingError) as e:  # a model that cannot be saved still has metrics
+            notes.append(f"the fitted model was not saved ({type(e).__name__})")
     safe = json_safe(result)
     json.dumps(safe)  # fail here, not in a caller, if anything slipped through
     return safe

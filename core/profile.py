@@ -40,13 +40,15 @@ _ID_MIN_ROWS = 20
 _ID_NAME = re.compile(
     r"(^|[_\s.-])(id|uuid|guid|key|code|number|no|nr|num)$|^id[_\s.-]|^(id|uuid|guid|index)$", re.I
 )
+# A unique, increasing "year" column is a time axis, not an identifier.
+_TIME_NAME = re.compile(r"year|date|time|month|day|week|quarter|period", re.I)
 _TARGET_STRONG = re.compile(
     r"^(target|label|labels|class|y|outcome|response)$|(^|_)(target|label)($|_)", re.I
 )
 _TARGET_WEAK = re.compile(
     r"(^|[_\s])(churn|churned|price|default|survived|fraud|diagnosis|species|result|status|grade|quality|"
     r"salary|income|sales|revenue|cost|charges|amount|score|rating|approved|converted|clicked|attrition|"
-    r"is_\w+|has_\w+)($|[_\s])",
+    r"tip|mpg|demand|yield|survival|won|win|passed|is_\w+|has_\w+)($|[_\s])",
     re.I,
 )
 _BOOL_SETS = [
@@ -76,7 +78,7 @@ _DATE_LIKE = re.compile(
     r"|^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}( \d{1,2}:\d{2}(:\d{2})?)?$"
     r"|^\d{1,2}[ -]?(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?[ ,-]*\d{2,4}$"
     r"|^(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.? \d{1,2},? \d{4}$"
-    r"|^\d{8}T?\d{0,6}$",
+    r"|^(19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(T?\d{4,6})?$",
     re.I,
 )
 
@@ -121,7 +123,6 @@ def profile_dataframe(
     num_stats = _numeric_stats(df, sample, numeric_idx)
 
     columns: list[ColumnProfile] = []
-    parsed_numeric: dict[int, pd.Series] = {}  # money/number text parsed, for correlations & leakage
     # Wide tables: numeric columns are profiled as numpy blocks (pandas' per-column
     # overhead, ~3 ms, would dominate with 2,000 columns).
     fast = (
@@ -135,28 +136,25 @@ def profile_dataframe(
             continue
         col = df.iloc[:, i]
         scol = sample.iloc[:, i]
-        cp, parsed = _profile_column(
+        cp, _parsed = _profile_column(
             name, col, scol, int(missing[i]), n, num_stats.get(i), sampled=n > sample_rows
         )
-        if parsed is not None:
-            parsed_numeric[i] = parsed
         columns.append(cp)
 
     n_dup = _duplicate_rows(df, columns)
     mem = float(df.memory_usage(deep=n <= sample_rows).sum()) / 1e6
     if n > sample_rows:
         # deep=True walks every Python string; estimate text memory from the sample.
-        obj = [i for i in range(df.shape[1]) if df.dtypes.iloc[i] is np.dtype(object)]
+        obj = [i for i in range(df.shape[1]) if pd.api.types.is_object_dtype(df.dtypes.iloc[i])]
         if obj:
-            per_row = float(sample.iloc[:, obj].memory_usage(deep=True, index=False).sum()) / max(
-                1, len(sample)
-            )
+            head = sample.iloc[:10_000, obj]  # the sample is random: 10k rows estimate bytes/row well
+            per_row = float(head.memory_usage(deep=True, index=False).sum()) / max(1, len(head))
             shallow = float(df.iloc[:, obj].memory_usage(deep=False, index=False).sum())
             mem += (per_row * n - shallow) / 1e6
 
     high = _high_correlations(sample, columns, notes)
     profile = DatasetProfile(
-        n_rows=n_rows_total if n_rows_total is not None else n,
+        n_rows=n,
         n_cols=df.shape[1],
         n_duplicate_rows=n_dup,
         memory_mb=round(mem, 3),
@@ -166,7 +164,6 @@ def profile_dataframe(
         notes=notes,
     )
     if n_rows_total is not None and n_rows_total > n:
-        profile.n_rows = n
         notes.append(f"Profiled on a sample of {n:,} rows of {n_rows_total:,} in the file.")
     profile.target_candidates = target_candidates(profile)
     if target is not None and target in names:
@@ -366,6 +363,7 @@ def _profile_column(
         if stats is None:
             # Text/bool/date: the value counts give the distinct count for free.
             vc = s_nn.value_counts(dropna=False)
+            vc = vc[vc > 0]  # categoricals list unused categories with a zero count
             n_unique = len(vc)
         else:
             # Top values of a continuous column are rarely informative: count them on fewer rows.
@@ -399,6 +397,11 @@ def _profile_column(
         cp.min, cp.max = str(col.min()), str(col.max())
         return cp, None
 
+    if pd.api.types.is_timedelta64_dtype(col):
+        cp.semantic = "numeric" if n_unique > 1 else "constant"
+        cp.min, cp.max = str(col.min()), str(col.max())
+        return cp, None
+
     if stats is not None:  # numeric dtype
         cp.min, cp.max, cp.mean, cp.std = (
             stats.get("min"),
@@ -419,6 +422,7 @@ def _profile_column(
             (pd.api.types.is_integer_dtype(col) or stats.get("integer"))
             and nonnull_n >= _ID_MIN_ROWS
             and unique_ratio >= 0.99
+            and not _TIME_NAME.search(name)
             and (_ID_NAME.search(name) or col.head(100_000).dropna().is_monotonic_increasing)
         ):
             cp.semantic = "id"
@@ -455,6 +459,8 @@ def _profile_column(
         cp.semantic = "constant"
     elif len(lower) == 2 and any(lower <= b for b in _BOOL_SETS):
         cp.semantic = "boolean"
+    elif _ID_NAME.search(name) and unique_ratio >= 0.9 and nonnull_n >= _ID_MIN_ROWS:
+        cp.semantic = "id"  # "00123" codes are identifiers even when they look like numbers
     elif guess.str.match(_DATE_LIKE).mean() >= 0.8:
         cp.semantic = "date"
         dates = pd.to_datetime(guess, errors="coerce", format="mixed")
@@ -632,6 +638,8 @@ def target_candidates(profile: DatasetProfile, k: int = 5) -> list[str]:
             score += 3
         elif _TARGET_WEAK.search(c.name):
             score += 2
+        if _ID_NAME.search(c.name):
+            score -= 1.5  # codes (iso_num, zip_code) sit last in many exports but are not targets
         if i == last:
             score += 1
         if c.semantic == "boolean":

@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 BASE_SNAPSHOT = "base"
 TRANSFORM_STAGES = ("clean", "feature")
 ENTRYPOINTS = {"clean": "clean", "feature": "add_features", "model": "build_model"}
+KEEP_PREVIEWS = 20  # preview outputs kept per project workspace (accepted ones become snapshots)
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
 _STEP_FIELDS = tuple(StepResult.model_fields)
 
@@ -244,6 +245,12 @@ class ProjectStore:
             raise KeyError(f"not a snapshot id: {snapshot_id!r}")
         return self.project_dir(project) / "snapshots" / f"{snapshot_id}.parquet"
 
+    def scoped_sandbox(self, project: Project, sandbox: Any) -> Any:
+        """`sandbox` with every job confined to this project's workspace (for callers that build
+        their own jobs, e.g. `core.modeling.train_step`): a step can then neither read nor
+        change another project's files, nor its own snapshots and raw upload."""
+        return _ProjectSandbox(sandbox, self.workspace_path(project))
+
     # ------------------------------------------------------------------ projects
     def create(self, name: str) -> Project:
         project = Project(id=self._new_project_id(name), name=name.strip() or "project")
@@ -442,6 +449,7 @@ class ProjectStore:
             params=params or {},
         )
         res = box.run(job)
+        self._prune_runs(box.workspace / "runs")
         fields: dict[str, Any] = {
             "ok": res.ok,
             "stdout": res.stdout,
@@ -498,6 +506,16 @@ class ProjectStore:
             )
         finally:
             project.cursor = saved_cursor
+
+    def _prune_runs(self, runs: Path, keep: int = KEEP_PREVIEWS) -> None:
+        """Previews never accepted would pile up in the workspace: keep only the newest few."""
+        try:
+            files = sorted(runs.glob("*.parquet"), key=lambda p: p.stat().st_mtime, reverse=True)
+        except OSError:
+            return
+        for old in files[keep:]:
+            self._previews.pop(str(old), None)
+            old.unlink(missing_ok=True)
 
     def _commit_run(self, project: Project, step: Step, run: StepResult) -> None:
         """Give `step` the run's result and, for transforms, a new immutable snapshot."""

@@ -45,6 +45,9 @@ MAX_COL_DROP = 0.50
 VERIFY_LIMITS = SandboxLimits(timeout_s=30.0, memory_mb=2048, cpu_s=60)
 STOPS = ("\n###", "\ndef ", "\n```", "<end_of_turn>", "<eos>", "\nif __name__")
 MAX_TOKENS = {"clean": 380, "feature": 320, "model": 320, "ask": 200}
+# Free-form requests and repairs are short: a few lines; long outputs only loop (and cost time).
+REQUEST_TOKENS = 160
+REPAIR_TOKENS = 240
 # Measured with `python -m core eval` (see README): which technique each stage uses by default.
 DEFAULT_TECHNIQUE = {"clean": "select", "feature": "select", "model": "select"}
 # Words in a request that allow a step to drop many rows or columns on purpose.
@@ -215,7 +218,7 @@ def verify(
         )
         res = sandbox.run(job)
         if not res.ok:
-            return Verdict(False, _sandbox_failure(res))
+            return Verdict(False, _sandbox_failure(res, code, sample))
         return Verdict(True, value=res.value, stdout=res.stdout)
 
     if stage == "ask":
@@ -225,7 +228,7 @@ def verify(
             )
         )
         if not res.ok:
-            return Verdict(False, _sandbox_failure(res))
+            return Verdict(False, _sandbox_failure(res, code, sample))
         return Verdict(True, value=res.value, stdout=res.stdout)
 
     out_path = sample_path.with_name(f"out-{uuid.uuid4().hex[:10]}.parquet")
@@ -240,7 +243,7 @@ def verify(
         )
     )
     if not res.ok:
-        return Verdict(False, _sandbox_failure(res))
+        return Verdict(False, _sandbox_failure(res, code, sample))
     try:
         out = pd.read_parquet(res.output_path or out_path)
     except Exception as e:  # noqa: BLE001 - any unreadable output is a contract failure
@@ -251,9 +254,18 @@ def verify(
     return Verdict(failure is None, failure, stdout=res.stdout, frame=out, noop=_same(sample, out))
 
 
-def _sandbox_failure(res: Any) -> str:
+def _sandbox_failure(res: Any, code: str = "", sample: pd.DataFrame | None = None) -> str:
     kind = f"{res.error_kind}: " if res.error_kind and res.error_kind not in ("exception",) else ""
-    return f"{kind}{res.error or 'the code failed in the sandbox'}"
+    message = f"{kind}{res.error or 'the code failed in the sandbox'}"
+    if sample is not None and "KeyError" in message:
+        # Name the real columns: the error alone does not tell a small model what to use instead.
+        unknown = [f.message.split(": ", 1)[1] for f in lint(code, [str(c) for c in sample.columns])
+                   if f.rule == "unknown-column"]  # fmt: skip
+        if unknown:
+            message += " (" + "; ".join(dict.fromkeys(unknown)) + ")"
+        else:
+            message += f" (the columns are: {', '.join(map(str, list(sample.columns)[:20]))})"
+    return message
 
 
 def contract_failure(
@@ -389,7 +401,7 @@ def _try_gemma(
                     error=failure,
                     prefix=prefix.rstrip("\n"),
                 )
-                reply = _generate(backend, format_prompt(backend, "", repair), MAX_TOKENS.get(stage, 320))
+                reply = _generate(backend, format_prompt(backend, "", repair), REPAIR_TOKENS)
                 new = complete_scaffold(prefix, reply, entry) or extract_code(reply, entry)
         except BackendError as e:
             run.attempts.append(
@@ -446,8 +458,8 @@ def _stepwise(backend: Backend, head: str, prefix: str, plan: list[str], arg: st
         reply = _generate(backend, head + code, 90, stop=STEP_STOPS)
         lines = []
         for line in strip_end_tokens(reply).split("\n"):
-            if line.strip() and not line.startswith("    "):
-                break
+            if (line.strip() and not line.startswith("    ")) or line.strip().startswith("return"):
+                break  # left the function, or a return that would make the later steps dead code
             if line.strip():
                 lines.append(line.rstrip())
         piece = "\n".join(lines) + ("\n" if lines else "")
@@ -464,10 +476,12 @@ def _parses_as_body(code: str) -> bool:
     return True
 
 
-def _complete(backend: Backend, prompt: str, prefix: str, stage: str) -> str:
+def _complete(
+    backend: Backend, prompt: str, prefix: str, stage: str, max_tokens: int = REQUEST_TOKENS
+) -> str:
     """One scaffold continuation: the reply continues `prefix` (the function header)."""
     entry = CONTRACTS[stage][0]
-    reply = _generate(backend, prompt, MAX_TOKENS.get(stage, 320))
+    reply = _generate(backend, prompt, max_tokens)
     return complete_scaffold(prefix, reply, entry) or extract_code(reply, entry)
 
 
@@ -483,39 +497,46 @@ def _try_rule(run: _Run, code: str, check: Any) -> Verdict:
 
 
 def _select_recipes(
-    backend: Backend, stage: str, context: PromptContext, recipes: list[Recipe], task: str | None
-) -> list[Recipe]:
-    """Gemma's constrained part: yes/no per recipe (clean/feature) or a number (model)."""
+    backend: Backend,
+    stage: str,
+    context: PromptContext,
+    recipes: list[Recipe],
+    task: str | None,
+    sent: list[str],
+) -> tuple[list[Recipe], bool]:
+    """Gemma's constrained part: yes/no per recipe (clean/feature) or a number (model).
+
+    Returns (recipes in order, whether Gemma's answers were usable); every prompt goes to `sent`.
+    """
     if stage == "model":
         options = [f"{r.title}" for r in recipes]
         text = prompts.render(
             "model/choose.j2", task=task or "prediction", context=context.text, options=options
         )
-        reply = _generate(backend, format_prompt(backend, "", text.rstrip()), 3, stop=("\n",))
-        m = re.search(r"\d+", reply)
+        prompt = format_prompt(backend, "", text.rstrip())
+        sent.append(prompt)
+        m = re.search(r"\d+", _generate(backend, prompt, 3, stop=("\n",)))
         if m and 1 <= int(m.group()) <= len(recipes):
             chosen = recipes[int(m.group()) - 1]
-            return [chosen] + [r for r in recipes if r is not chosen]
-        return recipes
+            return [chosen] + [r for r in recipes if r is not chosen], True
+        return recipes, False
     kept = []
+    answered = 0
     for r in recipes:
         if not r.code.strip():
             kept.append(r)  # notes (e.g. one-hot in the model pipeline) cost nothing
             continue
-        text = prompts.render(
-            f"{stage}/select.j2",
-            context=context.text,
-            title=r.title,
-            columns=", ".join(map(str, r.applies_to[:8])),
-            rationale=r.rationale,
-        )
-        reply = (
-            _generate(backend, format_prompt(backend, "", text.rstrip()), 2, stop=("\n",)).strip().casefold()
-        )
+        columns = ", ".join(map(str, r.applies_to[:8]))
+        text = prompts.render(f"{stage}/select.j2", context=context.text, title=r.title, columns=columns,
+                              rationale=r.rationale)  # fmt: skip
+        prompt = format_prompt(backend, "", text.rstrip())
+        sent.append(prompt)
+        reply = _generate(backend, prompt, 2, stop=("\n",)).strip().casefold()
+        answered += reply.startswith(("yes", "no"))
         # Only a clear "no" removes a recipe: the recipes are best practice by default.
         if not reply.startswith("no"):
             kept.append(r)
-    return kept
+    return kept, answered > 0 or not any(r.code.strip() for r in recipes)
 
 
 def _rationale(recipes: list[Recipe]) -> str:
@@ -643,27 +664,49 @@ def _propose_stage(stage, backend, recipes, context, run, check, n_repair, propo
         detail = "rule (no Gemma proposal requested)" if v.ok else f"rule (failed verification: {v.failure})"
         return proposal(rule_code, "rule", detail, rationale, v.ok, recipes, None)
 
+    if stage != "model" and not any(r.code.strip() for r in recipes):
+        # Nothing in the profile for this stage to fix: asking Gemma would only invite noise,
+        # and an unchanged table must not be credited to Gemma.
+        v = _try_rule(run, rule_code, check)
+        detail = "rule (nothing to do: the profile shows no issue this stage handles)"
+        return proposal(rule_code, "rule", detail, rationale, v.ok, recipes, None)
+
     prompt = None
-    if technique == "select" or (stage == "model" and technique != "scaffold"):
+    # The model stage is always a choice among recipes: a 270M model does not write sklearn pipelines.
+    if technique == "select" or stage == "model":
         t0 = time.perf_counter()
+        sent: list[str] = []
+        usable = False
         try:
-            chosen = _select_recipes(backend, stage, context, recipes, task)
+            chosen, usable = _select_recipes(backend, stage, context, recipes, task, sent)
         except BackendError as e:
             run.last_failure = f"model error: {e}"
             chosen = recipes
         sel_seconds = time.perf_counter() - t0
+        prompt = "\n\n----- next prompt -----\n\n".join(sent) or None
         code = render_stage(stage, chosen)
         v = _try_rule(run, code, check)
         run.attempts[-1].seconds += sel_seconds
         n_code = len([r for r in recipes if stage == "model" or r.code.strip()])
         n_kept = len([r for r in chosen if stage == "model" or r.code.strip()])
-        if stage == "model" and chosen:
+        if not usable:
+            detail = f"rule (Gemma gave no usable choice: {run.last_failure or 'unreadable answer'})"
+        elif stage == "model" and chosen:
             detail = f"rule (recipe '{chosen[0].title}' selected by Gemma)"
         else:
             detail = f"rule (recipes selected by Gemma: {n_kept} of {n_code})"
         if v.ok:
-            return proposal(code, "rule", detail, _rationale(chosen), True, chosen, None)
+            return proposal(code, "rule", detail, _rationale(chosen), True, chosen, prompt)
         run.last_failure = v.failure
+        if stage == "model":
+            # Each model recipe is a complete alternative: try the others before giving up.
+            first_failure = v.failure
+            for alt in chosen[1:]:
+                code = render_stage(stage, [alt])
+                v = _try_rule(run, code, check)
+                if v.ok:
+                    detail = f"rule (recipe '{chosen[0].title}' failed: {first_failure}; using '{alt.title}')"
+                    return proposal(code, "rule", detail, _rationale([alt]), True, [alt], prompt)
         rule_verdict = None
     else:
         plan = [_plan_line(r) for r in recipes if r.code.strip()] or [
@@ -806,7 +849,11 @@ def match_request(request: str, stage: str, profile: DatasetProfile, target: str
     """Map a free-form request onto one recipe with the columns it names (keyword matching)."""
     names = [c.name for c in profile.columns]
     cols = [c for c in named_in(request, names) if c != target]
-    kinds = [kind for pattern, kind in _KEYWORDS if re.search(pattern, request, re.I)]
+    # Keywords are read with the column names taken out: "log of year" is a log, not a date part.
+    words = request
+    for c in sorted(cols, key=len, reverse=True):
+        words = re.sub(re.escape(str(c)), " ", words, flags=re.I)
+    kinds = [kind for pattern, kind in _KEYWORDS if re.search(pattern, words, re.I)]
     if not kinds:
         return []
     kind = kinds[0]
@@ -1005,7 +1052,7 @@ def fix(
                 run,
                 stage,
                 backend,
-                lambda: _complete(backend, prompt, prefix, stage),
+                lambda: _complete(backend, prompt, prefix, stage, REPAIR_TOKENS),
                 check,
                 max(0, n_repair - 1),
                 context,

@@ -52,7 +52,6 @@ def _load(src: Path, filename: str, options: object | None = None, target: str |
     store.save(project)
     ui.set_project(project)
     st.session_state["load_warnings"] = list(loaded.warnings)
-    st.session_state["load_sheets"] = list(getattr(loaded, "sheets", None) or [])
     st.rerun()
 
 
@@ -133,7 +132,12 @@ with st.expander("Detected settings (change and reload)", expanded=False):
             min_value=-1,
             value=-1 if opts.header_row is None else int(opts.header_row),
         )
-        sheets: list[str] = list(st.session_state.get("load_sheets", []))
+        sheets: list[str] = []
+        if opts.format == "excel":
+            try:
+                sheets = list(io.excel_sheets(store.raw_path(project)))
+            except io.LoadError:
+                sheets = []
         sheet = None
         if fmt == "excel":
             if sheets:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pandas as pd
 import streamlit as st
-import streamlit.components.v1 as components
 
 import ui_common as ui
 
@@ -141,8 +140,8 @@ if st.button("Build the full report", key="ydata_build"):
     with st.status("Building the ydata-profiling report…", expanded=True) as status:
         st.write("Computing statistics, interactions and correlations…")
         try:
-            cache = store.snapshot_path(project, "ydata").parent if hasattr(store, "snapshot_path") else None
-            path = profile_mod.ydata_report(df, cache_dir=cache or ui.projects_root() / "_ydata")
+            # Cached beside the project (not in the sandbox's workspace, which model code may write).
+            path = profile_mod.ydata_report(df, cache_dir=store.project_dir(project) / "cache")
             st.session_state["ydata_path"] = str(path)
             status.update(label="Report ready", state="complete")
         except Exception as e:  # noqa: BLE001 - a failed report is shown, the page keeps working
@@ -157,7 +156,8 @@ if ypath:
         "⬇ Download the report (HTML)", html, file_name="profile_report.html", mime="text/html"
     )
     with st.expander("View the report here", expanded=False):
-        components.html(html, height=900, scrolling=True)
+        # ydata-profiling escapes the data's values; the HTML is our own generated report.
+        st.iframe(Path(ypath), height=900)
 
 # --------------------------------------------------------------------------- data documentation
 st.subheader("Data documentation")

@@ -22,38 +22,6 @@ stem = ui.file_stem(project)
 if not any(s.stage == "model" and s.result and s.result.ok for s in project.active_steps):
     st.info("No model trained yet: the report covers the steps so far. Train a model on the **Model** page.")
 
-# --------------------------------------------------------------------------- narrative
-st.subheader("Narrative")
-st.caption(
-    "Gemma writes connecting sentences from the recorded facts; numbers always come from the recorded "
-    "results, and sentences with numbers not found there are flagged. Edit freely before exporting."
-)
-if st.button("Draft the narrative with Gemma", key="report_draft"):
-    with st.status("Gemma is writing the narrative (every sentence is fact-checked)…") as status:
-        try:
-            project.report_narrative = report.narrative(project, ui.get_backend())
-            store.save(project)
-            status.update(label="Narrative drafted", state="complete")
-        except Exception as e:  # noqa: BLE001 - a failed draft keeps the current narrative
-            status.update(label="Could not draft", state="error")
-            st.error(f"Could not draft the narrative: {e}")
-    for k in list(st.session_state):
-        if str(k).startswith("narr_"):
-            del st.session_state[k]
-edited: dict[str, str] = {}
-for sec, title in report.SECTIONS.items():
-    edited[sec] = st.text_area(
-        title,
-        value=project.report_narrative.get(sec, ""),
-        key=f"narr_{sec}",
-        height=110,
-        placeholder="(empty: the report states the recorded facts only)",
-    )
-if st.button("Save narrative", key="report_save"):
-    project.report_narrative = {k: v for k, v in edited.items() if v.strip()}
-    store.save(project)
-    st.success("Saved.")
-
 # --------------------------------------------------------------------------- downloads
 st.subheader("Downloads")
 md = report.to_markdown(project)
@@ -80,6 +48,39 @@ if hasattr(report, "to_html"):
         "⬇ Report (.html)", report.to_html(project), file_name=f"{stem}.html", mime="text/html", key="dl_html"
     )
 
-st.subheader("Preview")
+# --------------------------------------------------------------------------- narrative
+with st.expander("Edit the narrative (goes into every export)", expanded=False):
+    st.caption(
+        "Gemma writes connecting sentences from the recorded facts; numbers always come from the recorded "
+        "results, and sentences with numbers not found there are flagged. Edit freely before exporting."
+    )
+    if st.button("Draft the narrative with Gemma", key="report_draft"):
+        with st.status("Gemma is writing the narrative (every sentence is fact-checked)…") as status:
+            try:
+                project.report_narrative = report.narrative(project, ui.get_backend())
+                store.save(project)
+                status.update(label="Narrative drafted", state="complete")
+            except Exception as e:  # noqa: BLE001 - a failed draft keeps the current narrative
+                status.update(label="Could not draft", state="error")
+                st.error(f"Could not draft the narrative: {e}")
+        for k in list(st.session_state):
+            if str(k).startswith("narr_"):
+                del st.session_state[k]
+        st.rerun()  # the downloads and the preview above are rebuilt with the new narrative
+    edited: dict[str, str] = {}
+    for sec, title in report.SECTIONS.items():
+        edited[sec] = st.text_area(
+            title,
+            value=project.report_narrative.get(sec, ""),
+            key=f"narr_{sec}",
+            height=110,
+            placeholder="(empty: the report states the recorded facts only)",
+        )
+    if st.button("Save narrative", key="report_save"):
+        project.report_narrative = {k: v for k, v in edited.items() if v.strip()}
+        store.save(project)
+        st.rerun()
+
+st.subheader("Preview of the report")
 with st.container(border=True):
     st.markdown(md)

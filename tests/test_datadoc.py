@@ -20,27 +20,30 @@ def gap_profile():
 
 
 def test_prompt_is_a_completion_with_the_example_and_the_facts(gap_profile):
-    fb = FakeBackend([" is one country in one year. There are 30 duplicate rows."])
+    fb = FakeBackend([" 30 rows are exact duplicates. Each row is one country in one year."])
     text, flags = draft_data_doc(gap_profile, fb, "gapminder_health.csv", target="life_expectancy")
     prompt, params = fb.history[0]
     assert "Dataset: house_sales.csv" in prompt  # the few-shot example
     assert "Dataset: gapminder_health.csv" in prompt
     assert "- gdp_per_capita (money_text)" in prompt
-    assert prompt.rstrip().endswith("Each of the 1,734 rows")
+    assert prompt.rstrip().endswith("gapminder_health.csv has 1,734 rows and 10 columns;")
     assert "###" in params.stop and params.temperature == 0.0
-    assert text == "Each of the 1,734 rows is one country in one year. There are 30 duplicate rows."
+    assert text == (
+        "gapminder_health.csv has 1,734 rows and 10 columns; 30 rows are exact duplicates. "
+        "Each row is one country in one year."
+    )
     assert flags == []
 
 
 def test_a_wrong_number_is_dropped_and_flagged(gap_profile):
-    fb = FakeBackend([" is one country in one year. The table has 99 columns. GDP is missing in 58 rows."])
+    fb = FakeBackend([" 30 rows are exact duplicates. The table has 99 columns. GDP is missing in 58 rows."])
     text, flags = draft_data_doc(gap_profile, fb, "gapminder_health.csv", target="life_expectancy")
     assert "99" not in text and "58 rows" in text
     assert len(flags) == 1 and "99" in flags[0] and "The table has 99 columns." in flags[0]
 
 
 def test_nothing_surviving_falls_back_to_the_template(gap_profile):
-    fb = FakeBackend([" is from 1850. The mean is 12345."])
+    fb = FakeBackend([" it is from 1850. The mean is 12345."])
     text, flags = draft_data_doc(gap_profile, fb, "gapminder_health.csv", target="life_expectancy")
     assert text == template_doc(gap_profile, "gapminder_health.csv", "life_expectancy")
     assert any("built from the profile" in f for f in flags)
@@ -58,7 +61,7 @@ def test_backend_error_falls_back_to_the_template(gap_profile):
 
 def test_repeated_sentences_and_cut_fragments_are_removed(gap_profile):
     fb = FakeBackend(
-        [" is one country in one year. There are 30 duplicate rows. There are 30 duplicate rows. The"]
+        [" each row is one country. There are 30 duplicate rows. There are 30 duplicate rows. The"]
     )
     text, _ = draft_data_doc(gap_profile, fb, "g.csv")
     assert text.count("30 duplicate rows") == 1 and not text.endswith("The")
@@ -90,3 +93,87 @@ def test_real_gemma_draft_passes_the_check():
     assert text.strip()
     # Whatever Gemma wrote, what is kept states only profile numbers.
     assert check_numbers(text, profile_to_facts(prof) | {profile_facts_text(prof, "weather")}).ok
+    for word in ("listing_id", "Springfield", "sale_price", "house"):
+        assert word not in text
+
+
+def test_sentences_copied_from_the_example_are_dropped(gap_profile):
+    # Gemma 270M's favourite failure: continuing the few-shot example. Its numbers may
+    # happen to be facts (3, 12), so the words must give it away.
+    reply = (
+        " each row is one country in one year. City names are spelled inconsistently, with 3 spellings of"
+        " 'Springfield'."
+        " The listing_id column identifies each sale."
+    )
+    text, flags = draft_data_doc(gap_profile, FakeBackend([reply]), "g.csv")
+    assert text == "g.csv has 1,734 rows and 10 columns; each row is one country in one year."
+    assert any("copied from the prompt's example" in f for f in flags)
+    assert any("listing_id" in f for f in flags)
+
+
+def test_real_column_names_and_values_are_allowed(gap_profile):
+    reply = " the gdp_per_capita column is text, and 'Europe' has several spellings."
+    text, flags = draft_data_doc(gap_profile, FakeBackend([reply]), "g.csv")
+    assert "gdp_per_capita" in text and "'Europe'" in text and flags == []
+
+
+def test_claims_without_numbers_are_checked_against_the_profile(gap_profile):
+    # Seen from Gemma 270M: "there are no duplicate rows" on a table with duplicates.
+    reply = " there are no duplicate rows. The continent column has several spellings."
+    text, flags = draft_data_doc(gap_profile, FakeBackend([reply]), "g.csv")
+    assert "no duplicate" not in text and "continent" in text
+    assert any("contradicts the profile (30 duplicate rows)" in f for f in flags)
+
+
+def test_prompt_snapshot():
+    """The rendered prompt against a checked-in snapshot (UPDATE_SNAPSHOTS=1 to regenerate)."""
+    import os
+    from pathlib import Path
+
+    from core.models import ColumnProfile, DatasetProfile
+
+    prof = DatasetProfile(
+        n_rows=500,
+        n_cols=3,
+        n_duplicate_rows=4,
+        memory_mb=0.1,
+        columns=[
+            ColumnProfile(
+                name="order_id", dtype="object", semantic="id", n_missing=0, missing_share=0, n_unique=500
+            ),
+            ColumnProfile(
+                name="amount",
+                dtype="object",
+                semantic="money_text",
+                n_missing=25,
+                missing_share=0.05,
+                n_unique=400,
+                min=3.5,
+                max=1200.0,
+                mean=210.25,
+                notes=["numbers stored as text with currency signs"],
+            ),
+            ColumnProfile(
+                name="returned",
+                dtype="object",
+                semantic="boolean",
+                n_missing=0,
+                missing_share=0,
+                n_unique=2,
+                top_values=[("no", 450), ("yes", 50)],
+            ),
+        ],
+        leakage=[
+            {
+                "column": "refund_id",
+                "target": "returned",
+                "reason": "each of its values determines the target",
+            }
+        ],
+    )
+    fb = FakeBackend([" fine."])
+    draft_data_doc(prof, fb, "orders.csv", target="returned")
+    snap = Path(__file__).parent / "snapshots" / "prompts" / "datadoc_draft.txt"
+    if os.environ.get("UPDATE_SNAPSHOTS"):
+        snap.write_text(fb.prompts[0], encoding="utf-8")
+    assert fb.prompts[0] == snap.read_text(encoding="utf-8")

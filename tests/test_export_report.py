@@ -91,7 +91,7 @@ def test_narrative_drops_sentences_with_invented_numbers(project):
 def test_narrative_falls_back_to_facts_when_the_model_fails(project):
     backend = FakeBackend(default="99 999 999.")
     out = report.narrative(project, backend)
-    assert set(out) == {"dataset", "steps", "model", "limitations"}
+    assert set(out) == {"dataset", "steps", "model"}  # limitations are listed as they are
     assert out["dataset"].startswith("The file data.csv has 160 rows")
 
 
@@ -118,3 +118,16 @@ def test_zip_with_png_charts_when_kaleido_works(project):
     pngs = [n for n in z.namelist() if n.endswith(".png")]
     assert pngs and z.read(pngs[0])[:4] == b"\x89PNG"
     assert f"]({pngs[0]})" in z.read("report.md").decode()
+
+
+def test_narrative_turns_a_bulleted_reply_into_sentences(project):
+    reply = "- The target column is churn (classification).\n- It has two classes.\n\nExtra"
+    backend = FakeBackend(default=reply)
+    text = report.narrative(project, backend, sections=["dataset"])["dataset"]
+    assert text == "The target column is churn (classification). It has two classes."
+
+
+def test_narrative_drops_a_sentence_cut_by_the_token_limit(project):
+    backend = FakeBackend(default="The target column is churn (classification). The model was trained on")
+    text = report.narrative(project, backend, sections=["dataset"])["dataset"]
+    assert text == "The target column is churn (classification)."

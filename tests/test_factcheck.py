@@ -81,3 +81,9 @@ def test_lines_are_kept_as_lines():
 def test_text_without_numbers_passes_untouched():
     text = "The data describes houses. Some prices are text."
     assert check_numbers(text, []).text_kept == text
+
+
+def test_numbers_in_allowed_strings_are_read_whole():
+    # "1,486" in a facts string allows 1486, not the pieces 1 and 486.
+    assert check_numbers("There are 1,486 rows.", ["rows: 1,486"]).ok
+    assert not check_numbers("There are 486 rows.", ["rows: 1,486"]).ok

@@ -297,3 +297,31 @@ def test_not_utf8_after_the_sniff_window_falls_back(tmp_path):
     t = load_table(p)
     assert t.df["b"].iloc[-1] == "café" and t.options.encoding == "cp1252"
     assert any("Windows-1252" in w for w in t.warnings)
+
+
+def test_bracketed_csv_header_is_not_json(tmp_path):
+    p = tmp_path / "brackets.csv"
+    p.write_text("[id],[name]\n1,a\n2,b\n")
+    assert sniff(p).format == "csv"
+    assert list(load_table(p).df.columns) == ["[id]", "[name]"]
+
+
+@pytest.mark.parametrize("giant_line", [1, 2, 5])
+def test_giant_line_is_located_across_chunks(tmp_path, giant_line):
+    from core.io import _check_line_lengths
+
+    p = tmp_path / "g.csv"
+    lines = ["a,b"] + [f"{i},x" for i in range(1, 6)]
+    lines[giant_line] = "9," + "y" * 3000
+    p.write_text("\n".join(lines) + "\n")
+    with pytest.raises(LoadError, match=f"line {giant_line + 1} "):
+        _check_line_lengths(p, 2000)
+    _check_line_lengths(p, 5000)  # under the limit: no error
+
+
+def test_large_single_json_document_is_refused_with_advice(tmp_path):
+    p = tmp_path / "big.json"
+    _big_frame(3_000).to_json(p, orient="records")
+    with pytest.raises(LoadError, match="JSON Lines"):
+        load_table(p, large_bytes=10_000)
+    assert load_table(p).df.shape == (3_000, 4)  # under the threshold it loads

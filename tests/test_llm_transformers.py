@@ -154,7 +154,9 @@ def test_prompt_longer_than_context_is_a_clear_error(tiny_it):
 
 
 def test_build_backend_from_settings(tiny_dirs):
-    backend = build_backend(ModelSettings(kind="transformers", model=str(tiny_dirs["base"]), quantization="none"))
+    backend = build_backend(
+        ModelSettings(kind="transformers", model=str(tiny_dirs["base"]), quantization="none")
+    )
     assert backend.info.kind == "transformers"
     assert backend.lock is not None  # one torch model: the guard serialises
     assert isinstance(backend.complete("the", GREEDY), str)
@@ -170,6 +172,9 @@ def test_4bit_on_cpu_works_or_says_why(tiny_dirs):
         assert "quantization 'none'" in str(e) or "GGUF" in str(e)
         return
     assert backend.info.quantization.startswith("nf4")
+    import bitsandbytes as bnb
+
+    assert isinstance(backend.model.model.layers[0].mlp.gate_proj, bnb.nn.Linear4bit)  # really 4-bit
     assert isinstance(backend.complete("the", GREEDY), str)
 
 

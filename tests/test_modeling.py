@@ -72,7 +72,7 @@ def test_model_recipes_lint_clean_and_train_on_messy_data(task):
     df = messy_classification() if task == "classification" else messy_regression()
     target = "churn" if task == "classification" else "price"
     recipes = recipes_for("model", None, target, task)
-    assert [r.id for r in recipes] == ["model.hgb", "model.random_forest", "model.linear"]
+    assert [r.id for r in recipes] == ["model.random_forest", "model.hgb", "model.linear"]
     assert render_stage("model", recipes) == recipes[0].code
     X, _ = prepare_features(df.drop(columns=[target]))
     y = df[target]
@@ -129,6 +129,11 @@ def test_train_step_runs_model_mode_and_records_params(tmp_path):
     assert m["dropped_columns"] == m["params"]["drop_columns"]
     assert {c["column"] for c in m["checks"]} >= {"customer_id", "bought_flag"}
     assert m["test"]["roc_auc"] > m["baselines"]["dummy"]["test"]["roc_auc"]
+    # The fitted pipeline is saved in the workspace for download, outside the recorded params.
+    assert m["model_path"].startswith(str(tmp_path)) and "model_path" not in m["params"]
+    import pickle
+
+    assert hasattr(pickle.loads(open(m["model_path"], "rb").read()), "predict")
     summary = modeling.model_summary(Step(
         id="x", stage="model", code="", entrypoint="build_model", provenance="rule", provenance_detail="",
         result=res,
@@ -147,3 +152,23 @@ def test_train_step_reports_a_failing_pipeline(tmp_path):
     bad = "def build_model(X):\n    raise ValueError('no model today')\n"
     res = modeling.train_step(project, bad, _Store(data), NotASandbox(tmp_path))
     assert not res.ok and "no model today" in res.error
+
+
+def test_model_figures_for_both_tasks():
+    from core.model_charts import model_figures
+
+    clf = {
+        "test": {"roc_auc": 0.8},
+        "charts": {
+            "confusion_matrix": {"labels": ["a", "b"], "matrix": [[3, 1], [0, 4]]},
+            "roc_curve": {"fpr": [0, 0.5, 1], "tpr": [0, 0.9, 1], "positive": "b"},
+            "importance": {"features": ["x", "y"], "mean": [0.2, 0.1], "std": [0.01, 0.02], "rows": 8},
+        },
+    }
+    figs = model_figures(clf)
+    assert list(figs) == ["confusion_matrix", "roc_curve", "importance"]
+    assert figs["confusion_matrix"].data[0].z[0][1] == 1
+    assert "0.800" in figs["roc_curve"].data[0].name
+    assert list(figs["importance"].data[0].y) == ["y", "x"]  # most important drawn on top
+    reg = {"charts": {"residuals": {"predicted": [1.0, 2.0], "residual": [0.1, -0.2]}, "importance": None}}
+    assert list(model_figures(reg)) == ["residuals"]

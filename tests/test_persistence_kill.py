@@ -147,3 +147,51 @@ def test_kill_9_with_sandbox_workers(tmp_path):
         ]
         time.sleep(0.2)
     assert workers == [], f"orphaned sandbox workers: {workers}"
+
+
+def test_a_sleeping_job_does_not_outlive_its_server(tmp_path):
+    """kill -9 of the server while a step sleeps (no CPU, so no CPU limit would fire)."""
+    script = tmp_path / "server.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import sys
+            from pathlib import Path
+            sys.path.insert(0, sys.argv[1])
+            from core.sandbox import LocalSandbox, SandboxJob
+            sb = LocalSandbox(Path(sys.argv[2]))
+            sb.warm_up()
+            print("WORKERS", " ".join(str(z.proc.pid) for z in sb._all), flush=True)
+            code = "import os, time\\nopen('pid', 'w').write(str(os.getpid()))\\ntime.sleep(600)"
+            sb.run(SandboxJob(code=code, mode="script"))
+            """
+        )
+    )
+    ws = tmp_path / "ws"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(ROOT), str(ws)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        line = proc.stdout.readline()
+        workers = [int(p) for p in line.split()[1:]]
+        deadline = time.monotonic() + 30
+        while not (ws / "pid").exists():
+            assert time.monotonic() < deadline, "the job did not start"
+            time.sleep(0.1)
+        time.sleep(0.2)
+        job_pid = int((ws / "pid").read_text())
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+
+    def alive(pid: int) -> bool:
+        status = Path(f"/proc/{pid}/status")
+        try:
+            return "zombie" not in status.read_text()
+        except OSError:
+            return False
+
+    deadline = time.monotonic() + 15
+    while any(alive(p) for p in [*workers, job_pid]) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(alive(p) for p in [*workers, job_pid]), "a worker or its job outlived the server"

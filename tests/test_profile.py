@@ -254,3 +254,39 @@ def test_ydata_report_is_cached(tmp_path):
     t0 = time.perf_counter()
     p2 = ydata_report(df, tmp_path, title="t", sample_rows=50)
     assert p2 == p1 and time.perf_counter() - t0 < first / 5
+
+
+def test_years_codes_and_compact_dates():
+    df = pd.DataFrame(
+        {
+            "YEAR": range(1947, 1990),  # unique and increasing, but a time axis
+            "code": [str(10000000 + i * 37) for i in range(43)],  # digits, but an identifier
+            "d": ["20120105"] * 20 + ["20130607"] * 23,
+            "amount_text": [f"{i * 1000:,}" for i in range(43)],
+        }
+    )
+    sem = {c.name: c.semantic for c in profile_dataframe(df).columns}
+    assert sem == {"YEAR": "numeric", "code": "id", "d": "date", "amount_text": "numeric_text"}
+
+
+def test_nullable_and_special_dtypes():
+    df = pd.DataFrame(
+        {
+            "b": pd.array([True, None, False, True], dtype="boolean"),
+            "i": pd.array([1, None, 3, 4], dtype="Int64"),
+            "s": pd.array(["a", None, "b", "a"], dtype="string"),
+            "c": pd.Categorical(["x", "y", "x", None], categories=["x", "y", "z"]),
+            "t": pd.to_datetime(["2020-01-01", None, "2021-01-01", "2022-01-01"]).tz_localize("UTC"),
+            "td": pd.to_timedelta([1, 2, 3, None], unit="D"),
+        }
+    )
+    p = profile_dataframe(df, target="b")
+    sem = {c.name: (c.semantic, c.n_unique, c.n_missing) for c in p.columns}
+    assert sem == {
+        "b": ("boolean", 2, 1),
+        "i": ("numeric", 3, 1),
+        "s": ("category", 2, 1),
+        "c": ("category", 2, 1),  # the unused category 'z' is not counted
+        "t": ("date", 3, 1),
+        "td": ("numeric", 3, 1),
+    }

@@ -310,3 +310,15 @@ def test_diff_summary():
     assert rows["rows_after"] == 2 and rows["changed_columns"] == ["b"]
     empty = diff_summary(pd.DataFrame(), pd.DataFrame({"a": []}))
     assert empty["added_columns"] == ["a"] and empty["rows_after"] == 0
+
+
+def test_old_previews_are_pruned(store, loaded, sb, monkeypatch):
+    project, _ = loaded
+    monkeypatch.setattr(ProjectStore._prune_runs, "__defaults__", (3,))
+    runs = [
+        store.run_step(project, "clean", f"def clean(df):\n    return df.head({i})", "clean", sb)
+        for i in range(6)
+    ]
+    left = sorted((store.workspace_path(project) / "runs").glob("*.parquet"))
+    assert len(left) == 3
+    assert Path(runs[-1].output_path).is_file() and not Path(runs[0].output_path).exists()

@@ -68,3 +68,16 @@ def test_a_step_cannot_touch_other_projects_or_its_own_history(setup, target):
     assert "Refused" in str(e.value)
     if digest:
         assert hashlib.sha256(victim.read_bytes()).hexdigest() == digest
+
+
+def test_scoped_sandbox_confines_jobs_built_elsewhere(setup):
+    store, sb, (alpha, beta) = setup
+    scoped = store.scoped_sandbox(alpha, sb)
+    from core.sandbox import SandboxJob
+
+    ok = scoped.run(SandboxJob(code="open('note.txt', 'w').write('x')\nresult = 1", mode="script"))
+    assert ok.ok and (store.workspace_path(alpha) / "note.txt").read_text() == "x"
+    target = store.project_dir(beta) / "project.json"
+    bad = scoped.run(SandboxJob(code=f"open({str(target)!r}, 'w').write('{{}}')", mode="script"))
+    assert bad.error_kind == "refused"
+    assert store.open(beta.id).name == "beta"

@@ -282,3 +282,28 @@ def test_workers_are_gone_after_close(tmp_path):
     box.close()
     for pid in pids:
         assert not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+
+
+def test_parallel_sklearn_code_runs_in_process(sb):
+    code = (
+        "from sklearn.linear_model import LogisticRegression\n"
+        "from sklearn.model_selection import cross_val_score\n"
+        "import numpy as np\n"
+        "X = np.random.default_rng(0).normal(size=(60, 3))\n"
+        "y = (X[:, 0] > 0).astype(int)\n"
+        "result = float(cross_val_score(LogisticRegression(), X, y, cv=3, n_jobs=-1).mean())\n"
+        "from sklearn.ensemble import RandomForestClassifier\n"
+        "RandomForestClassifier(n_estimators=5, n_jobs=-1).fit(X, y)\n"
+    )
+    res = sb.run(SandboxJob(code=code, mode="script"))
+    assert res.ok, res.error
+    assert res.value > 0.7
+
+
+def test_a_worker_that_cannot_start_says_so(tmp_path):
+    box = LocalSandbox(tmp_path / "ws", python="/bin/false", start_timeout_s=20)
+    try:
+        res = box.run(SandboxJob(code="result = 1", mode="script"))
+        assert not res.ok and res.error_kind == "crash" and "did not start" in res.error
+    finally:
+        box.close()

@@ -42,6 +42,9 @@ def module_source(name: str) -> str:
 def provenance_label(step: Step) -> str:
     label = PROVENANCE_LABEL.get(step.provenance, step.provenance)
     detail = (step.provenance_detail or "").strip()
+    # "rule (recipes selected by Gemma)" -> "recipes selected by Gemma": the label says "rule".
+    if detail.startswith(f"{step.provenance} (") and detail.endswith(")"):
+        detail = detail[len(step.provenance) + 2 : -1]
     return f"{label} ({detail})" if detail and detail.lower() not in label.lower() else label
 
 
@@ -50,7 +53,7 @@ def step_purpose(step: Step) -> str:
     if step.request and step.request.strip():
         return step.request.strip()
     text = (step.rationale or (step.proposal.rationale if step.proposal else "") or "").strip()
-    return text.splitlines()[0] if text else f"{STAGE_TITLE.get(step.stage, step.stage)} step"
+    return text.splitlines()[0].rstrip(". ") if text else f"{STAGE_TITLE.get(step.stage, step.stage)} step"
 
 
 def load_cell_code(project: Project, data_rel_path: str) -> str:
@@ -148,7 +151,7 @@ def to_notebook(project: Project, data_rel_path: str) -> NotebookNode:
         title = STAGE_TITLE.get(step.stage, step.stage.title())
         head = [f"## {title}: {step_purpose(step)}", "", f"*Provenance:* {provenance_label(step)}."]
         rationale = (step.rationale or "").strip()
-        if rationale and rationale != step_purpose(step):
+        if rationale and rationale.rstrip(". ") != step_purpose(step):
             head += ["", rationale]
         if step.stale:
             head += ["", "*This step is stale: an earlier step changed after it ran in the app.*"]
@@ -175,7 +178,8 @@ def to_notebook(project: Project, data_rel_path: str) -> NotebookNode:
                 f"{var} = train_and_evaluate(df, build_model, {args})\n"
                 f"metrics_table = pd.DataFrame(\n"
                 f"    {{\"this model\": {var}['test'],\n"
-                f"     **{{f'baseline: {{k}}': v.get('test', {{}}) for k, v in {var}['baselines'].items()}}}}\n"
+                f"     **{{f'baseline: {{k}}': v.get('test', {{}})\n"
+                f"        for k, v in {var}['baselines'].items()}}}}\n"
                 f").T\n"
                 f"metrics_table"
             )

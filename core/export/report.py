@@ -127,7 +127,8 @@ def limitations(project: Project) -> list[str]:
     ds = project.dataset
     if ds is not None and ds.sampled:
         out.append(
-            f"The app worked on a sample of {ds.sample_rows} rows of {ds.n_rows}; exported code re-runs on all rows."
+            f"The app worked on a sample of {ds.sample_rows} rows of {ds.n_rows}; "
+            "exported code re-runs on all rows."
         )
     if ds is not None:
         out += [f"Loading: {w}" for w in ds.warnings]
@@ -204,9 +205,14 @@ def narrative(project: Project, backend: Any, sections: list[str] | None = None)
 
 
 def _clean_reply(reply: str) -> str:
+    """The reply's first paragraph as plain sentences (a small model often answers in bullets)."""
     text = re.sub(r"<[^>]{1,40}>", " ", reply or "")  # chat/end tokens such as <end_of_turn>
-    text = text.split("\n\n")[0]
-    return re.sub(r"\s+", " ", text).strip()
+    text = text.strip().split("\n\n")[0]
+    lines = [re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", line).strip() for line in text.splitlines()]
+    text = re.sub(r"\s+", " ", " ".join(line for line in lines if line)).strip()
+    # A reply cut by the token limit ends mid-sentence: keep the complete sentences only.
+    ends = [m.end() for m in re.finditer(r"[.!?](?=\s|$)", text)]
+    return text[: ends[-1]] if ends and ends[-1] < len(text) else text
 
 
 # --------------------------------------------------------------------------- markdown
@@ -272,7 +278,7 @@ def to_markdown(
 def _step_md(step: Step) -> list[str]:
     title = STAGE_TITLE.get(step.stage, step.stage.title())
     out = [f"### {title}: {step_purpose(step)}", "", f"*Provenance:* {provenance_label(step)}.", ""]
-    if step.rationale.strip() and step.rationale.strip() != step_purpose(step):
+    if step.rationale.strip() and step.rationale.strip().rstrip(". ") != step_purpose(step):
         out += [step.rationale.strip(), ""]
     out += ["```python", step.code.rstrip(), "```", ""]
     r = step.result

@@ -8,7 +8,6 @@ capability the registry knows, so callers only ever call `complete`/`stream`.
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable

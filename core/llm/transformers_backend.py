@@ -39,7 +39,7 @@ def _offline() -> bool:
 
 
 def _file_sha256(path: Path) -> str:
-    """sha256 of a file, remembered beside the cache by size and mtime (hashing 250 MB each start is waste)."""
+    """sha256 of a file, remembered in the cache by size and mtime (hashing 250 MB per start is waste)."""
     from core.llm.registry import cache_dir
 
     st = path.stat()
@@ -290,6 +290,7 @@ class TransformersBackend:
         worker = threading.Thread(target=run, name="transformers-generate", daemon=True)
         worker.start()
         stops = StopBuffer(params.stop)
+        streamer_done = False
         try:
             for piece in streamer:
                 out = stops.feed(piece)
@@ -297,13 +298,16 @@ class TransformersBackend:
                     yield out
                 if stops.stopped:
                     break
+            else:
+                streamer_done = True
             tail = stops.flush()
             if tail:
                 yield tail
         finally:
-            flag.event.set()  # a stop sequence or an abandoned stream ends generate early
-            for _ in streamer:  # drain so generate never blocks on a full queue
-                pass
+            if not streamer_done:
+                flag.event.set()  # a stop sequence or an abandoned stream ends generate early
+                for _ in streamer:  # read to its end signal so the worker finishes
+                    pass
             worker.join()
         if errors:
             e = errors[0]

@@ -283,7 +283,8 @@ def recipes_for_clean(profile: DatasetProfile, target: str | None) -> list[Recip
     dates = [c for c in live if c.semantic == "date" and is_text_dtype(c.dtype)]
     if dates:
         out.append(parse_dates_recipe(_names(dates)))
-    bools = [c for c in live if c.semantic == "boolean" and is_text_dtype(c.dtype)]
+    # The target keeps its labels ("yes"/"no" read better in the report than 1/0).
+    bools = [c for c in live if c.semantic == "boolean" and is_text_dtype(c.dtype) and c.name != target]
     if bools:
         out.append(parse_booleans_recipe(_names(bools)))
     spelled = [c for c in live if has_spelling_variants(c) and c not in bools]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import resource
 import signal
@@ -151,10 +152,13 @@ class _PathBeneathAttr(ctypes.Structure):
     _fields_ = [("allowed_access", ctypes.c_uint64), ("parent_fd", ctypes.c_int32)]
 
 
+@functools.lru_cache(maxsize=1)
 def _libc() -> Any:
+    # Cached: find_library runs `ldconfig -p`, far too slow to repeat for every job.
     return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
 
 
+@functools.lru_cache(maxsize=1)
 def landlock_abi() -> int:
     """Landlock ABI version of the running kernel, 0 when unavailable."""
     if not sys.platform.startswith("linux"):

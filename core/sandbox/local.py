@@ -14,7 +14,6 @@ from the pool (or waits for one).
 
 from __future__ import annotations
 
-import atexit
 import json
 import os
 import queue
@@ -73,11 +72,13 @@ class _Zygote:
 
     def __init__(self, workspace: Path, python: str) -> None:
         (workspace / "tmp").mkdir(parents=True, exist_ok=True)
+        self.log_path = workspace / "tmp" / "sandbox-worker.log"
+        self._log = open(self.log_path, "ab")  # closed in kill()
         self.proc = subprocess.Popen(
             [python, "-I", "-s", "-B", str(WORKER_PY), "--root", str(PROJECT_ROOT)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=self._log,  # import errors and the like, for the "did not start" message
             cwd=str(workspace),
             env=sandbox_env(workspace),
             start_new_session=True,  # its own process group: killed as a whole
@@ -132,7 +133,7 @@ class _Zygote:
             self.proc.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):
             pass
-        for f in (self.proc.stdin, self.proc.stdout):
+        for f in (self.proc.stdin, self.proc.stdout, self._log):
             try:
                 if f is not None:
                     f.close()
@@ -170,9 +171,9 @@ class LocalSandbox:
         self._closed = False
         for _ in range(self.pool_size):
             self._idle.put(self._spawn())
-        # Workers must not outlive the server, even when nobody calls close().
+        # Workers must not outlive the server, even when nobody calls close() (finalize also
+        # runs at interpreter exit); after a kill -9 they exit on their own (stdin EOF).
         self._finalizer = weakref.finalize(self, LocalSandbox._kill_all, self._all)
-        atexit.register(self._finalizer)
 
     # ------------------------------------------------------------------ pool
     def _spawn(self) -> _Zygote:
@@ -258,7 +259,7 @@ class LocalSandbox:
             return SandboxResult(
                 ok=False,
                 error_kind="crash",
-                error="Crash: the sandbox worker did not start (see the server log)",
+                error=f"Crash: the sandbox worker did not start (see {z.log_path})",
             )
         (ws / "tmp").mkdir(parents=True, exist_ok=True)
         z.send({"job": job.model_dump(mode="json"), "workspace": str(ws)})

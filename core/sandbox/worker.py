@@ -25,6 +25,8 @@ import io
 import json
 import math
 import os
+import select
+import signal
 import sys
 import time
 import traceback
@@ -261,6 +263,20 @@ class _FigureCapture:
             setattr(owner, name, orig)
 
 
+def _joblib_in_process() -> Any:
+    """`n_jobs=-1` (GridSearchCV, cross_val_score) would start worker processes, which the
+    sandbox refuses, and joblib's thread pool needs POSIX semaphores in /dev/shm, which it
+    cannot write; the sequential backend gives the same results inside the one process."""
+    try:
+        from joblib import parallel_config
+
+        return parallel_config(backend="sequential")
+    except Exception:  # noqa: BLE001 - an old joblib: processes stay refused, with a clear error
+        from contextlib import nullcontext
+
+        return nullcontext()
+
+
 # ----------------------------------------------------------------------------- the job
 class ContractError(Exception):
     """The code ran but did not honour the stage contract."""
@@ -324,7 +340,7 @@ def execute_job(
     mode = job.get("mode", "transform")
     entry = job.get("entrypoint")
     try:
-        with redirect_stdout(out), redirect_stderr(err), _FigureCapture(figures):
+        with redirect_stdout(out), redirect_stderr(err), _FigureCapture(figures), _joblib_in_process():
             import pandas as pd
 
             ns: dict[str, Any] = {"__name__": "__step__", "__builtins__": __builtins__}
@@ -427,6 +443,26 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
+def _kill_group(pid: int) -> None:
+    try:
+        os.killpg(pid, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def _die_with_parent() -> None:
+    """SIGKILL this job if the zygote dies (the zygote is single-threaded, so its main thread's
+    death is the process's); Linux only, best effort."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:  # noqa: BLE001, S110 - not available on this platform
+        pass
+    if os.getppid() == 1:  # the zygote was already gone before the death signal was armed
+        os._exit(1)
+
+
 def _child(
     msg: dict[str, Any],
     w: int,
@@ -439,6 +475,7 @@ def _child(
     payload: dict[str, Any]
     try:
         os.setpgid(0, 0)
+        _die_with_parent()
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
@@ -523,6 +560,7 @@ def serve(root: str) -> None:
     from core.sandbox import guard
 
     read_roots = guard.default_read_roots()
+    guard.landlock_abi()  # loads and caches libc for the children
     baseline_vm = guard._vm_size_bytes()
     inp = os.fdopen(proto_in, "r", encoding="utf-8")
     out = os.fdopen(proto_out, "w", encoding="utf-8")
@@ -550,6 +588,14 @@ def serve(root: str) -> None:
         send({"event": "started", "pid": pid})
         chunks = []
         while True:
+            # Also watch our stdin: the parent never writes during a job, so anything there
+            # (normally EOF: the server died or closed us) means stop the job and exit, so
+            # no job outlives its server, even one that sleeps instead of burning CPU.
+            ready, _, _ = select.select([r, proto_in], [], [])
+            if proto_in in ready and r not in ready:
+                _kill_group(pid)
+                os.waitpid(pid, 0)
+                os._exit(0)
             b = os.read(r, 1 << 20)
             if not b:
                 break

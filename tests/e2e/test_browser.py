@@ -1,10 +1,10 @@
 """End to end in a real browser: `streamlit run` on loopback, driven by headless Debian Chromium.
 
 Walks all six stages on a bundled sample with the scripted fake model (proposals then come from
-the verified recipes, exactly as when Gemma fails), downloads the notebook and the Markdown
-report and checks them. With SAVE_SCREENSHOTS=1 it writes a screenshot per stage to
-docs/screenshots/. Playwright's own browsers are never downloaded: Debian's chromium is used
-(scripts/ensure_browser.sh installs it in `make test`).
+the verified recipes, exactly as when Gemma fails; E2E_REAL_MODEL=1 uses the embedded Gemma),
+downloads the notebook and the Markdown report and checks them. With SAVE_SCREENSHOTS=1 it
+writes a screenshot per stage to docs/screenshots/. Playwright's own browsers are never
+downloaded: Debian's chromium is used (scripts/ensure_browser.sh installs it in `make test`).
 """
 
 from __future__ import annotations
@@ -44,12 +44,10 @@ def _free_port() -> int:
 def app_url(tmp_path_factory: pytest.TempPathFactory):
     port = _free_port()
     projects = tmp_path_factory.mktemp("projects")
-    env = {
-        **os.environ,
-        "GEMMA_WIZARD_BACKEND": "fake",
-        "GEMMA_WIZARD_PROJECTS": str(projects),
-        "PYTHONUNBUFFERED": "1",
-    }
+    env = {**os.environ, "GEMMA_WIZARD_PROJECTS": str(projects), "PYTHONUNBUFFERED": "1"}
+    # E2E_REAL_MODEL=1 runs the same walk on the embedded Gemma (slower; used for the docs' screenshots).
+    if os.environ.get("E2E_REAL_MODEL") != "1":
+        env["GEMMA_WIZARD_BACKEND"] = "fake"
     log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w")
     proc = subprocess.Popen(
         [
@@ -130,10 +128,14 @@ def _idle(page) -> None:
     )
 
 
-def _shot(page, name: str) -> None:
+def _shot(page, name: str, anchor: str | None = None) -> None:
+    """Screenshot for the docs (SAVE_SCREENSHOTS=1), scrolled so `anchor` is at the top."""
     if os.environ.get("SAVE_SCREENSHOTS") == "1":
         SHOTS.mkdir(parents=True, exist_ok=True)
         _idle(page)
+        if anchor:
+            page.get_by_text(anchor).first.evaluate("e => e.scrollIntoView({block: 'start'})")
+            page.wait_for_timeout(500)
         page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=False)
 
 
@@ -158,6 +160,16 @@ def _stage(page, label: str, run_label: str) -> None:
 
 
 def test_whole_wizard_in_a_browser(page, tmp_path: Path):
+    try:
+        _walk(page, tmp_path)
+    except Exception:
+        shot = tmp_path / "failure.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"failure screenshot: {shot}")
+        raise
+
+
+def _walk(page, tmp_path: Path) -> None:
     expect = sync_api.expect
     # 1. Load a bundled sample.
     expect(page.get_by_text("Load data").first).to_be_visible()
@@ -176,30 +188,34 @@ def test_whole_wizard_in_a_browser(page, tmp_path: Path):
     assert m, line
     target = m.group(1).strip()
     _shot(page, "2_profile")
+    _shot(page, "2_profile_charts", "Missing values")
 
     # 3. Clean: propose, run (before/after), accept.
     _stage(page, "3 · Clean", "Run on preview")
-    _shot(page, "3_clean")
+    _shot(page, "3_clean_proposal", "Provenance:")
+    _shot(page, "3_clean_result", "Result of the run")
     _click(page, "Accept", exact=True)
     expect(page.get_by_text("Step accepted").first).to_be_visible()
 
     # 4. Features.
     _stage(page, "4 · Features", "Run on preview")
-    _shot(page, "4_feature")
+    _shot(page, "4_feature", "Result of the run")
     _click(page, "Accept", exact=True)
     expect(page.get_by_text("Step accepted").first).to_be_visible()
 
     # 5. Model: train beside the baselines, accept.
     _stage(page, "5 · Model", "Train on the data")
-    expect(page.get_by_text("baseline: hgb_default").first).to_be_visible()
+    # Data-grid cells are drawn on a canvas; their accessible copies are attached, not visible.
+    expect(page.get_by_text("baseline: hgb_default").first).to_be_attached()
+    _shot(page, "5_model_run", "Result of the run")
     _click(page, "Accept", exact=True)
     expect(page.get_by_text("Trained models").first).to_be_visible()
-    _shot(page, "5_model")
+    _shot(page, "5_model", "Trained models")
 
     # 6. Report: download the notebook and the Markdown report and check them.
     _go(page, "6 · Report")
     expect(page.get_by_text("Downloads").first).to_be_visible()
-    _shot(page, "6_report")
+    _shot(page, "6_report", "Downloads")
     with page.expect_download() as dl:
         page.get_by_role("button", name=re.compile(r"Notebook \(\.ipynb\)")).last.click()
     nb_path = tmp_path / "wizard.ipynb"

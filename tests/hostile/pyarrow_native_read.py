@@ -1,5 +1,6 @@
 # expect: refused
 # mode: script
+# requires: landlock
 import pyarrow.csv
 
 PARAMS: dict = {}

@@ -70,3 +70,54 @@ def test_refresh_brings_the_project_back(new_app, projects):
     again.run()
     assert not again.exception
     assert "Loaded:" in texts(again)
+
+
+def test_sampled_large_file_is_said_plainly(new_app, projects):
+    at = load_sample(new_app())
+    pid = at.query_params["project"]
+    store = _store(projects)
+    project = store.open(pid[0] if isinstance(pid, list) else pid)
+    # What core.io records for a file above its size threshold: a seeded sample of the rows.
+    project.dataset.sampled = True
+    project.dataset.sample_rows = 1000
+    project.dataset.n_rows = 5_000_000
+    store.save(project)
+    at.run()
+    warning = " ".join(w.value for w in at.warning)
+    assert "sample of 1,000 rows" in warning and "full data" in warning
+    assert "5,000,000" in texts(at)
+
+
+def test_excel_sheet_can_be_picked_and_reloaded(new_app, projects):
+    import io as _io
+
+    import pandas as pd
+
+    buf = _io.BytesIO()
+    with pd.ExcelWriter(buf, engine="openpyxl") as xw:
+        pd.DataFrame({"a": [1, 2, 3], "b": ["x", "y", "z"]}).to_excel(xw, sheet_name="first", index=False)
+        pd.DataFrame({"price": [9.5, 7.25], "city": ["Köln", "Graz"]}).to_excel(
+            xw, sheet_name="second", index=False
+        )
+    at = new_app()
+    at.run()
+    at.file_uploader[0].set_value(("book.xlsx", buf.getvalue(), "application/vnd.ms-excel"))
+    at.run()
+    button(at, "Load this file").click().run()
+    assert not at.exception, at.exception
+    sheet = next(s for s in at.selectbox if s.label == "Sheet")
+    assert sheet.options == ["first", "second"]
+    sheet.set_value("second")
+    button(at, "Reload with these settings").click().run()
+    assert not at.exception, at.exception
+    assert list(at.dataframe[-1].value.columns) == ["price", "city"]
+
+
+def test_sessions_do_not_see_each_others_project(new_app, projects):
+    a = load_sample(new_app())
+    assert "Loaded:" in texts(a)
+    b = new_app()  # a second browser session on the same server, no project in its URL
+    b.run()
+    assert not b.exception
+    assert "Loaded:" not in texts(b)
+    assert "No project open" in texts(b)

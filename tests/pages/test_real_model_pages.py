@@ -49,3 +49,16 @@ def test_clean_proposal_with_the_embedded_gemma(new_app, real):
     assert "def clean(" in at.text_area(key="editor_clean_1_plain").value
     button(at, "Accept").click().run()
     assert "Step accepted" in texts(at)
+
+
+def test_wrong_model_path_falls_back_to_the_embedded_gemma(new_app, real, monkeypatch, tmp_path):
+    monkeypatch.setenv("GEMMA_WIZARD_MODEL", str(tmp_path / "missing.gguf"))
+    at = new_app(timeout=REAL_TIMEOUT)
+    at.run()
+    assert not at.exception, at.exception
+    errors = [e.value for e in at.sidebar.error]
+    assert errors and "missing.gguf" in errors[0]
+    assert any("embedded Gemma" in c.value for c in at.sidebar.caption)
+    # The app stays usable: the sidebar names the loaded embedded model.
+    sidebar = "\n".join(m.value for m in at.sidebar.markdown)
+    assert "gguf" in sidebar and "Q4_K_M" in sidebar.upper()

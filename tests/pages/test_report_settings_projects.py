@@ -15,7 +15,11 @@ def test_report_page_offers_downloads(new_app, projects):
     labels = [b.label for b in at.get("download_button")]
     assert any("Notebook" in label for label in labels)
     assert any("Report (.md)" in label for label in labels)
-    assert "Preview" in texts(at)
+    assert "Preview of the report" in texts(at)
+    # The zip (charts rendered as images) is built on demand.
+    at.button(key="prep_zip").click().run()
+    assert not at.exception, at.exception
+    assert any("Report + charts (.zip)" in b.label for b in at.get("download_button"))
 
 
 def test_wrong_model_path_keeps_the_app_usable(new_app, projects, tmp_path):
@@ -44,3 +48,15 @@ def test_projects_duplicate_and_delete(new_app, projects):
     assert len([b for b in at.button if b.label == "Duplicate"]) == 2
     at.button(key=[b.key for b in at.button if b.label == "Delete"][-1]).click().run()
     assert len([b for b in at.button if b.label == "Duplicate"]) == 1
+
+
+def test_report_narrative_edit_reaches_the_markdown(new_app, projects):
+    pytest.importorskip("core.export.report")
+    pytest.importorskip("core.samples")
+    at = load_sample(new_app())
+    at.switch_page("pages/report.py").run()
+    at.text_area(key="narr_dataset").set_value("Weather observations, tidied by hand.").run()
+    at.button(key="report_save").click().run()
+    assert not at.exception, at.exception
+    preview = "\n".join(m.value for m in at.markdown)
+    assert "Weather observations, tidied by hand." in preview

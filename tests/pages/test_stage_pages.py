@@ -80,3 +80,40 @@ def test_failing_code_shows_error_and_fix_button(new_app, projects):
     assert not at.exception, at.exception
     assert any("failed" in e.value for e in at.error)
     assert not button(at, "Fix it").disabled
+
+
+def _accept_code(at, stage_page: str, code: str, version_key: str):
+    at.switch_page(stage_page).run()
+    button(at, "Start from empty code").click().run()
+    at.text_area(key=version_key).set_value(code).run()
+    button(at, "Accept").click().run()
+    assert not at.exception, at.exception
+    assert "Step accepted" in texts(at)
+
+
+def test_edit_marks_later_steps_stale_and_replay_runs_them(new_app, projects):
+    at = load_sample(new_app())
+    clean = "import pandas as pd\n\n\ndef clean(df: pd.DataFrame) -> pd.DataFrame:\n    return df.copy()\n"
+    feature = (
+        "import pandas as pd\n\n\ndef add_features(df: pd.DataFrame) -> pd.DataFrame:\n"
+        "    df = df.copy()\n    df['n_missing'] = df.isna().sum(axis=1)\n    return df\n"
+    )
+    _accept_code(at, "pages/clean.py", clean, "editor_clean_0_plain")
+    _accept_code(at, "pages/feature.py", feature, "editor_feature_0_plain")
+    project = _project(at, projects)
+    first = project.steps[0]
+
+    at.switch_page("pages/clean.py").run()
+    edited = clean.replace("return df.copy()", "return df.dropna(how='all').copy()")
+    at.text_area(key=f"edit_step_{first.id}").set_value(edited).run()
+    at.button(key=f"save_step_{first.id}").click().run()
+    assert not at.exception, at.exception
+    project = _project(at, projects)
+    assert project.steps[0].code == edited and project.steps[0].provenance == "user"
+    assert project.steps[1].stale
+    assert "stale" in texts(at)
+
+    at.button(key="replay_clean").click().run()
+    assert not at.exception, at.exception
+    assert "Replayed 1 stale step(s) without error." in texts(at)
+    assert not _project(at, projects).steps[1].stale

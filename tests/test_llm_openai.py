@@ -1,0 +1,150 @@
+"""OpenAI-compatible backend against a REAL `python -m llama_cpp.server` on loopback (embedded GGUF)."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import requests
+
+from core.llm.base import BackendError, GenerationParams
+from core.llm.openai_compat import OpenAICompatBackend, normalise_base_url
+from core.llm.registry import ModelSettings, build_backend, format_prompt
+
+CODE_PROMPT = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def llama_server(log_dir: Path, *extra: str) -> Iterator[str]:
+    """Start `python -m llama_cpp.server` with the embedded GGUF on a free loopback port; stop it after."""
+    pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server]")
+    from core.llm.registry import default_gguf_path
+
+    port = _free_port()
+    cmd = [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(default_gguf_path()),
+        "--host", "127.0.0.1", "--port", str(port),
+        "--n_threads", "1", "--n_threads_batch", "1", "--verbose", "false",
+        *extra,
+    ]  # fmt: skip
+    # A file, not a pipe: llama.cpp logs a lot at start and a full pipe would block the server.
+    log_path = log_dir / f"llama-server-{port}.log"
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    try:
+        while True:
+            if proc.poll() is not None:
+                pytest.fail(f"llama_cpp.server exited early:\n{log_path.read_text(errors='replace')[-2000:]}")
+            try:
+                requests.get(f"{url}/v1/models", timeout=1)
+                break  # any HTTP answer (even 401) means it is up
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("llama_cpp.server did not start in 90 s")
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@pytest.fixture(scope="module")
+def server_url(tmp_path_factory):
+    with llama_server(
+        tmp_path_factory.mktemp("server"), "--n_ctx", "1024", "--model_alias", "gemma-3-270m"
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def completions(server_url):
+    return build_backend(ModelSettings(kind="openai", base_url=server_url))
+
+
+@pytest.mark.real_model
+def test_model_name_comes_from_the_server(completions):
+    info = completions.info
+    assert info.kind == "openai"
+    assert info.name == "gemma-3-270m"
+    assert info.chat is False  # a base model name: /v1/completions
+    assert completions.lock is None  # the server queues requests itself
+
+
+@pytest.mark.real_model
+def test_completion_stream_and_stop(completions):
+    p = GenerationParams(max_tokens=24, temperature=0.0)
+    full = completions.complete(CODE_PROMPT, p)
+    assert "return" in full
+    pieces = list(completions.stream(CODE_PROMPT, p))
+    assert len(pieces) > 1
+    assert "".join(pieces) == full
+    assert "\n\n" in full, full
+    cut = completions.complete(CODE_PROMPT, GenerationParams(max_tokens=24, stop=("\n\n",)))
+    assert cut == full[: full.index("\n\n")]
+    streamed_cut = "".join(completions.stream(CODE_PROMPT, GenerationParams(max_tokens=24, stop=("\n\n",))))
+    assert streamed_cut == cut
+
+
+@pytest.mark.real_model
+def test_token_count_comes_from_the_server(completions):
+    n = completions.count_tokens("hello world " * 10)
+    assert completions.inner._tokenize_route == "/extras/tokenize/count"
+    assert 15 <= n <= 25  # about two tokens per repeat, plus BOS
+    assert completions.count_tokens("hello world") < n
+
+
+@pytest.mark.real_model
+def test_chat_endpoint_gets_the_messages(server_url):
+    backend = OpenAICompatBackend(server_url, chat=True)
+    assert backend.info.extra["endpoint"] == "/v1/chat/completions"
+    prompt = format_prompt(backend, "Answer with one word.", "What colour is the sky?")
+    assert "<user>" in prompt and "What colour is the sky?" in prompt  # readable preview
+    p = GenerationParams(max_tokens=6, temperature=0.0)
+    text = backend.complete(prompt, p)
+    assert isinstance(text, str) and text.strip()
+    assert "".join(backend.stream(prompt, p)) == text
+    # A prompt not rendered by render_chat is sent as one user turn.
+    assert isinstance(backend.complete("Say hi.", p), str)
+
+
+@pytest.mark.real_model
+def test_api_key_is_sent_and_refusal_is_clear(tmp_path):
+    with llama_server(tmp_path, "--n_ctx", "512", "--api_key", "secret-key") as url:
+        with pytest.raises(BackendError, match="API key"):
+            OpenAICompatBackend(url, api_key="wrong")
+        ok = OpenAICompatBackend(url, api_key="secret-key")
+        assert ok.complete("1, 2, 3,", GenerationParams(max_tokens=3)).strip()
+
+
+def test_unreachable_server_is_a_clear_error():
+    port = _free_port()  # nothing listens there
+    with pytest.raises(BackendError, match="Cannot reach"):
+        OpenAICompatBackend(f"http://127.0.0.1:{port}", connect_timeout_s=2)
+
+
+def test_base_url_forms():
+    assert normalise_base_url("http://h:8080") == "http://h:8080/v1"
+    assert normalise_base_url("http://h:8080/v1/") == "http://h:8080/v1"
+    assert normalise_base_url(" https://api.example.com/v1 ") == "https://api.example.com/v1"
+    with pytest.raises(BackendError, match="http"):
+        normalise_base_url("h:8080")

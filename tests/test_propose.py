@@ -1,0 +1,280 @@
+"""The proposal engine with a scripted FakeBackend and the real LocalSandbox."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import core.propose as P
+from core.llm.fake import FakeBackend
+from core.models import Project
+from core.sandbox.base import SandboxLimits
+from core.sandbox.local import LocalSandbox
+
+GOOD_STEP = '    df["age"] = df["age"].fillna(df["age"].median())\n'
+GOOD_BODY = GOOD_STEP + "    return df\n"
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    sb = LocalSandbox(tmp_path_factory.mktemp("ws"))
+    yield sb
+    sb.close()
+
+
+@pytest.fixture
+def data() -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    n = 200
+    return pd.DataFrame(
+        {
+            "age": np.where(rng.random(n) < 0.2, np.nan, rng.integers(18, 90, n).astype(float)),
+            "city": rng.choice(["Paris", "Lyon", "Nice"], n),
+            "score": rng.random(n).round(6),  # unique rows: no duplicates recipe in the plan
+            "y": rng.choice([0, 1], n),
+        }
+    )
+
+
+@pytest.fixture
+def project() -> Project:
+    return Project(id="p", name="p", target="y")
+
+
+def gemma_attempts(p):
+    return [a for a in p.attempts if a.source == "gemma"]
+
+
+def test_gemma_ok_on_first_try(project, sandbox, data):
+    fb = FakeBackend([GOOD_STEP])
+    p = P.propose("clean", project, fb, sandbox, data=data, technique="scaffold")
+    assert p.verified and p.provenance == "gemma" and p.provenance_detail == "Gemma"
+    assert GOOD_STEP in p.code and p.code.rstrip().endswith("return df")
+    assert "### Table" in p.prompt and "- age (numeric, 18% missing" in p.prompt
+    assert [a.ok for a in p.attempts] == [True]
+
+
+def test_gemma_fails_then_is_repaired(project, sandbox, data):
+    fb = FakeBackend(['    df = df.drop(columns=["y"])\n', GOOD_BODY])
+    p = P.propose("clean", project, fb, sandbox, data=data, technique="scaffold")
+    assert p.verified and p.provenance == "gemma-repaired"
+    assert p.provenance_detail == "Gemma, repaired after 1 try"
+    first, second = gemma_attempts(p)
+    assert not first.ok and "target column 'y' was removed" in first.failure
+    assert second.ok
+    # The repair prompt fed the error back to the model.
+    assert "target column 'y' was removed" in fb.prompts[-1] and "### Broken code" in fb.prompts[-1]
+
+
+def test_gemma_fails_twice_then_falls_back_to_the_rule(project, sandbox, data):
+    fb = FakeBackend(
+        [
+            "    df = df.head(3)\n",
+            "    df = df.iloc[:5]\n    return df\n",
+            "    df = df.iloc[:7]\n    return df\n",
+        ]
+    )
+    p = P.propose("clean", project, fb, sandbox, data=data, technique="scaffold", n_repair=2)
+    assert p.verified and p.provenance == "rule"
+    assert p.provenance_detail.startswith("rule (Gemma's proposal failed: ")
+    assert "rows were dropped" in p.provenance_detail
+    assert [a.source for a in p.attempts] == ["gemma", "gemma", "gemma", "rule"]
+    assert p.recipes and "clean.impute" in p.recipes
+
+
+def test_lint_refusal_is_reported_to_the_user(project, sandbox, data):
+    fb = FakeBackend(["    import os\n    os.system('rm -rf /')\n"], default="    return df\n")
+    p = P.propose("clean", project, fb, sandbox, data=data, technique="scaffold", n_repair=1)
+    assert any("import of `os` refused" in r for r in p.refused)
+    assert "refused by the safety check" in gemma_attempts(p)[0].failure
+    assert p.provenance == "rule" and p.verified
+
+
+def test_contract_violation_dropping_the_target_is_rejected(project, sandbox, data):
+    fb = FakeBackend(
+        ['    df = df.drop(columns=["y"])\n'], default='    df = df.drop(columns=["y"])\n    return df\n'
+    )
+    p = P.propose("clean", project, fb, sandbox, data=data, technique="scaffold", n_repair=1)
+    assert "removed" in p.provenance_detail and p.provenance == "rule"
+    assert "y" in p.code  # the rule code keeps (and names) the target only to drop missing rows
+
+
+def test_timeout_in_the_sandbox_is_a_failure_not_a_hang(project, sandbox, data, monkeypatch):
+    monkeypatch.setattr(P, "VERIFY_LIMITS", SandboxLimits(timeout_s=2.0, cpu_s=10))
+    fb = FakeBackend(["    while True:\n        pass\n"], default="    while True:\n        pass\n")
+    p = P.propose("clean", project, fb, sandbox, data=data, technique="scaffold", n_repair=0)
+    assert "timeout" in gemma_attempts(p)[0].failure.lower()
+    assert p.provenance == "rule" and p.verified
+
+
+def test_quality_gate_rejects_gemma_code_that_fixes_less_than_the_plan(project, sandbox, data):
+    # Valid, runs, keeps the target - but leaves the missing ages the plan fills.
+    fb = FakeBackend(['    df["city"] = df["city"].str.upper()\n'], default="    return df\n")
+    p = P.propose("clean", project, fb, sandbox, data=data, technique="scaffold", n_repair=1)
+    assert "more missing cells remain" in gemma_attempts(p)[0].failure
+    assert p.provenance == "rule"
+
+
+def test_no_backend_gives_the_recipes(project, sandbox, data):
+    p = P.propose("clean", project, None, sandbox, data=data)
+    assert p.verified and p.provenance == "rule"
+    assert p.provenance_detail == "rule (no Gemma proposal requested)"
+    assert p.attempts[0].source == "rule"
+
+
+def test_select_technique_is_rule_code_chosen_by_gemma(project, sandbox, data):
+    data = pd.concat([data, data.iloc[:5]], ignore_index=True)  # adds a duplicates recipe
+    fb = FakeBackend(
+        default=lambda prompt: " no" if "duplicate" in prompt.split("Proposed step:")[1] else " yes"
+    )
+    p = P.propose("clean", project, fb, sandbox, data=data, technique="select")
+    assert p.verified and p.provenance == "rule"
+    assert p.provenance_detail == "rule (recipes selected by Gemma: 1 of 2)"
+    assert p.recipes == ["clean.impute"]
+
+
+def test_request_answered_by_gemma(project, sandbox, data):
+    fb = FakeBackend(['    df["age_squared"] = df["age"] ** 2\n    return df\n'])
+    p = P.propose("feature", project, fb, sandbox, data=data, request="add the square of age")
+    assert p.verified and p.provenance == "gemma" and p.request == "add the square of age"
+    assert "### Request: add the square of age" in p.prompt
+
+
+def test_request_falls_back_to_a_matching_recipe(project, sandbox, data):
+    fb = FakeBackend(default="    return df\n")  # changes nothing: rejected every time
+    req = "merge rare categories of city into Other (under 40%)"
+    p = P.propose("feature", project, fb, sandbox, data=data, request=req, n_repair=1)
+    assert p.verified and p.provenance == "rule"
+    assert "request matched to recipe 'Merge rare categories'" in p.provenance_detail
+    assert p.recipes == ["feature.rare_to_other"]
+
+
+def test_request_that_nothing_can_do_is_unverified_and_says_so(project, sandbox, data):
+    fb = FakeBackend(default="    return df\n")
+    p = P.propose("feature", project, fb, sandbox, data=data, request="make it prettier", n_repair=0)
+    assert not p.verified
+    assert p.provenance_detail.startswith("could not do this: ")
+
+
+def test_model_stage_choose_by_number(project, sandbox, data):
+    fb = FakeBackend(["3"])
+    p = P.propose("model", project, fb, sandbox, data=data)
+    assert p.recipes[0] == "model.linear"
+    assert p.provenance == "rule" and "selected by Gemma" in p.provenance_detail
+    assert "def build_model" in p.code
+
+
+def test_explain_keeps_grounded_sentences_only(project):
+    code = 'def clean(df):\n    df["age"] = df["age"].fillna(0)\n    return df\n'
+    text = P.explain(code, project, FakeBackend(["fills the missing age values with 0."]))
+    assert text.startswith("It fills the missing age values with 0.")
+    assert "Writes columns: age." in text
+    ungrounded = P.explain(code, project, FakeBackend(["returns the dataframe as a string."]))
+    assert "returns the dataframe" not in ungrounded and "Uses: fillna." in ungrounded
+
+
+def test_fix_repairs_user_code_or_says_it_could_not(project, sandbox, data):
+    broken = 'def clean(df):\n    df["age"] = df["agee"] + 1\n    return df\n'
+    p = P.fix(
+        broken,
+        "KeyError: 'agee'",
+        project,
+        FakeBackend(['    df["age"] = df["age"] + 1\n    return df\n']),
+        sandbox,
+        data=data,
+    )
+    assert p.verified and p.provenance == "gemma-repaired" and 'df["age"] + 1' in p.code
+    p = P.fix(
+        broken,
+        "KeyError: 'agee'",
+        project,
+        FakeBackend(default='    df["x"] = df["nope"]\n    return df\n'),
+        sandbox,
+        data=data,
+    )
+    assert not p.verified and p.code == broken and p.provenance_detail.startswith("could not fix this")
+
+
+def test_ask_returns_code_stdout_and_value(sandbox, data):
+    fb = FakeBackend(['    result = int(df["city"].nunique())\n    print(result)\n    return result\n'])
+    code, stdout, value = P.ask(data, "how many cities?", fb, sandbox)
+    assert "def answer" in code and stdout.strip() == "3" and value == 3
+
+
+def test_ask_raises_when_nothing_verifies(sandbox, data):
+    with pytest.raises(P.AskError):
+        P.ask(data, "?", FakeBackend(default="    return df['nope']\n"), sandbox, n_repair=1)
+
+
+# ---------------------------------------------------------------- contract checks (pure)
+def frame(n=10):
+    return pd.DataFrame({"a": range(n), "b": [1.0] * n, "y": [0, 1] * (n // 2)})
+
+
+def test_contract_row_and_column_limits():
+    before = frame()
+    assert "rows were dropped" in P.contract_failure(before, before.head(5), "y", None, True)
+    assert P.contract_failure(before, before.head(5), "y", "drop rows where a > 4", True) is None
+    assert "columns were removed" in P.contract_failure(before, before[["y"]], "y", None, True)
+    assert "became all missing" in P.contract_failure(before, before.assign(b=np.nan), "y", None, True)
+    assert P.contract_failure(before, before, "y", None, False) == "the code changed nothing"
+    assert P.contract_failure(before, before, "y", None, True) is None
+
+
+def test_coverage_gate():
+    ref = pd.DataFrame({"p": [1.0, 2.0], "c": ["a", "b"]})
+    assert P.coverage_failure(ref, pd.DataFrame({"p": ["$1", "$2"], "c": ["a", "b"]}), None).startswith(
+        "column 'p' is still text"
+    )
+    assert P.coverage_failure(ref, ref.assign(extra=1), None) is None
+
+
+def test_a_500_column_table_fits_the_model_context(project, sandbox):
+    rng = np.random.default_rng(0)
+    n = 60
+    wide = pd.DataFrame({f"x_{i}": rng.random(n) for i in range(499)})
+    wide.loc[::7, "x_3"] = np.nan
+    wide["y"] = rng.choice([0, 1], n)
+    fb = FakeBackend(default="    return df\n")
+    p = P.propose("clean", project, fb, sandbox, data=wide, technique="scaffold", n_repair=0)
+    longest = max(fb.prompts, key=len)
+    assert fb.count_tokens(longest) + P.MAX_TOKENS["clean"] <= fb.info.context_size
+    assert "more numeric columns named" in p.prompt  # summarised, not cut
+    assert p.verified
+
+
+def test_model_stage_with_an_unusable_answer_says_so(project, sandbox, data):
+    p = P.propose("model", project, FakeBackend(["banana"]), sandbox, data=data)
+    assert p.provenance == "rule" and p.provenance_detail.startswith("rule (Gemma gave no usable choice")
+    assert "Best option: option" in p.prompt
+
+
+def test_a_missing_column_error_names_the_real_columns(project, sandbox, data):
+    fb = FakeBackend(['    df["x"] = df["Age"] * 2\n    return df\n', '    df["x"] = df["age"] * 2\n    return df\n'])
+    p = P.propose("feature", project, fb, sandbox, data=data, request="double the age", n_repair=1)
+    first = gemma_attempts(p)[0]
+    assert "column 'Age' is not in the data; did you mean 'age'?" in first.failure
+    assert "did you mean 'age'?" in fb.prompts[-1]  # fed back to the repair
+    assert p.provenance == "gemma-repaired" and p.verified
+
+
+def test_nothing_to_do_is_never_credited_to_gemma(project, sandbox):
+    clean_table = pd.DataFrame({"a": np.random.default_rng(0).normal(size=50).round(3), "y": [0, 1] * 25})
+    fb = FakeBackend(default="    return df\n")
+    for technique in ("scaffold", "select"):
+        p = P.propose("clean", project, fb, sandbox, data=clean_table, technique=technique)
+        assert p.provenance == "rule" and p.provenance_detail.startswith("rule (nothing to do")
+    assert fb.history == []  # the model was not asked
+
+
+def test_match_request_reads_keywords_without_the_column_names():
+    from core.context import profile_frame
+
+    df = pd.DataFrame({"year": np.arange(1950, 2000), "pop": np.arange(50) * 10.0, "y": [0, 1] * 25})
+    prof = profile_frame(df, "y")
+    assert [r.id for r in P.match_request("add a column with the log of year", "feature", prof, "y")] == [
+        "feature.log1p"]
+    assert P.match_request("add a column with the log of year", "feature", prof, "y")[0].applies_to == ["year"]
+    assert [r.id for r in P.match_request("drop the pop column", "clean", prof, "y")] == ["clean.drop_columns"]
+    assert P.match_request("make it prettier", "clean", prof, "y") == []
