@@ -308,7 +308,9 @@ def get_sandbox(project: Any | None = None) -> Any | None:
     if core_module("sandbox.local") is None:
         return None
     store = get_store()
-    sandbox = _sandbox(str(getattr(store, "root", None) or projects_root()))
+    # The shared sandbox's own workspace lies beside the projects, never over them: jobs sent
+    # without a project scope can then reach no project's files.
+    sandbox = _sandbox(str(Path(getattr(store, "root", None) or projects_root()) / ".sandbox"))
     if project is not None and hasattr(store, "scoped_sandbox"):
         return store.scoped_sandbox(project, sandbox)
     return sandbox

@@ -45,7 +45,9 @@ def sandbox_env(workspace: Path) -> dict[str, str]:
         TMPDIR=str(workspace / "tmp"),
         OPENBLAS_NUM_THREADS="1",  # BLAS threads started before fork() are not safe to reuse
         MKL_NUM_THREADS="1",
-        OMP_NUM_THREADS=threads,
+        # One OpenMP thread: scikit-learn's HistGradientBoosting otherwise opens a thread pool
+        # whose semaphores need /dev/shm, which the jail refuses.
+        OMP_NUM_THREADS="1",
         NUMEXPR_MAX_THREADS=threads,
         MPLBACKEND="Agg",
         MALLOC_ARENA_MAX="2",
