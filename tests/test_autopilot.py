@@ -20,27 +20,14 @@ SAMPLES = {s.name: s for s in list_samples()}
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """One CLI run per bundled sample (module-scoped: the runs are the expensive part)."""
-    import os
-
-    os.environ.setdefault("OMP_NUM_THREADS", "1")
     out = {}
-    for name, s in SAMPLES.items():
-        d = tmp_path_factory.mktemp(name)
-        code = main(
-            [
-                "run",
-                str(s.path),
-                "--target",
-                s.target,
-                "--out",
-                str(d / "out"),
-                "--backend",
-                "fake",
-                "--projects",
-                str(d / "projects"),
-            ]
-        )
-        out[name] = (code, d)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("OMP_NUM_THREADS", "1")  # see tests/modeling_helpers.one_thread
+        for name, s in SAMPLES.items():
+            d = tmp_path_factory.mktemp(name)
+            args = ["run", str(s.path), "--target", s.target, "--out", str(d / "out")]
+            code = main([*args, "--backend", "fake", "--projects", str(d / "projects")])
+            out[name] = (code, d)
     return out
 
 

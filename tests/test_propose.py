@@ -251,7 +251,9 @@ def test_model_stage_with_an_unusable_answer_says_so(project, sandbox, data):
 
 
 def test_a_missing_column_error_names_the_real_columns(project, sandbox, data):
-    fb = FakeBackend(['    df["x"] = df["Age"] * 2\n    return df\n', '    df["x"] = df["age"] * 2\n    return df\n'])
+    wrong = '    df["x"] = df["Age"] * 2\n    return df\n'
+    right = '    df["x"] = df["age"] * 2\n    return df\n'
+    fb = FakeBackend([wrong, right])
     p = P.propose("feature", project, fb, sandbox, data=data, request="double the age", n_repair=1)
     first = gemma_attempts(p)[0]
     assert "column 'Age' is not in the data; did you mean 'age'?" in first.failure
@@ -273,8 +275,8 @@ def test_match_request_reads_keywords_without_the_column_names():
 
     df = pd.DataFrame({"year": np.arange(1950, 2000), "pop": np.arange(50) * 10.0, "y": [0, 1] * 25})
     prof = profile_frame(df, "y")
-    assert [r.id for r in P.match_request("add a column with the log of year", "feature", prof, "y")] == [
-        "feature.log1p"]
-    assert P.match_request("add a column with the log of year", "feature", prof, "y")[0].applies_to == ["year"]
-    assert [r.id for r in P.match_request("drop the pop column", "clean", prof, "y")] == ["clean.drop_columns"]
+    (log,) = P.match_request("add a column with the log of year", "feature", prof, "y")
+    assert (log.id, log.applies_to) == ("feature.log1p", ["year"])
+    (drop,) = P.match_request("drop the pop column", "clean", prof, "y")
+    assert drop.id == "clean.drop_columns" and drop.applies_to == ["pop"]
     assert P.match_request("make it prettier", "clean", prof, "y") == []
