@@ -8,7 +8,7 @@ the autopilot read one shape. Behaviour lives in the modules that own each recor
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -21,7 +21,7 @@ Provenance = Literal["gemma", "gemma-repaired", "rule", "user"]
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # --------------------------------------------------------------------------- loading
@@ -63,7 +63,9 @@ class DatasetRef(BaseModel):
 class ColumnProfile(BaseModel):
     name: str
     dtype: str  # pandas dtype as loaded
-    semantic: str  # "id" | "date" | "money_text" | "numeric_text" | "boolean" | "category" | "numeric" | "text" | "constant" | "empty"
+    # "id" | "date" | "money_text" | "numeric_text" | "boolean" | "category" | "numeric" | "text"
+    # | "constant" | "empty"
+    semantic: str
     n_missing: int
     missing_share: float
     n_unique: int

@@ -27,7 +27,7 @@ def _env() -> jinja2.Environment:
         keep_trailing_newline=True,
         trim_blocks=True,
         lstrip_blocks=True,
-        autoescape=False,  # prompts are plain text, never HTML
+        autoescape=False,  # noqa: S701 - prompts are plain text for a model, never HTML
     )
 
 

@@ -18,6 +18,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -140,7 +141,12 @@ def _shot(page, name: str, anchor: str | None = None) -> None:
 
 
 def _go(page, label: str) -> None:
-    page.locator("[data-testid='stSidebar']").get_by_role("link", name=re.compile(re.escape(label))).click()
+    link = page.locator("[data-testid='stSidebar']").get_by_role("link", name=re.compile(re.escape(label)))
+    path = urlparse(link.first.get_attribute("href") or "").path.rstrip("/").rsplit("/", 1)[-1]
+    link.first.click()
+    # Under load the old page stays on screen for a while, and the stage pages share button names
+    # ("Propose"): wait until the browser is on the new page before clicking anything on it.
+    page.wait_for_url(re.compile(rf"/{re.escape(path)}(\?|$)"), timeout=SLOW_MS)
     _idle(page)
 
 
