@@ -55,6 +55,12 @@ _DROP_WORDS = re.compile(
     r"\b(drop|remove|delete|filter|exclude|keep only|only keep|dedup\w*|duplicat\w*)\b", re.I
 )
 _TRANSFORM = ("clean", "feature")
+# A request that asks to change a column's kind ("convert price to a number", "parse when as a date").
+_KIND_WORDS = {
+    "numbers": re.compile(r"\b(numbers?|numeric|float|floats|integers?|int)\b", re.I),
+    "dates": re.compile(r"\b(dates?|datetimes?|timestamps?)\b", re.I),
+}
+_CONVERT_WORDS = re.compile(r"\b(convert|parse|cast|turn|make|as|to|into)\b", re.I)
 
 
 class ProposeError(RuntimeError):
@@ -251,6 +257,7 @@ def verify(
     finally:
         Path(res.output_path or out_path).unlink(missing_ok=True)
     failure = contract_failure(sample, out, target, request, allow_noop)
+    failure = failure or request_failure(sample, out, request)
     return Verdict(failure is None, failure, stdout=res.stdout, frame=out, noop=_same(sample, out))
 
 
@@ -268,6 +275,13 @@ def _sandbox_failure(res: Any, code: str = "", sample: pd.DataFrame | None = Non
     return message
 
 
+def _distinct_rows(df: pd.DataFrame) -> int:
+    try:
+        return int((~df.duplicated()).sum())
+    except TypeError:  # unhashable cells (lists, dicts from JSON): count every row
+        return len(df)
+
+
 def contract_failure(
     before: pd.DataFrame, after: pd.DataFrame, target: str | None, request: str | None, allow_noop: bool
 ) -> str | None:
@@ -278,10 +292,13 @@ def contract_failure(
             return f"the target column {target!r} was removed"
         if after[target].isna().all() and not before[target].isna().all():
             return f"the target column {target!r} became all missing"
-    if len(before) and not allow_drop and len(after) < (1 - MAX_ROW_DROP) * len(before):
+    # Exact duplicate rows carry no information: removing them is not a loss of rows, so the
+    # limit is measured against the distinct rows (a table that is 80% duplicates may shrink).
+    distinct = _distinct_rows(before)
+    if distinct and not allow_drop and len(after) < (1 - MAX_ROW_DROP) * distinct:
         return (
             f"{len(before) - len(after)} of {len(before)} rows were dropped "
-            f"(more than {MAX_ROW_DROP:.0%} needs an explicit request)"
+            f"(more than {MAX_ROW_DROP:.0%} of the distinct rows needs an explicit request)"
         )
     if len(after) == 0 and len(before):
         return "every row was dropped"
@@ -301,6 +318,22 @@ def contract_failure(
         return f"column(s) {', '.join(blown[:5])} became all missing"
     if not allow_noop and _same(before, after):
         return "the code changed nothing"
+    return None
+
+
+def request_failure(before: pd.DataFrame, after: pd.DataFrame, request: str | None) -> str | None:
+    """Running is not doing what was asked: when the request names one column and the kind it
+    should become, that column must have become it (a model that only strips "$" signs and leaves
+    text behind has not converted anything)."""
+    if not request or not _CONVERT_WORDS.search(request):
+        return None
+    named = [c for c in before.columns if re.search(rf"(?<!\w){re.escape(str(c))}(?!\w)", request)]
+    wanted = [kind for kind, words in _KIND_WORDS.items() if words.search(request)]
+    if len(named) != 1 or len(wanted) != 1 or named[0] not in after.columns:
+        return None  # ambiguous requests are judged by the user, not guessed at here
+    column, kind = named[0], wanted[0]
+    if _kind(after[column]) != kind:
+        return f"the request asks for {column!r} as {kind}, but it is still {_kind(after[column])}"
     return None
 
 

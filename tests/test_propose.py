@@ -222,6 +222,27 @@ def test_contract_row_and_column_limits():
     assert P.contract_failure(before, before, "y", None, True) is None
 
 
+def test_dropping_duplicates_is_not_a_row_loss():
+    # 24 of 30 rows repeat others: removing them keeps every distinct row, so it passes the limit...
+    before = pd.concat([frame(6)] * 5, ignore_index=True)
+    assert P.contract_failure(before, before.drop_duplicates(), "y", None, True) is None
+    # ...but dropping distinct rows beyond the limit still fails, duplicates or not.
+    shrunk = before.drop_duplicates().head(3)
+    assert "rows were dropped" in P.contract_failure(before, shrunk, "y", None, True)
+
+
+def test_a_conversion_request_must_change_the_kind():
+    before = pd.DataFrame({"price": ["$1,200", "$35", None], "city": ["a", "b", "c"]})
+    stripped = before.assign(price=before["price"].str.replace("$", "", regex=False))
+    converted = before.assign(price=[1200.0, 35.0, None])
+    ask = "convert price to a number"
+    assert "still text" in P.request_failure(before, stripped, ask)
+    assert P.request_failure(before, converted, ask) is None
+    # No kind asked for, or no single column named: nothing to hold the code to.
+    assert P.request_failure(before, stripped, "tidy price") is None
+    assert P.request_failure(before, stripped, "convert everything to numbers") is None
+
+
 def test_coverage_gate():
     ref = pd.DataFrame({"p": [1.0, 2.0], "c": ["a", "b"]})
     assert P.coverage_failure(ref, pd.DataFrame({"p": ["$1", "$2"], "c": ["a", "b"]}), None).startswith(
