@@ -22,11 +22,11 @@ METRIC_LABELS = {
 
 def target_and_checks(project: Any, df: pd.DataFrame | None) -> bool:
     """Target and task pickers plus the warnings shown before training; False stops the page."""
-    modeling = ui.core_module("modeling")
-    store = ui.get_store()
-    if modeling is None or df is None:
-        st.info("Model training is not available yet (missing `core.modeling`).")
+    if df is None:
         return False
+    from core import modeling  # scikit-learn: loaded on the model page only
+
+    store = ui.get_store()
     columns = [str(c) for c in df.columns]
     suggested = [t for t in (project.profile.target_candidates if project.profile else []) if t in columns]
     default = project.target if project.target in columns else (suggested[0] if suggested else None)
@@ -126,10 +126,11 @@ def show_metrics(m: dict[str, Any], key: str) -> None:
 
 def accepted_models(project: Any) -> None:
     """Every trained model step side by side, then the latest one's details."""
-    modeling = ui.core_module("modeling")
     steps = [s for s in project.active_steps if s.stage == "model" and s.result and s.result.ok]
-    if not steps or modeling is None:
+    if not steps:
         return
+    from core import modeling
+
     st.subheader("Trained models")
     st.dataframe(modeling.compare_table(project.active_steps), hide_index=True)
     with st.expander("Latest model: metrics and charts", expanded=True):

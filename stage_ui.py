@@ -70,9 +70,8 @@ def _provenance_line(provenance: str, detail: str) -> None:
 
 # --------------------------------------------------------------------------- proposing
 def _propose(stage: str, project: Any, request: str | None) -> None:
-    (propose_mod,) = ui.need("propose") or (None,)
-    if propose_mod is None:
-        return
+    from core import propose as propose_mod  # scikit-learn: loaded on the first proposal
+
     store = ui.get_store()
     with st.status("Gemma is writing a proposal…", expanded=True) as status:
         st.caption("Live output of the model (it is checked in the sandbox before you see it):")
@@ -185,16 +184,14 @@ def before_after(before: pd.DataFrame, after: pd.DataFrame, key: str) -> None:
     with tabs[1]:
         st.dataframe(d["dtypes"])
     with tabs[2]:
-        charts = ui.core_module("charts")
-        if charts is None:
-            st.caption("Charts are not available yet (missing `core.charts`).")
-        else:
-            st.plotly_chart(charts.missingness_before_after(before, after), key=f"{key}_miss")
-            cols = [c for c in d["changed"] + d["added"] if c in set(map(str, after.columns))]
-            if cols:
-                col = st.selectbox("Distribution of (changed and new columns)", cols, key=f"{key}_dist")
-                fig = charts.distribution_before_after(_column(before, col), _column(after, col), name=col)
-                st.plotly_chart(fig, key=f"{key}_distfig")
+        from core import charts  # plotly: loaded when a run is shown
+
+        st.plotly_chart(charts.missingness_before_after(before, after), key=f"{key}_miss")
+        cols = [c for c in d["changed"] + d["added"] if c in set(map(str, after.columns))]
+        if cols:
+            col = st.selectbox("Distribution of (changed and new columns)", cols, key=f"{key}_dist")
+            fig = charts.distribution_before_after(_column(before, col), _column(after, col), name=col)
+            st.plotly_chart(fig, key=f"{key}_distfig")
 
 
 def show_result(stage: str, project: Any, run: dict[str, Any], before: pd.DataFrame | None) -> None:
@@ -299,8 +296,6 @@ def stage_page(stage: str, title: str) -> None:
         st.error(msg)
     project = ui.require_project()
     if project is None:
-        return
-    if ui.need("project", "sandbox.local") is None:
         return
     store = ui.get_store()
     before = ui.current_frame(project)
@@ -419,10 +414,8 @@ def _empty_code(stage: str, task: str | None) -> str:
 
 
 def _explain(stage: str, project: Any, code: str) -> None:
-    propose_mod = ui.core_module("propose")
-    if propose_mod is None:
-        st.error("Explaining needs the proposal engine.")
-        return
+    from core import propose as propose_mod
+
     with st.spinner("Gemma is reading the code…"):
         try:
             text = propose_mod.explain(code, project, ui.get_backend())
@@ -433,10 +426,8 @@ def _explain(stage: str, project: Any, code: str) -> None:
 
 
 def _fix(stage: str, project: Any, code: str, error: str | None) -> None:
-    propose_mod = ui.core_module("propose")
-    if propose_mod is None:
-        st.error("Fixing needs the proposal engine.")
-        return
+    from core import propose as propose_mod
+
     store = ui.get_store()
     with st.status("Gemma is fixing the code…", expanded=True) as status:
         backend = ui.streaming_backend(ui.get_backend(), st.empty())

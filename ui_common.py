@@ -8,17 +8,17 @@ so a refresh or a server restart brings the user back (the project id is also in
 
 from __future__ import annotations
 
-import importlib
 import os
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import streamlit as st
+
+from core.llm import registry
 
 STAGES: tuple[str, ...] = ("load", "profile", "clean", "feature", "model", "report")
 CODE_STAGES: tuple[str, ...] = ("clean", "feature", "model")
@@ -39,54 +39,11 @@ PAGE_FILES = {s: f"pages/{s}.py" for s in STAGES} | {
 QUERY_KEY = "project"
 
 
-# --------------------------------------------------------------------------- core modules
-def core_module(name: str) -> ModuleType | None:
-    """`core.<name>` when it exists, else None (the page then says it is not available yet).
-
-    Only a missing module itself counts as "not available": an import error inside an existing
-    module is re-raised so a real bug is never hidden behind "not available yet".
-    """
-    full = name if name.startswith("core") else f"core.{name}"
-    try:
-        return importlib.import_module(full)
-    except ModuleNotFoundError as e:
-        if e.name and (full == e.name or full.startswith(e.name + ".")):
-            return None
-        raise
-
-
-def need(*names: str) -> list[ModuleType] | None:
-    """The modules, or None after telling the user plainly which part is not built yet."""
-    mods: list[ModuleType] = []
-    missing: list[str] = []
-    for n in names:
-        m = core_module(n)
-        if m is None:
-            missing.append(n)
-        else:
-            mods.append(m)
-    if missing:
-        st.info(f"This part is not available yet (missing `{'`, `'.join('core.' + m for m in missing)}`).")
-        return None
-    return mods
-
-
 # --------------------------------------------------------------------------- model
-def _fake_backend() -> Any:
-    from core.llm.fake import FakeBackend
-
-    # A fake that always answers with a short code block: the proposal engine then verifies it
-    # (or falls back to a recipe), exactly as with a real model.
-    return FakeBackend(default="```python\nimport pandas as pd\n```\n")
-
-
 def default_settings() -> dict[str, Any]:
     """Settings from the environment (GEMMA_WIZARD_* variables), as a plain dict."""
-    reg = core_module("llm.registry")
-    if reg is None:
-        return {"kind": os.environ.get("GEMMA_WIZARD_BACKEND", "gguf")}
     try:
-        return reg.settings_from_env().model_dump(mode="json")
+        return registry.settings_from_env().model_dump(mode="json")
     except Exception as e:  # noqa: BLE001 - bad variables: say so, use the embedded model
         st.session_state["model_error"] = str(e)
         return embedded_settings()
@@ -94,10 +51,7 @@ def default_settings() -> dict[str, Any]:
 
 def embedded_settings() -> dict[str, Any]:
     """The default the app falls back to: the embedded Gemma 3 270M GGUF."""
-    reg = core_module("llm.registry")
-    if reg is None:
-        return {"kind": "gguf"}
-    return reg.ModelSettings().model_dump(mode="json")
+    return registry.ModelSettings().model_dump(mode="json")
 
 
 @st.cache_resource(show_spinner=False, max_entries=3)
@@ -107,24 +61,12 @@ def _load_backend(settings_json: str) -> Any:
     The registry's guard serialises non-concurrent backends (llama.cpp contexts) so two
     sessions never generate at once on the same model.
     """
-    reg = core_module("llm.registry")
-    if reg is None:
-        import json
-
-        if json.loads(settings_json).get("kind") == "fake":
-            return _fake_backend()
-        raise RuntimeError("the model registry (core.llm.registry) is not available yet")
-    settings = reg.ModelSettings.model_validate_json(settings_json)
-    return reg.guarded(reg.build_backend(settings))
+    settings = registry.ModelSettings.model_validate_json(settings_json)
+    return registry.guarded(registry.build_backend(settings))
 
 
 def _settings_json(settings: dict[str, Any]) -> str:
-    reg = core_module("llm.registry")
-    if reg is None:
-        import json
-
-        return json.dumps(settings, sort_keys=True)
-    return reg.ModelSettings.model_validate(settings).model_dump_json()
+    return registry.ModelSettings.model_validate(settings).model_dump_json()
 
 
 def get_backend() -> Any | None:
@@ -194,10 +136,7 @@ def generation_params(max_tokens: int = 200, stop: tuple[str, ...] = ()) -> Any:
 
 def stream_reply(backend: Any, prompt: str, max_tokens: int = 120) -> Iterator[str]:
     """Chunks of the model's reply for `st.write_stream` (chat template when the model wants it)."""
-    reg = core_module("llm.registry")
-    text = prompt
-    if reg is not None and hasattr(reg, "format_prompt"):
-        text = reg.format_prompt(backend, "You are a concise data-science assistant.", prompt)
+    text = registry.format_prompt(backend, "You are a concise data-science assistant.", prompt)
     params = generation_params(max_tokens)
     if getattr(backend, "can_stream", False):
         yield from backend.stream(text, params)
@@ -270,10 +209,7 @@ def _store(root: str) -> Any:
     return ProjectStore(Path(root))
 
 
-def get_store() -> Any | None:
-    mod = core_module("project")
-    if mod is None or not hasattr(mod, "ProjectStore"):
-        return None
+def get_store() -> Any:
     return _store(str(projects_root()))
 
 
@@ -299,19 +235,17 @@ def close_sandboxes() -> None:
     _sandbox.clear()
 
 
-def get_sandbox(project: Any | None = None) -> Any | None:
+def get_sandbox(project: Any | None = None) -> Any:
     """The one warm sandbox for the projects folder (worker processes cost memory: keep one).
 
     With a project, jobs are scoped to that project's workspace, so code proposed for one
     project never sees another project's files.
     """
-    if core_module("sandbox.local") is None:
-        return None
     store = get_store()
     # The shared sandbox's own workspace lies beside the projects, never over them: jobs sent
     # without a project scope can then reach no project's files.
-    sandbox = _sandbox(str(Path(getattr(store, "root", None) or projects_root()) / ".sandbox"))
-    if project is not None and hasattr(store, "scoped_sandbox"):
+    sandbox = _sandbox(str(Path(store.root) / ".sandbox"))
+    if project is not None:
         return store.scoped_sandbox(project, sandbox)
     return sandbox
 
@@ -319,8 +253,6 @@ def get_sandbox(project: Any | None = None) -> Any | None:
 def current_project() -> Any | None:
     """The open project: session state first, then the URL (survives refresh and restarts)."""
     store = get_store()
-    if store is None:
-        return None
     pid = st.session_state.get("project_id") or st.query_params.get(QUERY_KEY)
     if not pid:
         return None
@@ -366,9 +298,7 @@ def set_project(project: Any | None) -> None:
 
 
 def save(project: Any) -> None:
-    store = get_store()
-    if store is not None:
-        store.save(project)
+    get_store().save(project)
 
 
 def require_project(need_data: bool = True) -> Any | None:
@@ -382,10 +312,9 @@ def require_project(need_data: bool = True) -> Any | None:
 
 
 def current_frame(project: Any) -> pd.DataFrame | None:
-    store = get_store()
-    if store is None or project.dataset is None:
+    if project.dataset is None:
         return None
-    return store.current_frame(project)
+    return get_store().current_frame(project)
 
 
 # --------------------------------------------------------------------------- progress
@@ -409,10 +338,11 @@ def stage_states(project: Any | None, current: str | None) -> dict[str, str]:
 
 # --------------------------------------------------------------------------- exports
 def notebook_bytes(project: Any) -> bytes | None:
-    nb = core_module("export.notebook")
-    if nb is None or project is None or project.dataset is None:
+    if project is None or project.dataset is None:
         return None
-    return nb.to_ipynb_bytes(project, data_rel_path=project.dataset.filename)
+    from core.export import notebook  # nbformat: loaded once a project has data
+
+    return notebook.to_ipynb_bytes(project, data_rel_path=project.dataset.filename)
 
 
 def file_stem(project: Any) -> str:

@@ -8,14 +8,11 @@ from pathlib import Path
 import streamlit as st
 
 import ui_common as ui
+from core import io, samples
 
 ui.sidebar("load")
 st.title("📂 Load data")
 
-mods = ui.need("io", "samples", "project")
-if mods is None:
-    st.stop()
-io, samples, _ = mods
 store = ui.get_store()
 
 

@@ -6,6 +6,8 @@ import pandas as pd
 import streamlit as st
 
 import ui_common as ui
+from core import charts, datadoc
+from core import profile as profile_mod
 
 ui.sidebar("profile")
 st.title("🔎 Profile")
@@ -13,10 +15,6 @@ st.title("🔎 Profile")
 project = ui.require_project()
 if project is None:
     st.stop()
-mods = ui.need("profile")
-if mods is None:
-    st.stop()
-(profile_mod,) = mods
 store = ui.get_store()
 df = ui.current_frame(project)
 if df is None:
@@ -51,22 +49,22 @@ new_target = None if target == "(none)" else target
 if new_target != project.target:
     project.target = new_target
     if new_target is not None:
-        modeling = ui.core_module("modeling")
-        if modeling is not None:
-            project.task = modeling.detect_task(
-                df[new_target].iloc[:, 0] if df[new_target].ndim > 1 else df[new_target]
-            )
+        from core import modeling  # scikit-learn: loaded only when a target is chosen
+
+        project.task = modeling.detect_task(
+            df[new_target].iloc[:, 0] if df[new_target].ndim > 1 else df[new_target]
+        )
     else:
         project.task = None
     project.profile = profile_mod.profile_dataframe(df, target=new_target)
     store.save(project)
     st.rerun()
 if project.target and project.task is None and project.target in columns:
-    modeling = ui.core_module("modeling")
-    if modeling is not None:
-        y = df[project.target]
-        project.task = modeling.detect_task(y.iloc[:, 0] if y.ndim > 1 else y)
-        store.save(project)
+    from core import modeling
+
+    y = df[project.target]
+    project.task = modeling.detect_task(y.iloc[:, 0] if y.ndim > 1 else y)
+    store.save(project)
 if project.target:
     st.caption(f"Target column: `{project.target}` · task: {project.task or 'not detected'}")
 for leak in prof.leakage:
@@ -106,32 +104,25 @@ if n_pages > 1:
 st.dataframe(facts.iloc[(page - 1) * PAGE : page * PAGE], hide_index=True)
 
 # --------------------------------------------------------------------------- charts
-charts = ui.core_module("charts")
-if charts is None:
-    st.info("Charts are not available yet (missing `core.charts`).")
-else:
-    t1, t2, t3 = st.tabs(["Missing values", "Distribution", "Correlation"])
-    with t1:
-        # Wide tables: one page of columns at a time (those matching the search above).
-        names = [c for c in columns if not search or search.lower() in c.lower()] or columns
-        pages = charts.column_pages(names)
-        chart_page = 1
-        if len(pages) > 1:
-            chart_page = int(
-                st.number_input(f"Column page (of {len(pages)})", 1, len(pages), 1, key="miss_page")
-            )
-        st.plotly_chart(charts.missingness_chart(prof, pages[chart_page - 1]), key="fig_missing")
-    with t2:
-        col = st.selectbox("Column (type to search)", columns, key="dist_col")
-        if col:
-            st.plotly_chart(charts.distribution_chart(df, col), key="fig_dist")
-    with t3:
-        st.plotly_chart(charts.correlation_heatmap(df, prof), key="fig_corr")
-    if prof.high_correlations:
-        st.caption(
-            "High correlations: "
-            + "; ".join(f"{a} ~ {b} ({r:+.2f})" for a, b, r in prof.high_correlations[:10])
-        )
+t1, t2, t3 = st.tabs(["Missing values", "Distribution", "Correlation"])
+with t1:
+    # Wide tables: one page of columns at a time (those matching the search above).
+    names = [c for c in columns if not search or search.lower() in c.lower()] or columns
+    pages = charts.column_pages(names)
+    chart_page = 1
+    if len(pages) > 1:
+        chart_page = int(st.number_input(f"Column page (of {len(pages)})", 1, len(pages), 1, key="miss_page"))
+    st.plotly_chart(charts.missingness_chart(prof, pages[chart_page - 1]), key="fig_missing")
+with t2:
+    col = st.selectbox("Column (type to search)", columns, key="dist_col")
+    if col:
+        st.plotly_chart(charts.distribution_chart(df, col), key="fig_dist")
+with t3:
+    st.plotly_chart(charts.correlation_heatmap(df, prof), key="fig_corr")
+if prof.high_correlations:
+    st.caption(
+        "High correlations: " + "; ".join(f"{a} ~ {b} ({r:+.2f})" for a, b, r in prof.high_correlations[:10])
+    )
 
 # --------------------------------------------------------------------------- ydata report
 st.subheader("Full profiling report")
@@ -162,10 +153,7 @@ if ypath:
 # --------------------------------------------------------------------------- data documentation
 st.subheader("Data documentation")
 st.caption("Gemma drafts it from the profile facts only; numbers it states are checked against the profile.")
-datadoc = ui.core_module("datadoc")
-if datadoc is None:
-    st.info("Drafting is not available yet (missing `core.datadoc`); you can write it yourself.")
-elif st.button("Draft with Gemma", key="datadoc_draft"):
+if st.button("Draft with Gemma", key="datadoc_draft"):
     backend = ui.get_backend()
     if backend is None:
         st.error("No model is loaded.")

@@ -8,8 +8,6 @@ import ui_common as ui
 
 ui.sidebar("projects")
 st.title("🗂️ Projects")
-if ui.need("project") is None:
-    st.stop()
 store = ui.get_store()
 st.caption(f"Projects folder: `{ui.projects_root()}` (set GEMMA_WIZARD_PROJECTS to change it)")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 import ui_common as ui
+from core.export import notebook, report
 
 ui.sidebar("report")
 st.title("📄 Report")
@@ -12,10 +13,6 @@ st.title("📄 Report")
 project = ui.require_project()
 if project is None:
     st.stop()
-mods = ui.need("export.report", "export.notebook")
-if mods is None:
-    st.stop()
-report, notebook = mods
 store = ui.get_store()
 stem = ui.file_stem(project)
 

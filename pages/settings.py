@@ -5,14 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 import ui_common as ui
+from core.llm import registry
 
 ui.sidebar("settings")
 st.title("⚙️ Model settings")
 
-mods = ui.need("llm.registry")
-if mods is None:
-    st.stop()
-(registry,) = mods
 fields = registry.ModelSettings.model_fields
 current = dict(st.session_state.get("model_settings") or ui.default_settings())
 st.caption(
