@@ -40,10 +40,9 @@ if st.session_state.get("report_zip_ready"):
 elif c[2].button("Prepare the zip (charts as images)", key="prep_zip"):
     st.session_state["report_zip_ready"] = True
     st.rerun()
-if hasattr(report, "to_html"):
-    c[3].download_button(
-        "⬇ Report (.html)", report.to_html(project), file_name=f"{stem}.html", mime="text/html", key="dl_html"
-    )
+c[3].download_button(
+    "⬇ Report (.html)", report.to_html(project), file_name=f"{stem}.html", mime="text/html", key="dl_html"
+)
 
 # --------------------------------------------------------------------------- narrative
 with st.expander("Edit the narrative (goes into every export)", expanded=False):
