@@ -8,7 +8,6 @@ replay) and shows what a run changed. All decisions are made in `core/`; this fi
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 from typing import Any
 
@@ -347,9 +346,8 @@ def stage_page(stage: str, title: str) -> None:
     if proposal is not None:
         _provenance_line(proposal.provenance, proposal.provenance_detail)
         if proposal.rationale:
-            # Recipe rationales arrive joined by ".; ": one bullet each reads better.
-            reasons = [r.strip().rstrip(".") for r in re.split(r"\.;\s+", proposal.rationale)]
-            st.markdown("**Why:**\n" + "\n".join(f"- {r}." for r in reasons if r))
+            reasons = [r.strip() for r in proposal.rationale.splitlines() if r.strip()]
+            st.markdown("**Why:**\n" + "\n".join(f"- {r}" for r in reasons))
         for r in proposal.refused:
             st.warning(f"Refused by the safety check: {r}")
         if proposal.attempts:

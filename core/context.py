@@ -122,7 +122,7 @@ def _summary_line(cols: list[ColumnProfile]) -> list[str]:
 def steps_summary(steps: Iterable[Step]) -> str:
     lines = []
     for i, s in enumerate(steps, 1):
-        what = s.request or s.rationale or s.stage
+        what = s.purpose
         lines.append(f"{i}. {s.stage} ({s.provenance}): {_short_line(what)}")
     return "\n".join(lines)
 
@@ -285,4 +285,4 @@ def _dates_share(text) -> float:  # noqa: ANN001
         return 0.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return float(pd.to_datetime(text, errors="coerce", format="mixed").notna().mean())
+        return float(pd.to_datetime(text, errors="coerce", format="mixed", utc=True).notna().mean())

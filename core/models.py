@@ -164,6 +164,24 @@ class Step(BaseModel):
     updated_at: datetime = Field(default_factory=utcnow)
     stale: bool = False  # an earlier step changed; replay needed
 
+    @property
+    def reasons(self) -> list[str]:
+        """The rationale's lines (a step built from several recipes has one line each)."""
+        text = self.rationale or (self.proposal.rationale if self.proposal else "") or ""
+        return [line.strip() for line in text.splitlines() if line.strip()]
+
+    @property
+    def purpose(self) -> str:
+        """One line saying what the step is for: the request, the single reason, or the reasons' titles."""
+        if self.request and self.request.strip():
+            return self.request.strip()
+        reasons = self.reasons
+        if len(reasons) == 1:
+            return reasons[0].rstrip(". ")
+        if reasons:
+            return ", ".join(r.split(": ", 1)[0] for r in reasons)
+        return f"{self.stage} step"
+
 
 class Project(BaseModel):
     id: str

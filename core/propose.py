@@ -576,7 +576,9 @@ def _rationale(recipes: list[Recipe]) -> str:
     active = [r for r in recipes if r.code.strip()] or recipes
     if not active:
         return "nothing to do: the profile shows no issue this stage fixes"
-    return "; ".join(f"{r.title.lower()}: {r.rationale}" for r in active[:6])
+    # One line per recipe ("title: why"): pages show them as bullets, exports as a list, and
+    # Step.purpose names the titles.
+    return "\n".join(f"{r.title[:1].upper()}{r.title[1:]}: {r.rationale.rstrip('.')}." for r in active[:6])
 
 
 def _task_of(project: Project, frame: pd.DataFrame, target: str | None) -> str | None:

@@ -48,14 +48,6 @@ def provenance_label(step: Step) -> str:
     return f"{label} ({detail})" if detail and detail.lower() not in label.lower() else label
 
 
-def step_purpose(step: Step) -> str:
-    """One line saying what the step is for: the user's request, else the rationale's first line."""
-    if step.request and step.request.strip():
-        return step.request.strip()
-    text = (step.rationale or (step.proposal.rationale if step.proposal else "") or "").strip()
-    return text.splitlines()[0].rstrip(". ") if text else f"{STAGE_TITLE.get(step.stage, step.stage)} step"
-
-
 def load_cell_code(project: Project, data_rel_path: str) -> str:
     """Pandas code loading the raw file exactly as the app did (core.io owns the options)."""
     if project.dataset is None:
@@ -149,10 +141,12 @@ def to_notebook(project: Project, data_rel_path: str) -> NotebookNode:
     n_model = 0
     for step in project.active_steps:
         title = STAGE_TITLE.get(step.stage, step.stage.title())
-        head = [f"## {title}: {step_purpose(step)}", "", f"*Provenance:* {provenance_label(step)}."]
-        rationale = (step.rationale or "").strip()
-        if rationale and rationale.rstrip(". ") != step_purpose(step):
-            head += ["", rationale]
+        head = [f"## {title}: {step.purpose}", "", f"*Provenance:* {provenance_label(step)}."]
+        reasons = step.reasons
+        if len(reasons) > 1:
+            head += [""] + [f"- {r}" for r in reasons]
+        elif reasons and reasons[0].rstrip(". ") != step.purpose:
+            head += ["", reasons[0]]
         if step.stale:
             head += ["", "*This step is stale: an earlier step changed after it ran in the app.*"]
         if step.stage in ("clean", "feature"):

@@ -14,7 +14,7 @@ import re
 import zipfile
 from typing import Any, Literal
 
-from core.export.notebook import STAGE_TITLE, provenance_label, step_purpose
+from core.export.notebook import STAGE_TITLE, provenance_label
 from core.models import Project, Step
 
 SECTIONS = {
@@ -89,7 +89,7 @@ def section_facts(project: Project) -> dict[str, list[str]]:
 def _step_fact(step: Step) -> str:
     r = step.result
     title = STAGE_TITLE.get(step.stage, step.stage)
-    head = f"The {title.lower()} step ({step_purpose(step)}, {provenance_label(step)})"
+    head = f"The {title.lower()} step ({step.purpose}, {provenance_label(step)})"
     if r is None:
         return head + " has no recorded result."
     parts = []
@@ -277,9 +277,12 @@ def to_markdown(
 
 def _step_md(step: Step) -> list[str]:
     title = STAGE_TITLE.get(step.stage, step.stage.title())
-    out = [f"### {title}: {step_purpose(step)}", "", f"*Provenance:* {provenance_label(step)}.", ""]
-    if step.rationale.strip() and step.rationale.strip().rstrip(". ") != step_purpose(step):
-        out += [step.rationale.strip(), ""]
+    out = [f"### {title}: {step.purpose}", "", f"*Provenance:* {provenance_label(step)}.", ""]
+    reasons = step.reasons
+    if len(reasons) > 1:
+        out += [f"- {r}" for r in reasons] + [""]
+    elif reasons and reasons[0].rstrip(". ") != step.purpose:
+        out += [reasons[0], ""]
     out += ["```python", step.code.rstrip(), "```", ""]
     r = step.result
     if r is not None:
