@@ -41,8 +41,14 @@ def _log_default(msg: str) -> None:
     print(msg, flush=True)
 
 
-def check_target(df: Any, target: str) -> None:
-    """Refuse a target that is not a column or has fewer than two distinct values."""
+def check_target(df: Any, target: str) -> str:
+    """The target's column name; refuse a target that is not a column or has fewer than two
+    distinct values.
+
+    The loader strips spaces around column names (core.io.tidy_names), so a name given as it is
+    written in the file's header (" Price ") resolves to the loaded column ("Price")."""
+    if target not in df.columns and target.strip() in df.columns:
+        target = target.strip()
     if target not in df.columns:
         close = [c for c in df.columns if str(c).strip().lower() == target.strip().lower()]
         hint = f" Did you mean {close[0]!r}?" if close else ""
@@ -57,6 +63,7 @@ def check_target(df: Any, target: str) -> None:
             f"target column {target!r} has {'no values' if n == 0 else 'a single value'}; "
             "there is nothing to predict"
         )
+    return target
 
 
 def run_autopilot(
@@ -100,7 +107,7 @@ def run_autopilot(
         except LoadError as e:
             raise AutopilotError(f"could not read {src.name}: {e}") from e
         df = store.current_frame(project)
-        check_target(df, target)
+        target = check_target(df, target)
         project.target = target
         project.task = detect_task(df[target])  # type: ignore[assignment]
         project.profile = profile_dataframe(df, target=target, n_rows_total=project.dataset.n_rows)  # type: ignore[union-attr]

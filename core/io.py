@@ -61,8 +61,8 @@ def sniff(path: str | Path) -> LoadOptions:
     head = _read_head(p)
     fmt = _binary_format(p, head)
     if fmt == "excel":
-        sheets = excel_sheets(p)
-        return LoadOptions(format="excel", sheet=sheets[0] if sheets else None)
+        sheet = _largest_sheet(p)
+        return LoadOptions(format="excel", sheet=sheet, skip_rows=_excel_title_rows(p, sheet))
     if fmt == "parquet":
         return LoadOptions(format="parquet")
 
@@ -315,6 +315,48 @@ def excel_sheets(path: str | Path) -> list[str]:
         return list(wb.sheetnames)
     finally:
         wb.close()
+
+
+def _largest_sheet(path: Path) -> str | None:
+    """The sheet with the most cells: workbooks often open on a notes or cover sheet."""
+    import openpyxl
+
+    sheets = excel_sheets(path)
+    if len(sheets) < 2:
+        return sheets[0] if sheets else None
+    try:
+        with open(path, "rb") as f:
+            wb = openpyxl.load_workbook(io.BytesIO(f.read()), read_only=True)
+        try:
+            sizes = [(ws.max_row or 0) * (ws.max_column or 0) for ws in wb.worksheets]
+        finally:
+            wb.close()
+    except Exception:  # noqa: BLE001 - sizes are a guess; the first sheet is the fallback
+        return sheets[0]
+    if len(sizes) != len(sheets):
+        return sheets[0]
+    return sheets[max(range(len(sizes)), key=lambda i: (sizes[i], -i))]
+
+
+def _excel_title_rows(path: Path, sheet: str | None) -> int:
+    """Rows above the header (a title, a date, blank rows): each holds at most one value, and the
+    header below them is a full row of text."""
+    if sheet is None:
+        return 0
+    try:
+        head = pd.read_excel(path, sheet_name=sheet, engine="openpyxl", header=None, nrows=30)
+    except Exception:  # noqa: BLE001 - the loader reports unreadable sheets itself
+        return 0
+    if head.empty or head.shape[1] < 2:
+        return 0
+    filled = head.notna().sum(axis=1)
+    width = int(filled.max())
+    for i in range(len(head)):
+        if filled.iloc[i] > 1:
+            row = head.iloc[i].dropna()
+            full_text = filled.iloc[i] == width and all(isinstance(v, str) for v in row)
+            return i if i > 0 and full_text else 0
+    return 0
 
 
 # =========================================================================== column names
@@ -688,6 +730,8 @@ def _load_excel(p: Path, o: LoadOptions, max_rows: int | None) -> LoadedTable:
             f"The workbook has {len(sheets)} sheets ({_short(sheets)}); "
             f"loaded {o.sheet!r}. Pick another sheet to load it."
         )
+    if o.skip_rows:
+        warnings.append(f"{o.skip_rows} row(s) above the header (a title or notes) were skipped.")
     kw = _excel_kwargs(o)
     if max_rows is not None:
         kw["nrows"] = max_rows
@@ -760,6 +804,7 @@ def _load_parquet(
             df = df.head(max_rows)
             sampled = True
             warnings.append(f"Only the first {max_rows:,} rows were loaded.")
+    _apply_nested(df, warnings)
     _apply_tidy(df, o, warnings)
     return LoadedTable(df=df, options=o, warnings=warnings, sampled=sampled, n_rows_total=int(total))
 
@@ -770,6 +815,45 @@ def _apply_tidy(df: pd.DataFrame, o: LoadOptions, warnings: list[str]) -> None:
         df.columns = names
         o.column_names = names
         warnings += w
+
+
+def nested_to_text(df: pd.DataFrame) -> list[int]:
+    """Cells holding lists, arrays or objects (JSON, Parquet list/struct columns) become JSON text.
+
+    Every later step (profile, Parquet snapshots, scikit-learn) expects one plain value per cell.
+    Works in place on `df`; returns the positions of the converted columns. Its source is also
+    the notebook's load cell (`load_code`), so both read the same table."""
+    import json
+
+    import numpy as np
+
+    def nested(v):
+        return isinstance(v, (list, tuple, dict, np.ndarray))
+
+    def as_text(v):
+        if isinstance(v, np.ndarray):
+            v = v.tolist()
+        return json.dumps(
+            v, ensure_ascii=False, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)
+        )
+
+    converted = []
+    for i in range(df.shape[1]):
+        col = df.iloc[:, i]
+        if col.dtype == object and col.map(nested).any():
+            df.isetitem(i, col.map(lambda v: as_text(v) if nested(v) else v))
+            converted.append(i)
+    return converted
+
+
+def _apply_nested(df: pd.DataFrame, warnings: list[str]) -> None:
+    converted = nested_to_text(df)
+    if converted:
+        names = [str(df.columns[i]) for i in converted]
+        warnings.append(
+            f"{len(names)} column(s) hold lists or objects ({_short(names)}); "
+            "they were turned into JSON text, one value per cell."
+        )
 
 
 def _json_records(data: Any) -> Any:
@@ -838,6 +922,7 @@ def _load_json(p: Path, o: LoadOptions, max_rows: int | None, large: bool, sampl
         if max_rows is not None and len(df) > max_rows:
             df = df.head(max_rows)
             sampled = True
+    _apply_nested(df, warnings)
     _apply_tidy(df, o, warnings)
     return LoadedTable(df=df, options=o, warnings=warnings, sampled=sampled, n_rows_total=total)
 
@@ -907,6 +992,18 @@ def load_code(ref: DatasetRef, rel_path: str) -> str:
         lines.append("df = pd.DataFrame(data) if isinstance(data, dict) else pd.json_normalize(data)")
         if o.column_names is not None:
             lines.append(f"df.columns = {list(o.column_names)!r}")
+    if o.format in ("parquet", "json", "jsonl"):
+        import inspect
+
+        lines += [
+            "",
+            "",
+            "# Cells holding lists or objects become JSON text, one value per cell (as in the app).",
+            inspect.getsource(nested_to_text).rstrip(),
+            "",
+            "",
+            "nested_to_text(df)",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -64,11 +64,50 @@ ROUND = 6
 
 
 # --------------------------------------------------------------------------- task and data
+_NUMBER_TEXT = (  # matched case-insensitively
+    r"^\(?\s*[-+]?\s*(?:[$€£¥₹]|USD|EUR|GBP)?\s*[-+]?\s*\d[\d.,' \u00a0]*"
+    r"\s*(?:%|[$€£¥₹]|USD|EUR|GBP)?\s*\)?$"
+)
+
+
+def number_text(y: pd.Series, min_share: float = 0.95) -> pd.Series | None:
+    """Text that holds numbers ('$1,234.50', '1.234,5 €', '12%', '(3)') as floats (NaN where a
+    value is not a number), or None when under `min_share` of the non-missing values are numbers
+    (labels such as 'yes'/'no' stay labels)."""
+    if pd.api.types.is_numeric_dtype(y) or pd.api.types.is_bool_dtype(y):
+        return None
+    present = y.notna()
+    if not bool(present.any()):
+        return None
+    s = y.astype(str).str.strip()
+    plain = pd.to_numeric(s.where(present), errors="coerce").astype("float64")  # '1e-05', 'inf'
+    ok = present & (plain.notna() | s.str.fullmatch(_NUMBER_TEXT, case=False).fillna(False).astype(bool))
+    if float(ok.sum()) < min_share * float(present.sum()):
+        return None
+    neg = s.str.startswith("(") & s.str.endswith(")")
+    s = s.str.replace(r"(?i)[$€£¥₹%()\s\u00a0'+]|USD|EUR|GBP", "", regex=True)
+    # The last of '.' / ',' is the decimal mark when both occur; a lone ',' is decimal only
+    # when followed by one or two digits ('12,5'), otherwise it separates thousands ('1,234').
+    both = s.str.contains(",", regex=False) & s.str.contains(".", regex=False)
+    comma_dec = (both & (s.str.rfind(",") > s.str.rfind("."))) | (~both & s.str.contains(r",\d{1,2}$"))
+    s = s.where(~comma_dec, s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+    s = s.where(comma_dec, s.str.replace(",", "", regex=False))
+    out = pd.to_numeric(s.where(ok), errors="coerce").astype("float64")
+    return plain.fillna(out.where(~neg, -out))
+
+
 def detect_task(y: pd.Series) -> str:
-    """ "classification" for labels (strings, booleans, few integer values), else "regression"."""
+    """ "classification" for labels (strings, booleans, few integer values), else "regression".
+
+    Numbers stored as text (money, thousands separators, percent) count as numbers."""
     s = y.dropna()
     if s.empty:
         return "classification"
+    parsed = number_text(s)
+    if parsed is not None:
+        s = parsed.dropna()
+        if s.empty:
+            return "classification"
     if pd.api.types.is_bool_dtype(s) or not pd.api.types.is_numeric_dtype(s):
         return "classification"
     n_unique = s.nunique()
@@ -157,7 +196,9 @@ def prepare_target(y: pd.Series, task: str) -> tuple[pd.Series, list[str]]:
         y = y.astype(object).where(y.notna(), None)
         y = y.map(lambda v: None if v is None else str(v))
         return y, notes
-    num = pd.to_numeric(y, errors="coerce").astype("float64").replace([np.inf, -np.inf], np.nan)
+    parsed = number_text(y, min_share=0.0)
+    num = parsed if parsed is not None else pd.to_numeric(y, errors="coerce").astype("float64")
+    num = num.replace([np.inf, -np.inf], np.nan)
     n_bad = int(num.isna().sum() - y.isna().sum())
     if n_bad > 0:
         notes.append(f"{n_bad} target values are not numbers and were dropped")

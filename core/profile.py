@@ -463,7 +463,9 @@ def _profile_column(
         cp.semantic = "id"  # "00123" codes are identifiers even when they look like numbers
     elif guess.str.match(_DATE_LIKE).mean() >= 0.8:
         cp.semantic = "date"
-        dates = pd.to_datetime(guess, errors="coerce", format="mixed")
+        # utc=True: dates with different offsets (a DST change, several zones) parse as one
+        # tz-aware series instead of an object column (deprecated, an error in pandas 3).
+        dates = pd.to_datetime(guess, errors="coerce", format="mixed", utc=True)
         if dates.notna().any():
             cp.min, cp.max = str(dates.min().date()), str(dates.max().date())
         by_shape: dict[str, str] = {}

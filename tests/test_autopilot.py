@@ -112,3 +112,18 @@ def test_eval_is_delegated(capsys):
     with pytest.raises(SystemExit) as exc:
         main(["eval", "--help"])
     assert exc.value.code == 0 and "python -m core eval" in capsys.readouterr().out
+
+
+def test_target_named_as_in_the_file_header_resolves_to_the_loaded_column(tmp_path):
+    # The loader strips spaces around header names; the target given as written in the file still works.
+    from core.autopilot import AutopilotError, check_target
+    from core.io import load_table
+
+    path = tmp_path / "spaced.csv"
+    frame = pd.DataFrame({" Total Bill ": [10.5, 20.0, 7.25, 13.0] * 5, "size": [1, 2, 3, 4] * 5})
+    frame.to_csv(path, index=False)
+    df = load_table(path).df
+    assert check_target(df, " Total Bill ") == "Total Bill"
+    assert check_target(df, "Total Bill") == "Total Bill"
+    with pytest.raises(AutopilotError, match="Did you mean 'Total Bill'"):
+        check_target(df, "total bill")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import pytest
 
 from core.io import LoadError, load_code, load_table, sniff, tidy_names
 from core.models import DatasetRef, LoadOptions
+from core.profile import profile_dataframe
 
 sys.path.insert(0, str(Path(__file__).parent / "corpus"))
 from make_corpus import make_corpus  # noqa: E402
@@ -325,3 +327,38 @@ def test_large_single_json_document_is_refused_with_advice(tmp_path):
     with pytest.raises(LoadError, match="JSON Lines"):
         load_table(p, large_bytes=10_000)
     assert load_table(p).df.shape == (3_000, 4)  # under the threshold it loads
+
+
+def test_list_and_object_cells_become_json_text(tmp_path):
+    # JSON Lines with a list field and an object holding a list; Parquet with list / struct columns.
+    rows = [{"tags": ["a", "b"][: i % 3], "meta": {"k": [i]}, "x": i, "y": "ab"[i % 2]} for i in range(30)]
+    jl = tmp_path / "nested.jsonl"
+    jl.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    pq = tmp_path / "nested.parquet"
+    frame = pd.DataFrame({"tags": [r["tags"] for r in rows], "s": [{"a": i} for i in range(30)]})
+    frame["x"] = range(30)
+    frame.to_parquet(pq)
+    for path in (jl, pq):
+        t = load_table(path)
+        assert any("lists or objects" in w for w in t.warnings)
+        assert t.df["tags"].iloc[2] == '["a", "b"]' and t.df["tags"].iloc[0] == "[]"
+        assert all(not isinstance(v, (list, dict, np.ndarray)) for c in t.df for v in t.df[c])
+        pd.testing.assert_frame_equal(_exec_load_code(t, path), t.df)
+        profile_dataframe(t.df)  # used to fail: unhashable list cells
+
+
+def test_excel_default_is_the_table_sheet_below_its_title(tmp_path):
+    # A cover sheet first; the table's sheet has a title and a blank row above its header.
+    path = tmp_path / "report.xlsx"
+    table = pd.DataFrame({"city": ["Paris", "Lyon", "Nice"] * 4, "price": np.arange(12) * 1.5})
+    table["n"] = range(12)
+    with pd.ExcelWriter(path) as w:
+        pd.DataFrame({"a": ["notes"]}).to_excel(w, sheet_name="About", index=False, header=False)
+        table.to_excel(w, sheet_name="Data", index=False, startrow=2)
+        w.sheets["Data"]["A1"] = "Sales report 2024"
+    o = sniff(path)
+    assert (o.sheet, o.skip_rows) == ("Data", 2)
+    t = load_table(path)
+    pd.testing.assert_frame_equal(t.df, table)
+    pd.testing.assert_frame_equal(_exec_load_code(t, path), t.df)
+    assert any("above the header" in w for w in t.warnings)

@@ -165,3 +165,22 @@ def test_wide_tables_skip_permutation_importance_with_a_note():
 
     charts = h.chart_data(Majority(), X, y, "classification", seed=0)
     assert charts["importance"] is None and "skipped" in charts["importance_note"]
+
+
+def test_numbers_stored_as_text_are_a_regression_target():
+    # Money as text ("$1,234.50") is a number to predict, not hundreds of classes.
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=120)
+    cost = 1000 + 300 * x + rng.normal(scale=20, size=120)
+    y = pd.Series([f"${v:,.2f}" for v in cost])
+    assert h.detect_task(y) == "regression"
+    assert h.detect_task(pd.Series(["yes", "no", "yes", "1"])) == "classification"
+    num, notes = h.prepare_target(y, "regression")
+    assert num.notna().all() and not notes and abs(num.iloc[0] - cost[0]) < 0.01
+    eu = h.number_text(pd.Series(["1.234,5 €", "12%", "(3)", None, "n/a"]), min_share=0.0)
+    assert eu.iloc[:3].tolist() == [1234.5, 12.0, -3.0] and eu.iloc[3:].isna().all()
+    sci, _ = h.prepare_target(pd.Series(["1e-05", "2.5", None], dtype=object), "regression")
+    assert sci.iloc[:2].tolist() == [1e-05, 2.5]  # what pd.to_numeric reads still reads
+    df = pd.DataFrame({"x": x, "Cost": y})
+    r = h.train_and_evaluate(df, run_code(LINEAR_REG, "build_model"), target="Cost", cv=2, importance=False)
+    assert r["task"] == "regression" and r["test"]["r2"] > 0.9

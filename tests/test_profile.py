@@ -290,3 +290,17 @@ def test_nullable_and_special_dtypes():
         "t": ("date", 3, 1),
         "td": ("numeric", 3, 1),
     }
+
+
+def test_dates_with_mixed_utc_offsets_profile_without_deprecated_parsing():
+    # A timezone-aware export spans a DST change: "-08:00" in winter, "-07:00" in summer.
+    import warnings
+
+    when = pd.date_range("2012-01-01", periods=300, freq="D", tz="US/Pacific").astype(str)
+    df = pd.DataFrame({"date": when, "y": np.arange(300) % 3})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)  # pandas 3 turns this warning into an error
+        p = profile_dataframe(df, target="y")
+    col = p.columns[0]
+    assert col.semantic == "date"
+    assert col.min.startswith("2012-01-01") and col.max.startswith("2012-10-2")
