@@ -15,7 +15,7 @@ import zipfile
 from typing import Any, Literal
 
 from core.export.notebook import STAGE_TITLE, provenance_label
-from core.models import Project, Step
+from core.models import Project, Step, StepResult
 
 SECTIONS = {
     "dataset": "Dataset",
@@ -92,14 +92,18 @@ def _step_fact(step: Step) -> str:
     head = f"The {title.lower()} step ({step.purpose}, {provenance_label(step)})"
     if r is None:
         return head + " has no recorded result."
-    parts = []
-    if r.rows_before is not None and r.rows_after is not None:
-        parts.append(f"rows went from {r.rows_before} to {r.rows_after}")
-    if r.cols_before is not None and r.cols_after is not None:
-        parts.append(f"columns from {r.cols_before} to {r.cols_after}")
-    if r.missing_before is not None and r.missing_after is not None:
-        parts.append(f"missing cells from {r.missing_before} to {r.missing_after}")
+    parts = [f"{what} from {a} to {b}" for what, a, b in _changes(r)]
     return head + (": " + ", ".join(parts) + "." if parts else ".")
+
+
+def _changes(r: StepResult) -> list[tuple[str, int, int]]:
+    """(what, before, after) for the counts a step recorded: the one source of both renderings."""
+    pairs = (
+        ("rows", r.rows_before, r.rows_after),
+        ("columns", r.cols_before, r.cols_after),
+        ("missing cells", r.missing_before, r.missing_after),
+    )
+    return [(what, a, b) for what, a, b in pairs if a is not None and b is not None]
 
 
 def _model_facts(step: Step, i: int) -> list[str]:
@@ -286,13 +290,7 @@ def _step_md(step: Step) -> list[str]:
     out += ["```python", step.code.rstrip(), "```", ""]
     r = step.result
     if r is not None:
-        changes = []
-        if r.rows_before is not None and r.rows_after is not None:
-            changes.append(f"rows {r.rows_before} → {r.rows_after}")
-        if r.cols_before is not None and r.cols_after is not None:
-            changes.append(f"columns {r.cols_before} → {r.cols_after}")
-        if r.missing_before is not None and r.missing_after is not None:
-            changes.append(f"missing cells {r.missing_before} → {r.missing_after}")
+        changes = [f"{what} {a} → {b}" for what, a, b in _changes(r)]
         if changes:
             out.append("What changed: " + "; ".join(changes) + ".")
         for label, cols in (
