@@ -460,23 +460,10 @@ def train_and_evaluate(
     passes 1: the sandbox refuses the semaphores joblib's thread pools need, and the exported
     notebook repeats the same call, so both run the same way.
     """
-    if not n_threads:
-        return _train_and_evaluate(
-            df,
-            build_model,
-            target,
-            task,
-            seed,
-            test_size,
-            cv,
-            drop_columns,
-            model_path,
-            baselines,
-            importance,
-        )
     from threadpoolctl import threadpool_limits
 
-    with threadpool_limits(limits=int(n_threads)):
+    # limits=None leaves the thread pools as they are.
+    with threadpool_limits(limits=int(n_threads) if n_threads else None):
         return _train_and_evaluate(
             df,
             build_model,
