@@ -50,23 +50,23 @@ def build_backend_from_args(args: argparse.Namespace) -> Any:
     return build_backend(settings)
 
 
-def _cmd_run(args: argparse.Namespace) -> int:
-    from core.autopilot import AutopilotError, run_autopilot
-    from core.llm.base import BackendError
+class BadInput(Exception):
+    """Input the user must fix (exit code 2); raised by the commands, reported once by `main`."""
 
-    if not Path(args.data).is_file():
-        print(f"error: data file not found: {args.data}", file=sys.stderr)
-        return 2
-    try:
-        backend = build_backend_from_args(args)
-    except BackendError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+
+def _data_file(path: str) -> Path:
+    if not Path(path).is_file():
+        raise BadInput(f"data file not found: {path}")
+    return Path(path)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from core.autopilot import run_autopilot
+
+    _data_file(args.data)
+    backend = build_backend_from_args(args)
     try:
         result = run_autopilot(args.data, args.target, args.out, backend, projects_root=args.projects)
-    except AutopilotError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
     finally:
         backend.close()
     model = result.scorecard.get("model")
@@ -82,24 +82,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from core.io import LoadError, load_table
-    from core.llm.base import BackendError
+    from core.io import load_table
     from core.propose import AskError, ask
     from core.sandbox import LocalSandbox
 
-    if not Path(args.data).is_file():
-        print(f"error: data file not found: {args.data}", file=sys.stderr)
-        return 2
-    try:
-        table = load_table(Path(args.data))
-    except LoadError as e:
-        print(f"error: could not read {args.data}: {e}", file=sys.stderr)
-        return 2
-    try:
-        backend = build_backend_from_args(args)
-    except BackendError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    table = load_table(_data_file(args.data))
+    backend = build_backend_from_args(args)
     with tempfile.TemporaryDirectory(prefix="ask-") as ws:
         sandbox = LocalSandbox(Path(ws))
         try:
@@ -120,13 +108,8 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
 def _cmd_suite(args: argparse.Namespace) -> int:
     from core.autopilot import run_suite
-    from core.llm.base import BackendError
 
-    try:
-        backend = build_backend_from_args(args)
-    except BackendError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    backend = build_backend_from_args(args)
     try:
         rows = run_suite(args.out, backend, names=args.only.split(",") if args.only else None)
     finally:
@@ -165,13 +148,17 @@ def main(argv: list[str] | None = None) -> int:
     _add_backend_args(suite)
     sub.add_parser("eval", help="proposal evaluation (core.evaluation)")
     args = parser.parse_args(argv)
-    if args.command == "run":
-        return _cmd_run(args)
-    if args.command == "ask":
-        return _cmd_ask(args)
-    if args.command == "suite":
-        return _cmd_suite(args)
-    return _cmd_eval([])
+    from core.autopilot import AutopilotError
+    from core.io import LoadError
+    from core.llm.base import BackendError
+
+    commands = {"run": _cmd_run, "ask": _cmd_ask, "suite": _cmd_suite}
+    try:
+        return commands[args.command](args) if args.command in commands else _cmd_eval([])
+    except (BadInput, BackendError, AutopilotError, LoadError) as e:
+        # Bad input, a model that will not load, an unreadable file: one clear line, exit 2.
+        print(f"error: {e}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

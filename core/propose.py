@@ -32,7 +32,7 @@ from core.context import PromptContext, build_context, named_in, profile_frame
 from core.extract import complete_scaffold, extract_code, strip_end_tokens
 from core.lint import errors, lint
 from core.llm.base import Backend, BackendError, GenerationParams
-from core.models import Attempt, DatasetProfile, Project, Proposal
+from core.models import Attempt, DatasetProfile, Project, Proposal, Provenance
 from core.recipes import CONTRACTS, Recipe, recipes_for, render_stage
 from core.recipes import clean as clean_recipes
 from core.recipes import feature as feature_recipes
@@ -787,12 +787,7 @@ def _propose_stage(stage, backend, recipes, context, run, check, n_repair, propo
             "; ".join(plan),
         )
         if code is not None:
-            prov = "gemma" if rounds == 0 else "gemma-repaired"
-            detail = (
-                "Gemma"
-                if rounds == 0
-                else f"Gemma, repaired after {rounds} {'try' if rounds == 1 else 'tries'}"
-            )
+            prov, detail = gemma_provenance(rounds)
             return proposal(
                 code, prov, detail, f"Gemma's code for the plan: {rationale}", True, recipes, prompt
             )
@@ -809,6 +804,13 @@ def _propose_stage(stage, backend, recipes, context, run, check, n_repair, propo
     if not v.ok:
         detail = f"no verified proposal: Gemma failed ({reason}) and the recipes failed ({v.failure})"
     return proposal(rule_code, "rule", detail, rationale, v.ok, recipes, prompt)
+
+
+def gemma_provenance(repairs: int) -> tuple[Provenance, str]:
+    """Provenance of code Gemma wrote that verified after `repairs` rounds of error feedback."""
+    if repairs == 0:
+        return "gemma", "Gemma"
+    return "gemma-repaired", f"Gemma, repaired after {repairs} {'try' if repairs == 1 else 'tries'}"
 
 
 def _propose_request(
@@ -836,12 +838,7 @@ def _propose_request(
             f"Request: {request}",
         )
         if code is not None:
-            prov = "gemma" if rounds == 0 else "gemma-repaired"
-            detail = (
-                "Gemma"
-                if rounds == 0
-                else f"Gemma, repaired after {rounds} {'try' if rounds == 1 else 'tries'}"
-            )
+            prov, detail = gemma_provenance(rounds)
             return proposal(code, prov, detail, f"Gemma's code for the request: {request}", True, [], prompt)
     reason = run.last_failure or ("no Gemma proposal requested" if backend is None else "no usable proposal")
     matched = match_request(request, stage, profile, target)
@@ -1094,11 +1091,8 @@ def fix(
                 f"fix the {entry} function",
             )
             if fixed is not None:
-                detail = (
-                    "Gemma, repaired after 1 try"
-                    if rounds == 0
-                    else f"Gemma, repaired after {rounds + 1} tries"
-                )
+                # A fix is a repair from its first round: the user's failing code was try one.
+                _, detail = gemma_provenance(rounds + 1)
                 return Proposal(
                     stage=stage,
                     code=fixed,
