@@ -1,105 +1,341 @@
-"""Peak memory of the app with the embedded Gemma through a full wizard run (Community Cloud: ~2.7 GB).
+"""Resident memory of the running app with the embedded Gemma and one session that walked every stage.
 
-Two measurements in one run, each in a fresh child process so neither inherits the other's heap:
-  bare   — the embedded Gemma 3 270M GGUF loaded through core.llm.registry and asked one question;
-  wizard — the real Streamlit app (streamlit_app.py driven by AppTest, the same code path as a
-           browser session) on a bundled sample: load, profile, clean, feature, model (propose with
-           the real model, run, accept, train beside the baselines), report page with its exports.
-The parent samples the resident memory of each child's whole process tree (sandbox workers
-included) every 100 ms with psutil; the peak is reported. Last line:
-`memory peak_rss_mb=<x> bare_model_mb=<y> target_mb=1500`.
+Measured from OUTSIDE the app with psutil over the server's whole process tree (the Streamlit
+server, the sandbox workers, a model process if the backend runs one), against the Streamlit
+Community Cloud limit (~2.7 GB per app). Two figures per moment: the sum of RSS (an upper bound:
+pages shared between forked workers count once per process) and the sum of PSS (shared pages
+split between the processes sharing them: what the machine really spends).
+
+Drivers (the line says which one ran):
+- browser: `streamlit run` on a free loopback port, driven by headless Debian Chromium through
+  Playwright exactly as a user clicks (tests/e2e/test_browser.py does the same walk): load a
+  sample, profile, clean / feature / model (propose with the real model, run, accept), report;
+- apptest: when Chromium or Playwright is missing, the same app and walk through Streamlit's
+  AppTest in a child process (the app's scripts run in that process, so it stands for the server).
+The peer row: the embedded model alone (loaded through core.llm.registry, one reply), in a fresh
+process, measured the same way.
+
+Usage: python benchmarks/memory.py [--driver auto|browser|apptest]
+Last line: `memory driver=… stages_walked=… steps_accepted=… peak_rss_mb=… end_pss_mb=… limit_mb=2700 …`
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
+import re
+import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
+import urllib.request
 from pathlib import Path
+from typing import Any
 
 import psutil
 
 ROOT = Path(__file__).resolve().parent.parent
-TARGET_MB = 1500
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.common import last_line, machine_line, md_table  # noqa: E402
+
+LIMIT_MB = 2700  # Streamlit Community Cloud: about 2.7 GB of memory per app
+CHROMIUM = Path("/usr/bin/chromium")
+SLOW_MS = 600_000  # one click may propose with the real model on a busy 2-core machine
+AFTER_WALK = "after the walk (all stages, session open)"
+BARE = "model loaded, one reply given"
+STAGES = [
+    ("3 · Clean", "Run on preview"),
+    ("4 · Features", "Run on preview"),
+    ("5 · Model", "Train on the data"),
+]
 
 
-def _tree_rss(proc: psutil.Process) -> int:
-    total = 0
-    for p in [proc, *proc.children(recursive=True)]:
+# --------------------------------------------------------------------------- measuring from outside
+def tree_memory(root: psutil.Process, pss: bool = False) -> tuple[int, int, int]:
+    """(RSS sum, PSS sum or 0, process count) over `root` and all its descendants."""
+    rss = pss_sum = count = 0
+    for p in [root, *root.children(recursive=True)]:
         try:
-            total += p.memory_info().rss
-        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            if pss:
+                full = p.memory_full_info()
+                rss += full.rss
+                pss_sum += getattr(full, "pss", 0)
+            else:
+                rss += p.memory_info().rss
+            count += 1
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             pass
-    return total
+    return rss, pss_sum, count
 
 
-def measure(mode: str, env: dict[str, str]) -> tuple[float, dict]:
-    """Run this file in `--child mode`; return (peak tree RSS in MB, the child's JSON report)."""
-    with tempfile.NamedTemporaryFile("r", suffix=".json", delete=False) as out:
-        report_path = out.name
-    proc = subprocess.Popen([sys.executable, __file__, "--child", mode, report_path], cwd=ROOT, env=env)
-    ps = psutil.Process(proc.pid)
-    peak = 0
-    stop = threading.Event()
+class Sampler(threading.Thread):
+    """Samples the tree's RSS every 200 ms; keeps the peak (PSS is read on demand: it is slower)."""
 
-    def sample() -> None:
-        nonlocal peak
-        while not stop.is_set():
+    def __init__(self, pid: int) -> None:
+        super().__init__(daemon=True)
+        self.proc = psutil.Process(pid)
+        self.peak_rss = 0
+        self.peak_procs = 0
+        self._halt = threading.Event()
+
+    def run(self) -> None:
+        while not self._halt.is_set():
             try:
-                peak = max(peak, _tree_rss(ps))
+                rss, _, n = tree_memory(self.proc)
             except psutil.NoSuchProcess:
                 return
-            time.sleep(0.1)
+            self.peak_rss = max(self.peak_rss, rss)
+            self.peak_procs = max(self.peak_procs, n)
+            time.sleep(0.2)
 
-    t = threading.Thread(target=sample, daemon=True)
-    t.start()
-    rc = proc.wait()
-    stop.set()
-    t.join()
-    text = Path(report_path).read_text(encoding="utf-8") if os.path.getsize(report_path) else "{}"
-    os.unlink(report_path)
-    if rc != 0:
-        raise SystemExit(f"{mode} run failed with exit code {rc}")
-    return peak / 1e6, json.loads(text)
+    def snapshot(self) -> dict[str, float]:
+        rss, pss, n = tree_memory(self.proc, pss=True)
+        return {"rss_mb": rss / 1e6, "pss_mb": pss / 1e6, "processes": n}
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=5)
 
 
-# --------------------------------------------------------------------------- children
-def child_bare(report: Path) -> None:
-    import resource
+# --------------------------------------------------------------------------- the browser driver
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
-    from core.llm.base import GenerationParams
-    from core.llm.registry import ModelSettings, build_backend
 
-    t0 = time.perf_counter()
-    backend = build_backend(ModelSettings())
-    load_s = time.perf_counter() - t0
-    text = backend.complete("The median of 1, 2 and 9 is", GenerationParams(max_tokens=16))
-    report.write_text(
-        json.dumps(
-            {
-                "model": backend.info.name,
-                "load_s": round(load_s, 2),
-                "reply_chars": len(text),
-                "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            }
-        )
+def browser_available() -> bool:
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return False
+    return CHROMIUM.exists()
+
+
+def start_server(port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen:
+    cmd = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "streamlit_app.py",
+        "--server.headless",
+        "true",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    log = log_path.open("w")
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
     )
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:  # noqa: S310
+                if r.status == 200:
+                    return proc
+        except OSError:
+            time.sleep(0.5)
+        if proc.poll() is not None:
+            break
+    stop_server(proc)
+    raise SystemExit(f"streamlit did not start: {log_path.read_text()[-2000:]}")
 
 
-def child_wizard(report: Path) -> None:
-    import resource
+def stop_server(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
-    from streamlit.testing.v1 import AppTest
+
+def walk_browser(url: str, sampler: Sampler, moments: dict[str, dict[str, float]]) -> dict[str, float]:
+    from playwright.sync_api import sync_playwright
 
     timings: dict[str, float] = {}
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--disable-background-networking",
+                "--no-first-run",
+            ],
+        )
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.set_default_timeout(SLOW_MS)
+
+            def idle() -> None:
+                page.wait_for_timeout(300)
+                page.wait_for_function(
+                    "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+                    " || !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+                    ".innerText.match(/Running|Stop/)",
+                    timeout=SLOW_MS,
+                )
+
+            def go(label: str) -> None:
+                link = page.locator("[data-testid='stSidebar']").get_by_role(
+                    "link", name=re.compile(re.escape(label))
+                )
+                path = (link.first.get_attribute("href") or "").rstrip("/").rsplit("/", 1)[-1].split("?")[0]
+                link.first.click()
+                page.wait_for_url(re.compile(rf"/{re.escape(path)}(\?|$)"), timeout=SLOW_MS)
+                idle()
+
+            def click(name: Any, exact: bool = False) -> None:
+                page.get_by_role("button", name=name, exact=exact).first.click()
+                idle()
+
+            def timed(name: str, fn: Any) -> None:
+                t0 = time.perf_counter()
+                fn()
+                timings[name] = round(time.perf_counter() - t0, 1)
+
+            timed("open app", lambda: (page.goto(url), idle()))
+            moments["app open, nothing loaded"] = sampler.snapshot()
+            timed(
+                "load sample",
+                lambda: (
+                    click(re.compile(r"^Load sample: ")),
+                    page.get_by_text(re.compile(r"^Loaded: ")).first.wait_for(),
+                ),
+            )
+            timed("profile", lambda: (go("2 · Profile"), page.get_by_text("Duplicate rows").first.wait_for()))
+            for label, run_label in STAGES:
+                stage = label.split(" ")[-1].lower()
+                timed(f"{stage} page", lambda lab=label: go(lab))
+                timed(
+                    f"{stage} propose",
+                    lambda: (
+                        click(re.compile(r"^(Propose|Ask for another proposal)$")),
+                        page.get_by_text("Provenance:").first.wait_for(),
+                    ),
+                )
+                timed(
+                    f"{stage} run",
+                    lambda rl=run_label: (
+                        click(rl, exact=True),
+                        page.get_by_text("Result of the run").first.wait_for(),
+                    ),
+                )
+                timed(f"{stage} accept", lambda: click("Accept", exact=True))
+                if stage == "clean":
+                    moments["model loaded, after the first proposal"] = sampler.snapshot()
+            timed("report", lambda: (go("6 · Report"), page.get_by_text("Downloads").first.wait_for()))
+        finally:
+            browser.close()
+    return timings
+
+
+def accepted_steps(projects: Path) -> list[dict[str, Any]]:
+    """The walk counts only if every stage really accepted a step (read from the saved project)."""
+    from core.project import ProjectStore
+
+    found = ProjectStore(projects).list()
+    if not found:
+        return []
+    return [
+        {"stage": s.stage, "provenance": s.provenance, "ok": bool(s.result and s.result.ok)}
+        for s in found[0].active_steps
+    ]
+
+
+def measure_browser(env: dict[str, str], work: Path) -> dict[str, Any]:
+    projects = work / "projects"
+    env = {**env, "GEMMA_WIZARD_PROJECTS": str(projects), "PYTHONUNBUFFERED": "1"}
+    port = _free_port()
+    proc = start_server(port, env, work / "streamlit.log")
+    sampler = Sampler(proc.pid)
+    sampler.start()
+    moments: dict[str, dict[str, float]] = {"server started": sampler.snapshot()}
+    try:
+        timings = walk_browser(f"http://127.0.0.1:{port}", sampler, moments)
+        time.sleep(2)  # let the last rerun settle
+        moments[AFTER_WALK] = sampler.snapshot()
+    finally:
+        sampler.stop()
+        stop_server(proc)
+    return {
+        "driver": "browser",
+        "moments": moments,
+        "peak_rss_mb": sampler.peak_rss / 1e6,
+        "peak_processes": sampler.peak_procs,
+        "timings_s": timings,
+        "steps": accepted_steps(projects),
+    }
+
+
+# --------------------------------------------------------------------------- the AppTest driver (child)
+def measure_child(mode: str, env: dict[str, str], work: Path) -> dict[str, Any]:
+    """Run this file as `--child mode report.json`; sample its tree from here."""
+    report = work / f"{mode}.json"
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--child", mode, str(report), str(work / "projects")], cwd=ROOT, env=env
+    )
+    sampler = Sampler(proc.pid)
+    sampler.start()
+    moments: dict[str, dict[str, float]] = {}
+    while proc.poll() is None:
+        if (work / f"{mode}.walked").exists() and not moments:
+            moments[BARE if mode == "bare" else AFTER_WALK] = sampler.snapshot()
+            (work / f"{mode}.measured").touch()
+        time.sleep(0.2)
+    sampler.stop()
+    if proc.returncode != 0:
+        raise SystemExit(f"{mode} run failed with exit code {proc.returncode}")
+    data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else {}
+    return {
+        "driver": mode,
+        "moments": moments,
+        "peak_rss_mb": sampler.peak_rss / 1e6,
+        "peak_processes": sampler.peak_procs,
+        **data,
+    }
+
+
+def _wait_measured(report: Path, mode: str) -> None:
+    """Tell the parent the walk is done and wait until it measured (the session stays open)."""
+    walked = report.parent / f"{mode}.walked"
+    walked.touch()
+    deadline = time.time() + 60
+    while not (report.parent / f"{mode}.measured").exists() and time.time() < deadline:
+        time.sleep(0.1)
+
+
+def child_bare(report: Path, _projects: Path) -> None:
+    from core.llm.base import GenerationParams
+    from core.llm.registry import build_backend, settings_from_env
+
+    backend = build_backend(settings_from_env())
+    text = backend.complete("The median of 1, 2 and 9 is", GenerationParams(max_tokens=16))
+    _wait_measured(report, "bare")
+    report.write_text(json.dumps({"model": backend.info.name, "reply_chars": len(text)}))
+
+
+def child_apptest(report: Path, projects: Path) -> None:
+    from streamlit.testing.v1 import AppTest
+
     os.environ.setdefault("GEMMA_WIZARD_PLAIN_EDITOR", "1")  # AppTest cannot drive the Ace editor
-    projects = Path(tempfile.mkdtemp(prefix="memory_bench_"))
     os.environ["GEMMA_WIZARD_PROJECTS"] = str(projects)
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=900)
+    timings: dict[str, float] = {}
 
     def click(label: str) -> None:
         for b in at.button:
@@ -110,81 +346,102 @@ def child_wizard(report: Path) -> None:
                 return
         raise RuntimeError(f"no button {label!r}; have {[b.label for b in at.button]}")
 
-    def timed(name: str, fn) -> None:  # noqa: ANN001
+    def timed(name: str, fn: Any) -> None:
         t0 = time.perf_counter()
         fn()
-        timings[name] = round(time.perf_counter() - t0, 2)
+        timings[name] = round(time.perf_counter() - t0, 1)
 
-    timed("start (model load)", at.run)
+    timed("open app", at.run)
     timed("load sample", lambda: click("Load sample: "))
     timed("profile", lambda: at.switch_page("pages/profile.py").run())
-    for stage, run_label in (
-        ("clean", "Run on preview"),
-        ("feature", "Run on preview"),
-        ("model", "Train on"),
-    ):
-        timed(f"{stage} page", lambda s=stage: at.switch_page(f"pages/{s}.py").run())
+    for label, run_label in STAGES:
+        stage = label.split(" ")[-1].lower()
+        page = {"features": "feature"}.get(stage, stage)
+        timed(f"{stage} page", lambda p=page: at.switch_page(f"pages/{p}.py").run())
         timed(f"{stage} propose", lambda: click("Propose"))
-        timed(f"{stage} run", lambda label=run_label: click(label))
+        timed(f"{stage} run", lambda rl=run_label: click(rl))
         timed(f"{stage} accept", lambda: click("Accept"))
     timed("report", lambda: at.switch_page("pages/report.py").run())
-    import ui_common
-    from core.project import ProjectStore
+    _wait_measured(report, "apptest")
+    report.write_text(json.dumps({"timings_s": timings, "steps": accepted_steps(projects)}))
+    from app import common as ui_common
 
     ui_common.close_sandboxes()
-    # The figure only counts if the wizard really went through: every stage accepted a step.
-    project = ProjectStore(projects).list()[0]
-    steps = [
-        {
-            "stage": s.stage,
-            "provenance": s.provenance,
-            "ok": bool(s.result and s.result.ok),
-            "primary": (s.result.metrics or {})
-            .get("test", {})
-            .get((s.result.metrics or {}).get("primary_metric"))
-            if s.result
-            else None,
-        }
-        for s in project.active_steps
-    ]
-    report.write_text(
-        json.dumps(
-            {
-                "timings_s": timings,
-                "exception": [str(e) for e in at.exception],
-                "steps": steps,
-                "ru_maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            }
+
+
+# --------------------------------------------------------------------------- run and render
+def render(bare: dict[str, Any], app: dict[str, Any]) -> str:
+    rows = []
+    for who, r in (("embedded model alone (peer)", bare), (f"app server ({app['driver']} walk)", app)):
+        for moment, m in r.get("moments", {}).items():
+            rows.append(
+                [who, moment, m["processes"], m["rss_mb"], m["pss_mb"], f"{m['pss_mb'] / LIMIT_MB:.0%}"]
+            )
+        rows.append(
+            [
+                who,
+                "peak during the run (RSS, sampled every 200 ms)",
+                r["peak_processes"],
+                r["peak_rss_mb"],
+                "-",
+                f"{r['peak_rss_mb'] / LIMIT_MB:.0%}",
+            ]
+        )
+    table = md_table(["process tree", "moment", "processes", "RSS sum MB", "PSS sum MB", "of 2.7 GB"], rows)
+    walk = ", ".join(f"{k} {v:g} s" for k, v in app.get("timings_s", {}).items())
+    steps = ", ".join(
+        f"{s['stage']} ({s['provenance']}, {'ok' if s['ok'] else 'FAILED'})" for s in app["steps"]
+    )
+    return f"{table}\n\nwalk: {walk}\n\naccepted steps: {steps or 'none'}"
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--driver", choices=["auto", "browser", "apptest"], default="auto")
+    args = ap.parse_args()
+    driver = args.driver
+    if driver == "auto":
+        driver = "browser" if browser_available() else "apptest"
+    print(machine_line())
+    if args.driver == "auto" and driver == "apptest":
+        print(
+            "Chromium or Playwright is missing: the walk runs through AppTest (scripts/ensure_browser.sh "
+            "installs Chromium)"
+        )
+    env = {k: v for k, v in os.environ.items() if k != "GEMMA_WIZARD_BACKEND"}  # the embedded model
+    env["PYTHONPATH"] = str(ROOT)
+    work = Path(tempfile.mkdtemp(prefix="memory_bench_"))
+    try:
+        bare = measure_child("bare", env, work)
+        app = measure_browser(env, work) if driver == "browser" else measure_child("apptest", env, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print()
+    print(render(bare, app))
+    ok_stages = sorted({s["stage"] for s in app["steps"] if s["ok"]})
+    if ok_stages != ["clean", "feature", "model"]:
+        raise SystemExit("the walk did not accept a clean, a feature and a model step: no valid figure")
+    end = app["moments"][AFTER_WALK]
+    print()
+    print(
+        last_line(
+            "memory",
+            driver=driver,
+            stages_walked=6,
+            steps_accepted=len(app["steps"]),
+            processes=end["processes"],
+            peak_rss_mb=round(app["peak_rss_mb"]),
+            end_rss_mb=round(end["rss_mb"]),
+            end_pss_mb=round(end["pss_mb"]),
+            bare_model_pss_mb=round(bare["moments"][BARE]["pss_mb"]),
+            limit_mb=LIMIT_MB,
+            headroom_mb=round(LIMIT_MB - max(app["peak_rss_mb"], end["pss_mb"])),
         )
     )
 
 
-def main() -> None:
-    env = {k: v for k, v in os.environ.items() if k != "GEMMA_WIZARD_BACKEND"}  # the embedded model
-    env["PYTHONPATH"] = str(ROOT)
-    bare_mb, bare = measure("bare", env)
-    print(f"bare model load: peak {bare_mb:.0f} MB  {bare}")
-    wiz_mb, wiz = measure("wizard", env)
-    print(f"full wizard run: peak {wiz_mb:.0f} MB (app process + sandbox workers)")
-    for k, v in wiz.get("timings_s", {}).items():
-        print(f"  {k:<22} {v:>7.2f} s")
-    if wiz.get("exception"):
-        print(f"  exceptions: {wiz['exception']}")
-    for step in wiz.get("steps", []):
-        print(f"  step: {step}")
-    if sorted({s["stage"] for s in wiz.get("steps", []) if s["ok"]}) != ["clean", "feature", "model"]:
-        raise SystemExit("the wizard run did not accept a clean, a feature and a model step: no valid figure")
-    print(f"  app process alone (ru_maxrss): {wiz.get('ru_maxrss_mb', 0):.0f} MB")
-    verdict = "OK" if wiz_mb <= TARGET_MB else "OVER"
-    print(
-        f"target <= {TARGET_MB} MB: {verdict}; wizard overhead over the bare model: {wiz_mb - bare_mb:.0f} MB"
-    )
-    print(f"memory peak_rss_mb={wiz_mb:.0f} bare_model_mb={bare_mb:.0f} target_mb={TARGET_MB}")
-
-
 if __name__ == "__main__":
-    if len(sys.argv) == 4 and sys.argv[1] == "--child":
-        sys.path.insert(0, str(ROOT))
-        {"bare": child_bare, "wizard": child_wizard}[sys.argv[2]](Path(sys.argv[3]))
+    if len(sys.argv) == 5 and sys.argv[1] == "--child":
+        {"bare": child_bare, "apptest": child_apptest}[sys.argv[2]](Path(sys.argv[3]), Path(sys.argv[4]))
     else:
         main()

@@ -2,19 +2,21 @@
 
     python -m core run DATA --target COLUMN --out DIR [--backend gguf|transformers|openai|fake]
                        [--model PATH_OR_ID] [--url URL] [--projects DIR]
-    python -m core ask DATA "QUESTION" [--backend ...]
+    python -m core ask DATA "QUESTION" [--json] [--backend ...]
+    python -m core request DATA "REQUEST" [--stage clean|feature] [--out DIR] [--json] [--accept-unchecked]
     python -m core suite --out DIR [--only a,b] [--backend ...]   (autopilot on the dev suite)
     python -m core eval [...]          (delegates to core.evaluation.main)
+    python -m core doctor [--no-generate]  (CPU, llama.cpp build, a test generation, sandbox layers)
 
-Exit codes: 0 success, 2 bad input (missing file, unknown target, one-valued target),
-1 a run that failed.
+Exit codes: 0 success, 2 bad input (missing file, unknown target, one-valued target, empty table),
+1 a run that failed (for `request`: no code did what was asked), 3 `request` code that runs but
+could not be checked against the request (not applied without --accept-unchecked).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -82,28 +84,69 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_ask(args: argparse.Namespace) -> int:
-    from core.io import load_table
-    from core.propose import AskError, ask
-    from core.sandbox import LocalSandbox
+    import json
 
-    table = load_table(_data_file(args.data))
+    from core.headless import run_question
+
+    _data_file(args.data)
     backend = build_backend_from_args(args)
-    with tempfile.TemporaryDirectory(prefix="ask-") as ws:
-        sandbox = LocalSandbox(Path(ws))
-        try:
-            code, stdout, value = ask(table.df, args.question, backend, sandbox)
-        except AskError as e:
-            print(f"error: {e}", file=sys.stderr)
-            return 1
-        finally:
-            sandbox.close()
-            backend.close()
-    print("# code\n" + code.rstrip() + "\n\n# output")
-    if stdout.strip():
-        print(stdout.rstrip())
-    if value is not None:
-        print(value)
+    try:
+        out = run_question(args.data, args.question, backend)
+    finally:
+        backend.close()
+    if args.json:
+        print(json.dumps(out, indent=1, ensure_ascii=False))
+        return 0 if out["status"] == "answered" else 1
+    if out["status"] != "answered":
+        print(f"error: {out['error']}", file=sys.stderr)
+        return 1
+    print("# code\n" + out["code"].rstrip() + "\n\n# output")
+    if out["stdout"].strip():
+        print(out["stdout"].rstrip())
+    if out["value"] is not None:
+        print(out["value"])
+    reason = f" ({out['intent_reason']})" if out["intent_reason"] else ""
+    print(f"\n# answer check: {out['intent']}{reason}")
+    for line in out["intent_checks"]:
+        print(f"#   {line}")
     return 0
+
+
+def _cmd_request(args: argparse.Namespace) -> int:
+    """A free-form request, headless: code, provenance, intent state, what changed, the table."""
+    import json
+
+    from core.headless import describe_changes, run_request
+
+    _data_file(args.data)
+    backend = build_backend_from_args(args)
+    try:
+        outcome = run_request(args.data, args.request, args.stage, backend, out=args.out, target=args.target,
+                              projects=args.projects, accept_unchecked=args.accept_unchecked)  # fmt: skip
+    finally:
+        backend.close()
+    code = {"done": 0, "could-not-do": 1, "needs-confirmation": 3}[outcome.status]
+    if args.json:
+        print(json.dumps(outcome.to_json(args.request, args.stage, args.data), indent=1, ensure_ascii=False))
+        return code
+    p = outcome.proposal
+    print(f"# {args.stage} code for {args.request!r}\n{p.code.rstrip() or '(none)'}\n")
+    print(f"provenance: {p.provenance_detail}")
+    print(f"verified on a sample: {'yes' if p.verified else 'no'}; intent: {p.intent}"
+          + (f" ({p.intent_reason})" if p.intent_reason else ""))  # fmt: skip
+    for line in p.intent_checks:
+        print(f"  {line}")
+    for line in describe_changes(outcome.changes):
+        print(f"changes: {line}")
+    if outcome.output:
+        print(f"wrote {outcome.output}")
+    elif outcome.applied:
+        print("(no --out: the table was not written)")
+    if outcome.withheld:
+        print(f"not applied: {outcome.withheld}", file=sys.stderr)
+    elif not outcome.applied:
+        print("not applied: no code did what was asked", file=sys.stderr)
+    return code
 
 
 def _cmd_suite(args: argparse.Namespace) -> int:
@@ -126,10 +169,18 @@ def _cmd_eval(argv: list[str]) -> int:
     return int(evaluation.main(argv) or 0)
 
 
+def _cmd_doctor(argv: list[str]) -> int:
+    from core import doctor
+
+    return doctor.run(generate="--no-generate" not in argv)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "eval":
         return _cmd_eval(argv[1:])
+    if argv and argv[0] == "doctor":  # exit 1 when something is broken
+        return _cmd_doctor(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m core", description="Gemma Data Wizard without a browser")
     sub = parser.add_subparsers(dest="command", required=True)
     run = sub.add_parser("run", help="load -> profile -> clean -> feature -> model -> report")
@@ -141,21 +192,38 @@ def main(argv: list[str] | None = None) -> int:
     ask = sub.add_parser("ask", help="answer a question about a table with verified code")
     ask.add_argument("data")
     ask.add_argument("question")
+    ask.add_argument("--json", action="store_true", help="print the answer, code and checks as JSON")
     _add_backend_args(ask)
+    req = sub.add_parser("request", help="a free-form clean/feature request: code, checks, resulting table")
+    req.add_argument("data")
+    req.add_argument("request")
+    req.add_argument("--stage", choices=("clean", "feature"), default="clean")
+    req.add_argument("--out", help="folder for the resulting table (<name>.<stage>.csv)")
+    req.add_argument("--target", help="the column to predict (protected from changes)")
+    req.add_argument("--projects", help="keep the project here (default: a temporary folder)")
+    req.add_argument(
+        "--accept-unchecked",
+        action="store_true",
+        help="apply code whose intent could not be checked (the app asks for a confirmation)",
+    )
+    req.add_argument("--json", action="store_true", help="print the outcome as JSON")
+    _add_backend_args(req)
     suite = sub.add_parser("suite", help="the autopilot on every development-suite dataset (results table)")
     suite.add_argument("--out", required=True)
     suite.add_argument("--only", help="comma-separated dataset names")
     _add_backend_args(suite)
     sub.add_parser("eval", help="proposal evaluation (core.evaluation)")
+    sub.add_parser("doctor", help="check the CPU, the llama.cpp build, the model process and the sandbox")
     args = parser.parse_args(argv)
     from core.autopilot import AutopilotError
+    from core.headless import HeadlessInputError
     from core.io import LoadError
     from core.llm.base import BackendError
 
-    commands = {"run": _cmd_run, "ask": _cmd_ask, "suite": _cmd_suite}
+    commands = {"run": _cmd_run, "ask": _cmd_ask, "request": _cmd_request, "suite": _cmd_suite}
     try:
         return commands[args.command](args) if args.command in commands else _cmd_eval([])
-    except (BadInput, BackendError, AutopilotError, LoadError) as e:
+    except (BadInput, BackendError, AutopilotError, LoadError, HeadlessInputError) as e:
         # Bad input, a model that will not load, an unreadable file: one clear line, exit 2.
         print(f"error: {e}", file=sys.stderr)
         return 2

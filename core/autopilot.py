@@ -1,7 +1,7 @@
 """Headless autopilot: load -> profile -> clean -> feature -> model -> report without a browser.
 
 It drives the SAME machinery as the pages (core.io via ProjectStore.import_raw, core.profile,
-core.propose, the sandbox, ProjectStore.accept_step -> core.modeling.train_step, the exports),
+core.engine, the sandbox, ProjectStore.accept_step -> core.modeling.train_step, the exports),
 accepting each verified proposal, and writes into the output folder:
 
 - `notebook.ipynb` and a copy of the raw file beside it (the notebook loads it by relative path);
@@ -21,9 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core import stages as stage_registry
 from core.models import Project
 
-STAGES = ("clean", "feature", "model")
+# The built-in code stages, for the suite table; a run walks the registry (`run_autopilot(stages=None)`).
+STAGES = tuple(s.name for s in stage_registry.code_stages())
 
 
 class AutopilotError(Exception):
@@ -75,9 +77,15 @@ def run_autopilot(
     sandbox: Any = None,
     name: str | None = None,
     log: Callable[[str], None] = _log_default,
-    stages: tuple[str, ...] = STAGES,
+    stages: tuple[str, ...] | None = None,
+    search_budget_s: float | None = None,
 ) -> AutopilotResult:
-    """Run the whole workflow on one table; write notebook, report and scorecard to `out_dir`."""
+    """Run the whole workflow on one table; write notebook, report and scorecard to `out_dir`.
+
+    Suspected identifiers and leaks are left out of the model (core.detect, as on the page).
+    After the model stage a budgeted search (`search_budget_s`, default env
+    GEMMA_WIZARD_SEARCH_S or 30 s; 0 turns it off) adds its winner as a second model step; the
+    scorecard reports the recommended model (best cross-validated, no suspected leak)."""
     from core.export.notebook import to_ipynb_bytes
     from core.export.report import narrative, to_markdown
     from core.io import LoadError
@@ -126,8 +134,10 @@ def run_autopilot(
 
             sandbox = LocalSandbox(store.workspace_path(project))
         # ---- clean, feature, model
-        for stage in stages:
+        for stage in stages or [s.name for s in stage_registry.code_stages()]:
             steps.append(_run_stage(stage, project, store, backend, sandbox, log))
+            if stage == "model" and steps[-1].get("ok"):
+                steps[-1]["search"] = _search(project, store, sandbox, search_budget_s, log)
 
         # ---- report
         t0 = time.perf_counter()
@@ -157,6 +167,29 @@ def run_autopilot(
             shutil.rmtree(tmp_root, ignore_errors=True)
 
 
+def _search(
+    project: Project, store: Any, sandbox: Any, budget_s: float | None, log: Callable[[str], None]
+) -> dict[str, Any]:
+    """The budgeted model search after the model stage; a failure is recorded, never fatal."""
+    import os
+
+    from core.modeling import search_step
+    from core.project import StepError
+
+    if budget_s is None:
+        budget_s = float(os.environ.get("GEMMA_WIZARD_SEARCH_S", "30"))
+    if budget_s <= 0:
+        return {"ok": False, "skipped": True}
+    t0 = time.perf_counter()
+    try:
+        step = search_step(project, store, sandbox, budget_s=budget_s)
+    except (ValueError, StepError) as e:
+        log(f"model search: no model ({e})")
+        return {"ok": False, "error": str(e)[:300], "seconds": round(time.perf_counter() - t0, 2)}
+    log(f"model search: {step.provenance_detail[:200]}")
+    return {"ok": True, "detail": step.provenance_detail, "seconds": round(time.perf_counter() - t0, 2)}
+
+
 def _data_doc(project: Project, backend: Any, log: Callable[[str], None]) -> str:
     try:
         from core.datadoc import draft_data_doc
@@ -177,8 +210,8 @@ def _run_stage(
     stage: str, project: Project, store: Any, backend: Any, sandbox: Any, log: Callable[[str], None]
 ) -> dict:
     """Propose, then accept the verified proposal (a failing Gemma proposal falls back to recipes)."""
+    from core.engine.session import propose
     from core.project import StepError
-    from core.propose import propose
 
     t0 = time.perf_counter()
     entry: dict[str, Any] = {"stage": stage, "provenance": None, "ok": False, "seconds": 0.0}
@@ -192,6 +225,11 @@ def _run_stage(
     entry["provenance_detail"] = proposal.provenance_detail
     entry["attempts"] = len(proposal.attempts)
     entry["propose_seconds"] = round(proposal.seconds, 2)
+    if proposal.nothing_to_do:
+        # The stage has nothing to change on this table: no step, and nothing is wrong.
+        entry.update(ok=True, nothing_to_do=True, seconds=round(time.perf_counter() - t0, 2))
+        log(f"{stage}: nothing to do ({proposal.rationale})")
+        return entry
     if not proposal.verified:
         if stage == "model":
             # The model must be trained: accept the recipes directly (each one is trained by
@@ -215,7 +253,7 @@ def _run_stage(
         )
         entry["ok"] = True
         r = step.result
-        if r is not None and stage != "model":
+        if r is not None and stage_registry.transforms(stage):
             entry["shape"] = [r.rows_after, r.cols_after]
     except StepError as e:
         entry["error"] = str(e)
@@ -237,7 +275,7 @@ def _model_from_recipes(
     log: Callable[[str], None],
 ) -> dict:
     from core.project import StepError
-    from core.recipes import recipes_for
+    from core.stages import recipes_for
 
     why = (proposal.provenance_detail or "no verified proposal")[:200]
     errors: list[str] = []
@@ -272,13 +310,18 @@ def scorecard(
     project: Project, steps: list[dict[str, Any]], seconds: float, backend: Any = None
 ) -> dict[str, Any]:
     """The scorecard.json shape of issue 6 (plus a few more keys)."""
-    from core.modeling import model_summary
+    from core.model_result import ModelResult
+    from core.modeling import model_summary, recommended_index
 
     models = [s for s in project.active_steps if s.stage == "model" and s.result and s.result.ok]
-    model = model_summary(models[-1]) if models else None
-    if model is not None:
-        checks = (models[-1].result.metrics or {}).get("checks", [])  # type: ignore[union-attr]
-        model["dropped_reasons"] = {c["column"]: c["reason"] for c in checks if c.get("dropped")}
+    best = recommended_index(models)
+    chosen = models[best if best is not None else -1] if models else None
+    model = model_summary(chosen) if chosen is not None else None
+    if model is not None and chosen is not None:
+        res = ModelResult.from_metrics(chosen.result.metrics)  # type: ignore[union-attr]
+        model["dropped_reasons"] = {c["column"]: c["reason"] for c in res.checks if c.get("dropped")}
+        model["suspected_leak"] = res.leak_label  # None, or the label the page and report show
+        model["recommended"] = f"model {models.index(chosen) + 1} of {len(models)}"
         pm = model["primary_metric"]
         ours = (model["test"] or {}).get(pm)
         dummy = (model["baselines"].get("dummy") or {}).get(pm)

@@ -12,7 +12,11 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
+import pandas as pd
+
+from core import stages
 from core.models import ColumnProfile, DatasetProfile, Step
+from core.profile import profile_dataframe
 
 DEFAULT_BUDGET = 600  # tokens for the data description; the few-shot prompt adds its own
 MAX_SAMPLE_CHARS = 24  # one sample value is cut at this length (long text would eat the budget)
@@ -64,28 +68,10 @@ def _num(v: float | str) -> str:
     return _short(v)
 
 
-# Issues that matter to each stage: a column with one of them is shown before clean columns.
 def _issue_score(col: ColumnProfile, stage: str) -> int:
-    score = 0
-    if stage == "clean":
-        if col.semantic in ("money_text", "numeric_text", "empty", "constant", "id"):
-            score += 3
-        if col.semantic in ("date", "boolean") and col.dtype in ("object", "str", "string"):
-            score += 2
-        if col.missing_share > 0:
-            score += 2
-        if col.notes:
-            score += 1
-        if (col.n_outliers or 0) > 0:
-            score += 1
-    elif stage == "feature":
-        if col.semantic == "date" or col.dtype.startswith("datetime"):
-            score += 3
-        if col.semantic in ("category", "text"):
-            score += 2
-        if col.skew is not None and abs(col.skew) > 1:
-            score += 2
-    return score
+    """How much this column's issues matter to `stage` (its StageSpec says; 0 for other tasks)."""
+    spec = stages.find(stage)
+    return spec.issue_score(col) if spec is not None else 0
 
 
 def named_in(request: str | None, columns: Iterable[str]) -> list[str]:
@@ -197,92 +183,7 @@ def build_context(
     )
 
 
-# --------------------------------------------------------------------------- profiling fallback
-_MONEY = re.compile(r"^\s*\(?-?\s*[$€£¥]?\s*-?[\d,]+(\.\d+)?\s*%?\)?\s*$")
-_BOOLS = {"yes", "no", "true", "false", "y", "n", "t", "f", "0", "1"}
-
-
-def profile_frame(df, target: str | None = None) -> DatasetProfile:  # noqa: ANN001 - pandas frame
-    """The profile of `df` via `core.profile`, or a minimal one while that module is missing.
-
-    The proposal engine needs the profile of the CURRENT data (after earlier steps) for the
-    feature and model stages; the fallback only fills the fields the recipes and context read.
-    """
-    try:
-        from core.profile import profile_dataframe
-    except ImportError:
-        return _quick_profile(df, target)
+# --------------------------------------------------------------------------- profile of the current data
+def profile_frame(df: pd.DataFrame, target: str | None = None) -> DatasetProfile:
+    """The profile of `df` (the data after earlier steps), for the feature and model stages."""
     return profile_dataframe(df, target=target)
-
-
-def _quick_profile(df, target: str | None) -> DatasetProfile:  # noqa: ANN001
-    import pandas as pd
-
-    cols = []
-    n = len(df)
-    for name in df.columns:
-        s = df[name]
-        present = s.dropna()
-        n_unique = int(present.nunique())
-        top = [(str(k), int(v)) for k, v in present.astype(str).value_counts().head(5).items()]
-        info: dict = {}
-        if pd.api.types.is_bool_dtype(s):
-            semantic = "boolean"
-        elif pd.api.types.is_datetime64_any_dtype(s):
-            semantic = "date"
-        elif pd.api.types.is_numeric_dtype(s):
-            semantic = "numeric"
-            if len(present):
-                x = present.astype("float64")
-                q1, q2, q3 = (float(v) for v in x.quantile([0.25, 0.5, 0.75]))
-                iqr = q3 - q1
-                info = {
-                    "min": float(x.min()), "max": float(x.max()), "mean": float(x.mean()),
-                    "std": float(x.std()) if len(x) > 1 else 0.0,
-                    "quantiles": {"q25": q1, "q50": q2, "q75": q3},
-                    "skew": float(x.skew()) if len(x) > 2 else 0.0,
-                    "n_outliers": int(((x < q1 - 1.5 * iqr) | (x > q3 + 1.5 * iqr)).sum()),
-                }  # fmt: skip
-        else:
-            text = present.astype(str).str.strip()
-            if len(text) and text.str.casefold().isin(_BOOLS).all() and n_unique <= 4:
-                semantic = "boolean"
-            elif len(text) and text.str.match(_MONEY).mean() > 0.9:
-                semantic = "money_text" if text.str.contains(r"[$€£¥,%]").any() else "numeric_text"
-            elif len(text) and _dates_share(text.head(50)) > 0.9:
-                semantic = "date"
-            elif n_unique == n and n > 20:
-                semantic = "id"
-            elif n_unique <= max(20, n // 10):
-                semantic = "category"
-            else:
-                semantic = "text"
-        if len(present) == 0:
-            semantic = "empty"
-        elif n_unique == 1 and name != target:
-            semantic = "constant"
-        miss = int(s.isna().sum())
-        cols.append(ColumnProfile(
-            name=str(name), dtype=str(s.dtype), semantic=semantic, n_missing=miss,
-            missing_share=miss / n if n else 0.0, n_unique=n_unique, top_values=top,
-            sample_values=[str(v) for v in present.head(3)], **info,
-        ))  # fmt: skip
-    return DatasetProfile(
-        n_rows=n,
-        n_cols=df.shape[1],
-        n_duplicate_rows=int(df.astype(str).duplicated().sum()) if n else 0,
-        memory_mb=float(df.memory_usage(deep=True).sum() / 1e6),
-        columns=cols,
-    )
-
-
-def _dates_share(text) -> float:  # noqa: ANN001
-    import warnings
-
-    import pandas as pd
-
-    if not text.str.contains(r"\d").all():
-        return 0.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return float(pd.to_datetime(text, errors="coerce", format="mixed", utc=True).notna().mean())

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from core.factcheck import check_numbers
+from core.factcheck import check_numbers, tidy_sentences
 from core.llm.base import Backend, BackendError, GenerationParams
 from core.models import ColumnProfile, DatasetProfile
 from core.profile import profile_to_facts
@@ -136,22 +136,8 @@ def template_doc(profile: DatasetProfile, dataset_name: str, target: str | None 
 
 
 def _tidy_reply(reply: str) -> str:
-    text = reply.strip()
-    text = re.sub(r"^(Documentation:)\s*", "", text)
-    # Small models loop: keep each sentence once.
-    seen: set[str] = set()
-    kept = []
-    for sentence in re.split(r"(?<=[.!?])\s+", text):
-        key = sentence.strip().lower()
-        if key and key not in seen:
-            seen.add(key)
-            kept.append(sentence.strip())
-    text = " ".join(kept)
-    # A base model stopped by max_tokens leaves half a sentence: drop the fragment.
-    if text and text[-1] not in ".!?\")'":
-        cut = max(text.rfind(". "), text.rfind(".\n"), text.rfind("! "), text.rfind("? "))
-        text = text[: cut + 1] if cut > 0 else ""
-    return text.strip()
+    # Small models loop and stop mid-sentence: complete sentences only, each once.
+    return tidy_sentences(re.sub(r"^(Documentation:)\s*", "", reply.strip()))
 
 
 _IDENT = re.compile(r"\b[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+\b|'([^']{1,40})'")

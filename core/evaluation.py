@@ -24,22 +24,18 @@ from typing import Any
 
 import pandas as pd
 
+from core import stages as stage_registry
 from core.models import Project, Proposal
 from core.sandbox.base import SandboxJob
 
-STAGES = ("clean", "feature", "model")
+STAGES = tuple(s.name for s in stage_registry.code_stages())
 
 
 def _load(ds: Any, data_dir: Path) -> pd.DataFrame:
     from core.devsuite import materialize
+    from core.io import load_table
 
-    path = materialize(ds, data_dir)
-    try:
-        from core.io import load_table
-
-        return load_table(path).df
-    except ImportError:
-        return pd.read_csv(path)
+    return load_table(materialize(ds, data_dir)).df
 
 
 def _apply(code: str, entry: str, df: pd.DataFrame, sandbox: Any) -> pd.DataFrame:
@@ -125,8 +121,8 @@ def evaluate(
     on_dataset: Any = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
     from core.context import profile_frame
-    from core.propose import propose
-    from core.recipes import entrypoint_for
+    from core.engine.session import propose
+    from core.recipes.base import entrypoint_for
 
     records: list[dict[str, Any]] = []
     for ds in datasets:
@@ -135,7 +131,7 @@ def evaluate(
                           profile=profile_frame(df, ds.target))  # fmt: skip
         for stage in STAGES:
             if stage not in stages:
-                if stage != "model":
+                if stage_registry.transforms(stage):
                     # Later stages still need this stage's accepted data: recipes, no model.
                     p = propose(stage, project, None, sandbox, sample_rows=sample_rows, data=df)
                     if p.verified:
@@ -151,7 +147,7 @@ def evaluate(
                         continue
                     p = propose(stage, project, backend, sandbox, request=req, n_repair=n_repair,
                                 sample_rows=sample_rows, data=df)  # fmt: skip
-                elif technique == "scaffold" and stage == "model":
+                elif technique == "scaffold" and not stage_registry.transforms(stage):
                     continue  # the model stage is measured with selection only (see README)
                 else:
                     p = propose(stage, project, backend, sandbox, n_repair=n_repair, sample_rows=sample_rows,
@@ -162,7 +158,7 @@ def evaluate(
                     f"{p.provenance:15s} {p.seconds:6.1f}s  {p.provenance_detail[:90]}")  # fmt: skip
                 if technique != "request" and p.verified and accepted is None:
                     accepted = p  # the first verified technique's code feeds the next stage
-            if stage != "model" and accepted is not None:
+            if stage_registry.transforms(stage) and accepted is not None:
                 df = _apply(accepted.code, entrypoint_for(stage), df, sandbox)
         if on_dataset is not None:
             on_dataset(records)  # partial results survive an interrupted run
@@ -175,6 +171,11 @@ def _write_partial(out: str, records: list[dict[str, Any]]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv and argv[0] == "app":
+        # The app-path eval, base vs tuned (requests, questions, stage steps): core.eval_app.
+        from core import eval_app
+
+        return eval_app.main(argv[1:])
     parser = argparse.ArgumentParser(prog="python -m core eval", description=__doc__.split("\n")[0])
     parser.add_argument("--datasets", default="", help="comma-separated names (default: the whole suite)")
     parser.add_argument("--techniques", default="select,scaffold,request")

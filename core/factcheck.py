@@ -164,3 +164,57 @@ def check_numbers(
             text_kept += " "
         text_kept += piece
     return CheckedText(text_kept=text_kept.strip(), flagged=flagged, n_numbers=n_numbers)
+
+
+def _sentence_key(sentence: str) -> str:
+    """Two sentences are the same when their words are (case, spacing and punctuation aside)."""
+    return " ".join(re.findall(r"[a-z0-9]+(?:\.[0-9]+)?", sentence.lower()))
+
+
+def tidy_sentences(text: str, seen: set[str] | None = None) -> str:
+    """Complete sentences only, each said once.
+
+    A small model stopped by its token limit leaves half a sentence, and it often loops on one
+    sentence: the fragment after the last full stop is dropped and a repeated sentence is kept
+    once. `seen` carries the sentences already used elsewhere (another section of a report),
+    which are dropped here too; it is updated in place.
+    """
+    seen = set() if seen is None else seen
+    flat = re.sub(r"\s+", " ", text or "").strip()
+    ends = [m.end() for m in re.finditer(r"[.!?][\"')\]]*(?=\s|$)", flat)]
+    flat = flat[: ends[-1]] if ends else ""
+    kept: list[str] = []
+    for sentence in _SENTENCE_END.split(flat):
+        sentence = sentence.strip()
+        # A quote mark the model opened before a sentence (or closed after it) and never matched.
+        if sentence.count('"') % 2 == 1:
+            sentence = sentence.strip('"').strip()
+        if sentence.count("“") != sentence.count("”"):
+            sentence = sentence.strip("“”").strip()
+        key = _sentence_key(sentence)
+        if key and key not in seen:
+            seen.add(key)
+            kept.append(sentence)
+    return " ".join(kept)
+
+
+# Names a reader takes for a column: snake_case words (`temp_min_c`) and quoted names.
+_NAME = re.compile(r"`([^`]{1,60})`|\b([A-Za-z][A-Za-z0-9]*_[A-Za-z0-9_]+)\b")
+
+
+def drop_unknown_names(text: str, known: Iterable[str]) -> CheckedText:
+    """Drop each sentence naming a column-like identifier that none of `known` contains.
+
+    A small model copies the shape of a fact with a name it made up ("Column humidity_mm has 39
+    missing values" where 39 is a fact): the number check passes it, the name gives it away.
+    """
+    haystack = " ".join(str(k) for k in known).lower()
+    kept: list[str] = []
+    flagged: list[tuple[str, list[float]]] = []
+    for sentence in _SENTENCE_END.split(text or ""):
+        names = [m.group(1) or m.group(2) for m in _NAME.finditer(sentence)]
+        if any(n.lower() not in haystack for n in names):
+            flagged.append((sentence.strip(), []))
+        elif sentence.strip():
+            kept.append(sentence.strip())
+    return CheckedText(text_kept=" ".join(kept), flagged=flagged)

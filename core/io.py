@@ -16,6 +16,7 @@ import io
 import json
 import math
 import re
+import sys
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
@@ -38,6 +39,26 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 _SNIFF_BYTES = 256 * 1024
 _DELIMITERS = (",", ";", "\t", "|")
 _WIDE_COLUMNS = 1000
+# Characters of one cell a preview shows; longer cells are cut there (the data keeps them whole).
+PREVIEW_CELL_CHARS = 1_000
+
+
+def _raise_csv_field_limit() -> None:
+    """Let the csv module read cells of any length (its default refuses cells over 131,072 characters).
+
+    The limit is process-wide state of the csv module; raising it changes nothing for other readers
+    except that they stop refusing long cells. Giant lines are refused earlier, with advice, by
+    `_check_line_lengths`. sys.maxsize overflows a C long on some platforms, hence the loop."""
+    limit = sys.maxsize
+    while True:
+        try:
+            csv.field_size_limit(limit)
+            return
+        except OverflowError:
+            limit //= 10
+
+
+_raise_csv_field_limit()
 
 
 class LoadError(Exception):
@@ -473,7 +494,7 @@ def load_table(
         _check_line_lengths(p, max_line_bytes)
     try:
         if opts.format == "csv":
-            table = _load_csv(p, opts, max_rows, size >= large_bytes, sample_rows)
+            table = _load_csv(p, opts, max_rows, size >= large_bytes, sample_rows, max_line_bytes)
         elif opts.format == "excel":
             table = _load_excel(p, opts, max_rows)
             if size >= large_bytes:
@@ -568,7 +589,14 @@ def _csv_width(p: Path, o: LoadOptions) -> tuple[int, int, int]:
     return width, wide, narrow
 
 
-def _load_csv(p: Path, o: LoadOptions, max_rows: int | None, large: bool, sample_rows: int) -> LoadedTable:
+def _load_csv(
+    p: Path,
+    o: LoadOptions,
+    max_rows: int | None,
+    large: bool,
+    sample_rows: int,
+    max_line_bytes: int = MAX_LINE_BYTES,
+) -> LoadedTable:
     warnings: list[str] = []
     header_line = o.skip_rows + (o.header_row or 0)
     if o.header_row is not None:
@@ -583,7 +611,7 @@ def _load_csv(p: Path, o: LoadOptions, max_rows: int | None, large: bool, sample
             o.column_names = names
             warnings += name_warnings
     if large:
-        return _sample_csv_duckdb(p, o, sample_rows, warnings)
+        return _sample_csv_duckdb(p, o, sample_rows, warnings, max_line_bytes)
 
     ragged_checked = False
     for _attempt in range(5):  # encoding fallbacks (2), no header (1), ragged (1), final read
@@ -661,7 +689,9 @@ def _widen(p: Path, o: LoadOptions, warnings: list[str]) -> None:
     warnings.append(msg + ". Check the delimiter if this looks wrong.")
 
 
-def _duckdb_csv_source(p: Path, o: LoadOptions) -> tuple[str, list[Any]]:
+def _duckdb_csv_source(
+    p: Path, o: LoadOptions, max_line_bytes: int = MAX_LINE_BYTES, parallel: bool = True
+) -> tuple[str, list[Any]]:
     enc = (o.encoding or "utf-8").lower()
     enc = {"utf-8-sig": "utf-8", "cp1252": "latin-1", "utf-16-le": "utf-16", "utf-16-be": "utf-16"}.get(
         enc, enc
@@ -671,12 +701,18 @@ def _duckdb_csv_source(p: Path, o: LoadOptions) -> tuple[str, list[Any]]:
     cols = ", ".join(f"'c{i}': 'VARCHAR'" for i in range(width))
     sql = (
         "read_csv(?, delim=?, header=false, skip=?, quote='\"', escape='\"', null_padding=true, "
-        f"strict_mode=false, encoding=?, max_line_size=?, auto_detect=false, columns={{{cols}}})"
+        f"strict_mode=false, encoding=?, max_line_size=?, auto_detect=false, columns={{{cols}}}"
+        + ("" if parallel else ", parallel=false")
+        + ")"
     )
-    return sql, [str(p), o.delimiter or ",", skip, enc, MAX_LINE_BYTES]
+    # DuckDB refuses lines over max_line_size (default 2 MB): allow every line `_check_line_lengths`
+    # lets through, so a long cell is read, not refused.
+    return sql, [str(p), o.delimiter or ",", skip, enc, max(max_line_bytes, 2_000_000)]
 
 
-def _sample_csv_duckdb(p: Path, o: LoadOptions, sample_rows: int, warnings: list[str]) -> LoadedTable:
+def _sample_csv_duckdb(
+    p: Path, o: LoadOptions, sample_rows: int, warnings: list[str], max_line_bytes: int = MAX_LINE_BYTES
+) -> LoadedTable:
     """Count rows and draw a reservoir sample with DuckDB; pandas parses the sample as it would the file."""
     import duckdb
 
@@ -688,10 +724,18 @@ def _sample_csv_duckdb(p: Path, o: LoadOptions, sample_rows: int, warnings: list
         names = [f"column_{i + 1}" for i in range(len(_raw_csv_record(p, o, o.skip_rows)))]
         o.column_names = names
     o_sql = o.model_copy(update={"column_names": names})
-    src, params = _duckdb_csv_source(p, o_sql)
+    src, params = _duckdb_csv_source(p, o_sql, max_line_bytes)
     con = duckdb.connect()
     try:
-        total = con.execute(f"SELECT count(*) FROM {src}", params).fetchone()[0]  # noqa: S608 - src is ours
+        try:
+            total = con.execute(f"SELECT count(*) FROM {src}", params).fetchone()[0]  # noqa: S608 - src is ours
+        except duckdb.Error as e:
+            # DuckDB's parallel scanner refuses quoted newlines (a long text cell often has them)
+            # together with null_padding (ragged rows): read such files with one thread.
+            if "parallel" not in str(e):
+                raise
+            src, params = _duckdb_csv_source(p, o_sql, max_line_bytes, parallel=False)
+            total = con.execute(f"SELECT count(*) FROM {src}", params).fetchone()[0]  # noqa: S608
         with tempfile.TemporaryDirectory() as tmp:
             out = Path(tmp) / "sample.csv"
             con.execute(
@@ -953,6 +997,40 @@ def _final_checks(p: Path, t: LoadedTable) -> None:
             f"Wide table: {df.shape[1]:,} columns. The profile "
             "and charts page through them; prompts get a summary."
         )
+
+
+# =========================================================================== preview
+def preview_frame(df: pd.DataFrame, max_chars: int = PREVIEW_CELL_CHARS) -> tuple[pd.DataFrame, str | None]:
+    """`df` for display: text cells longer than `max_chars` cut with "…", and a note saying so.
+
+    A 200,000-character cell would freeze the browser's data grid; the loaded data keeps it
+    whole. Returns `df` itself (no copy) and None when nothing is long; pass the rows you show
+    (e.g. `df.head(100)`), since every text cell is inspected."""
+    cut = 0
+    longest = 0
+    where: list[str] = []
+    view = df
+    for i in range(df.shape[1]):
+        col = df.iloc[:, i]
+        if col.dtype != object and not pd.api.types.is_string_dtype(col):
+            continue
+        lengths = col.map(lambda v: len(v) if isinstance(v, str) else 0)
+        long = lengths > max_chars
+        if not long.any():
+            continue
+        if view is df:
+            view = df.copy()
+        view.isetitem(i, col.where(~long, col[long].map(lambda v: v[:max_chars] + "…")))
+        cut += int(long.sum())
+        longest = max(longest, int(lengths.max()))
+        where.append(str(df.columns[i]))
+    if not cut:
+        return df, None
+    note = (
+        f"{cut:,} cell(s) longer than {max_chars:,} characters (longest: {longest:,}, in "
+        f"{_short([repr(w) for w in where], 3)}) are shortened in this preview; the data keeps them whole."
+    )
+    return view, note
 
 
 # =========================================================================== code for the notebook

@@ -92,6 +92,25 @@ def next_cell(var: str, stage: str, code: str, target: str | None, header: str) 
     return f"{header}\n{code.rstrip()}\n\n{apply}\n"
 
 
+def proposal_state(proposal: Any) -> tuple[str, bool]:
+    """The honest state of a proposal in words, and whether it is ready to apply.
+
+    A stage proposal is ready when verified; a free-form request also needs its intent verified
+    (the code was shown to do what was asked). "unchecked" is said as such, never as verified.
+    """
+    if not proposal.verified:
+        return "NOT verified: could not do this", False
+    intent = getattr(proposal, "intent", "n/a")
+    if intent in ("n/a", None) or not proposal.request:
+        return "verified on a sample", True
+    reason = f" ({proposal.intent_reason})" if proposal.intent_reason else ""
+    if intent == "verified":
+        return "verified on a sample; checked against your request", True
+    if intent == "failed":
+        return f"runs, but does NOT do what was asked{reason}", False
+    return f"runs on a sample; NOT verified against your request{reason}", False
+
+
 @magics_class
 class WizardMagics(Magics):
     """Holds the loaded model and sandbox between calls (loading them is the slow part)."""
@@ -170,7 +189,8 @@ class WizardMagics(Magics):
         self._deliver(text, args["print"])
 
     def _run(self, args: dict[str, Any], df: Any, backend: Any) -> str | None:
-        from core import propose as engine
+        from core.engine import answer as asking
+        from core.engine import session as engine
         from core.models import Project
 
         var, stage, request, target = args["var"], args["stage"], args["request"], args["target"]
@@ -180,15 +200,27 @@ class WizardMagics(Magics):
                 print("ask needs a model: drop --rules (or set GEMMA_WIZARD_BACKEND)", file=sys.stderr)
                 return None
             try:
-                code, stdout, value = engine.ask(df, request, backend, sandbox)
-            except engine.AskError as e:
+                answer = asking.ask(df, request, backend, sandbox)
+            except asking.AskError as e:
                 print(f"Could not answer: {e}", file=sys.stderr)
                 return None
+            from core.engine.intent_base import decode_value
+
+            code, stdout, value = answer.code, answer.stdout, decode_value(answer.value)
             if stdout.strip():
                 print(stdout.rstrip())
             if value is not None:
                 print(f"answer: {value!r}"[:2000])
-            return next_cell(var, stage, code, None, f"# Gemma Data Wizard: answer to {request!r} (verified)")
+            # The code ran; whether its value answers the question is the answer check's call.
+            check = (
+                "answer checked" if answer.intent == "verified" else "answer NOT checked against the question"
+            )
+            print(f"{check}" + (f": {answer.intent_reason}" if answer.intent_reason else ""))
+            for line in answer.intent_checks:
+                print(f"  {line}")
+            return next_cell(
+                var, stage, code, None, f"# Gemma Data Wizard: answer to {request!r} (runs; {check})"
+            )
         project = Project(id="notebook", name=f"notebook {var}", target=target)
         try:
             proposal = engine.propose(stage, project, backend, sandbox, request=request, data=df)
@@ -198,15 +230,24 @@ class WizardMagics(Magics):
         self.last_proposal = proposal
         if self.shell is not None:
             self.shell.user_ns["_wizard_proposal"] = proposal
-        state = "verified on a sample" if proposal.verified else "NOT verified"
+        state, ready = proposal_state(proposal)
         print(f"{stage}: {proposal.provenance_detail} ({state}, {proposal.seconds:.1f} s)")
         if proposal.rationale:
             print(proposal.rationale)
+        for line in proposal.intent_checks:
+            print(f"  {line}")
         for refused in proposal.refused:
             print(f"refused: {refused}", file=sys.stderr)
         what = f"{stage} for {request!r}" if request else stage
         header = f"# Gemma Data Wizard: {what}; {proposal.provenance_detail}; {state}"
-        return next_cell(var, stage, proposal.code, target, header)
+        text = next_cell(var, stage, proposal.code, target, header)
+        if not ready:
+            # Code that is not shown to do what was asked is offered for reading, not for running:
+            # the line applying it is commented out so that running the cell changes nothing.
+            lines = text.rstrip("\n").split("\n")
+            lines[-1] = f"# {lines[-1]}  # not applied: {state}"
+            text = "\n".join(lines) + "\n"
+        return text
 
     def _deliver(self, text: str, force_print: bool) -> None:
         # Colab ignores set_next_input; plain scripts have no next cell.

@@ -11,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from core import detect
 from core import modeling_harness as harness
+from core.detect import Finding
 from core.models import DatasetProfile, Project, Step, StepResult
 
 SEED = 42
@@ -27,9 +27,6 @@ CV_FOLDS = 5
 # One thread: the sandbox refuses the semaphores joblib thread pools need (HistGradientBoosting
 # bins features in a thread pool), and one thread keeps the notebook's numbers identical.
 N_THREADS = 1
-# Checks run on at most this many rows: enough to see a copy of the target or an ID.
-CHECK_MAX_ROWS = 50_000
-ID_NAME_HINTS = ("id", "uuid", "guid", "key", "identifier", "index", "row", "record")
 
 
 def detect_task(series: pd.Series) -> str:
@@ -37,119 +34,54 @@ def detect_task(series: pd.Series) -> str:
     return harness.detect_task(series)
 
 
-@dataclass(frozen=True)
-class ColumnWarning:
-    """A column the model should not learn from, and why (shown before training)."""
-
-    column: str
-    reason: str
-    kind: str  # "id" | "target_copy" | "perfect_predictor" | "profile_leak"
-    drop: bool = True
-
-
-def _name_hints_id(name: str) -> bool:
-    low = str(name).lower().replace("-", "_").replace(" ", "_")
-    parts = [p for p in low.split("_") if p]
-    return low in ID_NAME_HINTS or any(p in ID_NAME_HINTS for p in parts) or low.endswith("id")
-
-
-def _is_id_like(col: pd.Series, name: str, profile_semantic: str | None) -> str | None:
-    """A reason when the column identifies rows rather than describing them."""
-    s = col.dropna()
-    if len(s) < 5:
-        return None
-    if profile_semantic == "id":
-        return "identifier column (profile)"
-    share_unique = s.nunique() / len(s)
-    if pd.api.types.is_float_dtype(s) and not np.all(np.mod(s.to_numpy(dtype="float64"), 1) == 0):
-        return None  # continuous measurements are unique too, and are not identifiers
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
-        if share_unique >= 0.99 and (_name_hints_id(name) or s.is_monotonic_increasing):
-            return "unique integer per row (an identifier or row number)"
-        return None
-    if share_unique >= 0.99 and not pd.api.types.is_datetime64_any_dtype(s):
-        return "a different text value in almost every row (an identifier or free text)"
-    return None
-
-
-def _perfect_predictor(col: pd.Series, y: pd.Series, task: str) -> str | None:
-    """A reason when the column (almost) determines the target: a likely leak."""
-    both = pd.DataFrame({"x": col, "y": y}).dropna()
-    if len(both) < 30:  # on fewer rows a small category can be pure by chance
-        return None
-    if (
-        task == "regression"
-        and pd.api.types.is_numeric_dtype(both["x"])
-        and not pd.api.types.is_bool_dtype(both["x"])
-    ):
-        x = both["x"].astype("float64")
-        yy = pd.to_numeric(both["y"], errors="coerce").astype("float64")
-        if x.std() > 0 and yy.std() > 0:
-            r = float(np.corrcoef(x, yy)[0, 1])
-            if abs(r) >= 0.995:
-                return f"correlation {r:.3f} with the target (a copy of it)"
-        return None
-    # Classification (or a categorical feature): every value maps to one class, with values
-    # shared by many rows (otherwise it is just an identifier, checked separately).
-    n_groups = both["x"].astype(str).nunique()
-    if n_groups >= len(both) * 0.5 or n_groups < 2 and both["y"].nunique() > 1:
-        return None
-    purity = both.groupby(both["x"].astype(str))["y"].agg(lambda v: v.value_counts().iloc[0]).sum() / len(
-        both
-    )
-    if purity >= 0.999 and both["y"].nunique() > 1:
-        return "determines the target in every row (a leak or a copy of it)"
-    return None
-
-
 def leakage_and_id_checks(
-    profile: DatasetProfile | None, df: pd.DataFrame, target: str
-) -> list[ColumnWarning]:
-    """ID-like columns, near-copies of the target and columns that perfectly predict it."""
+    profile: DatasetProfile | None, df: pd.DataFrame, target: str, task: str | None = None
+) -> list[Finding]:
+    """The one detector's findings (identifiers, leaks, post-outcome columns) on the current data,
+    plus any leak the profile recorded on earlier data that the scan no longer sees."""
     if target not in df.columns:
         return []
-    sample = df if len(df) <= CHECK_MAX_ROWS else df.sample(CHECK_MAX_ROWS, random_state=SEED)
-    y = sample[target]
-    if isinstance(y, pd.DataFrame):
-        y = y.iloc[:, 0]
-    task = detect_task(y)
-    semantics: dict[str, str] = {}
-    warnings: list[ColumnWarning] = []
-    seen: set[str] = set()
+    findings = detect.scan(df, target, task)
+    seen = {c for f in findings for c in f.columns}
     if profile is not None:
-        semantics = {c.name: c.semantic for c in profile.columns}
         for item in profile.leakage:
-            col = str(item.get("column", ""))
-            if col and col != target and col in df.columns and item.get("target", target) == target:
-                warnings.append(ColumnWarning(col, str(item.get("reason", "leak (profile)")), "profile_leak"))
-                seen.add(col)
-    for i, name in enumerate(sample.columns):
-        if name == target or name in seen:
-            continue
-        col = sample.iloc[:, i]
-        reason = _perfect_predictor(col, y, task)
-        if reason:
-            kind = "target_copy" if "copy" in reason and "correlation" in reason else "perfect_predictor"
-            warnings.append(ColumnWarning(str(name), reason, kind))
-            seen.add(name)
-            continue
-        reason = _is_id_like(col, str(name), semantics.get(str(name)))
-        if reason:
-            warnings.append(ColumnWarning(str(name), reason, "id"))
-            seen.add(name)
-    return warnings
+            cols = [str(c) for c in (item.get("columns") or [item.get("column", "")])]
+            cols = [c for c in cols if c and c != target and c in df.columns and c not in seen]
+            if cols and item.get("target", target) == target:
+                findings.append(
+                    Finding(
+                        "leak",
+                        tuple(cols),
+                        "profile",
+                        f"found by the profile: {item.get('reason', 'a leak')}",
+                    )
+                )
+                seen.update(cols)
+    return findings
 
 
 def columns_to_drop_for_model(
     profile: DatasetProfile | None,
     df: pd.DataFrame,
     target: str,
-    warnings: list[ColumnWarning] | None = None,
+    findings: list[Finding] | None = None,
+    put_back: list[str] | tuple[str, ...] = (),
 ) -> list[str]:
-    """Columns the harness removes before the split (in the frame's column order)."""
-    warnings = leakage_and_id_checks(profile, df, target) if warnings is None else warnings
-    drop = {w.column for w in warnings if w.drop}
+    """Columns the harness removes before the split (in the frame's column order): every
+    finding's columns except those the user put back."""
+    findings = leakage_and_id_checks(profile, df, target) if findings is None else findings
+    drop = set(detect.left_out(findings, put_back))
     return [str(c) for c in df.columns if c in drop and c != target]
+
+
+def checks_record(findings: list[Finding], drop_columns: list[str]) -> list[dict[str, Any]]:
+    """The findings as recorded with a model step, each with whether it was left out."""
+    out = []
+    for f in findings:
+        d = f.to_dict()
+        d["dropped"] = all(c in drop_columns for c in f.columns)
+        out.append(d)
+    return out
 
 
 def harness_params(project: Project, drop_columns: list[str]) -> dict[str, Any]:
@@ -196,7 +128,8 @@ def train_step(
 ) -> StepResult:
     """Train `build_model` from `code` on the project's current data in the sandbox ("model" mode).
 
-    `drop_columns` defaults to the leakage / ID checks on the current data. The returned
+    `drop_columns` defaults to the detector's findings on the current data (`core.detect`) less
+    the columns the user put back (`project.model_put_back`). The returned
     StepResult's `metrics` is the harness's dict plus `params` (the exact call arguments), which
     the notebook export repeats so it reproduces these numbers. With `save_model` the fitted
     pipeline is pickled into the sandbox workspace (`metrics["model_path"]`) for download.
@@ -206,7 +139,7 @@ def train_step(
     if not project.target:
         return StepResult(ok=False, error="pick a target column before training")
     data_path = store.current_data_path(project)
-    checks: list[ColumnWarning] = []
+    findings: list[Finding] = []
     if project.task is None or drop_columns is None:
         df = pd.read_parquet(data_path)
         if project.target not in df.columns:
@@ -216,8 +149,11 @@ def train_step(
         if project.task is None:
             project.task = detect_task(df[project.target])  # type: ignore[assignment]
         if drop_columns is None:
-            checks = leakage_and_id_checks(project.profile, df, project.target)
-            drop_columns = columns_to_drop_for_model(project.profile, df, project.target, checks)
+            # Safe by default: whatever the detector suspects is left out unless the user put it back.
+            findings = leakage_and_id_checks(project.profile, df, project.target, project.task)
+            drop_columns = columns_to_drop_for_model(
+                project.profile, df, project.target, findings, project.model_put_back
+            )
     params = harness_params(project, drop_columns)
     job_params = dict(params)
     workspace = getattr(sandbox, "workspace", None)
@@ -246,11 +182,76 @@ def train_step(
     out = step_result_from_harness(res.value, res.stdout, seconds)
     if out.ok and out.metrics is not None:
         out.metrics["params"] = params
-        out.metrics["checks"] = [
-            {"column": w.column, "reason": w.reason, "kind": w.kind, "dropped": w.column in drop_columns}
-            for w in checks
-        ]
+        out.metrics["checks"] = checks_record(findings, drop_columns)
+        out.metrics["put_back"] = [c for c in project.model_put_back if c not in drop_columns]
     return out
+
+
+def search_step(
+    project: Project,
+    store: Any,
+    sandbox: Any,
+    budget_s: float | None = None,
+    n_threads: int | None = None,
+) -> Step:
+    """Run the budgeted search on the current data (suspects left out as in `train_step`) and accept
+    the winner's code as a model step; the sandbox then trains it beside both baselines, so its
+    metrics sit on the same split and folds and its code goes into the notebook.
+
+    Raises ValueError when nothing could be searched (no target, no candidate trained) and
+    `core.project.StepError` when the winner fails in the sandbox.
+    """
+    from core import model_search
+
+    if not project.target:
+        raise ValueError("pick a target column before searching")
+    df = store.current_frame(project)
+    if project.target not in df.columns:
+        raise ValueError(f"the target column {project.target!r} is not in the current data")
+    if project.task is None:
+        project.task = detect_task(df[project.target])  # type: ignore[assignment]
+    findings = leakage_and_id_checks(project.profile, df, project.target, project.task)
+    drop = columns_to_drop_for_model(project.profile, df, project.target, findings, project.model_put_back)
+    found = model_search.search(
+        df,
+        project.target,
+        project.task,
+        drop,
+        budget_s=model_search.DEFAULT_BUDGET_S if budget_s is None else budget_s,
+        n_threads=n_threads or model_search.DEFAULT_THREADS,
+        seed=SEED,
+        test_size=TEST_SIZE,
+        cv=CV_FOLDS,
+    )
+    if found.best is None:
+        raise ValueError("the model search trained no candidate: " + found.summary())
+    from core.project import StepError
+
+    # A blend costs its members' time in the sandbox (one thread, a time limit): if it fails
+    # there, the best single candidate is trained instead.
+    order = [found.best]
+    singles = [t for t in found.tried if t["cv"] is not None and t["id"] in found.scored]
+    singles = sorted(
+        (t for t in singles if not t["id"].startswith("blend")), key=lambda t: t["cv"], reverse=True
+    )
+    if found.best.id.startswith("blend") and singles:
+        order.append(found.scored[singles[0]["id"]])
+    for i, cand in enumerate(order):
+        try:
+            return store.accept_step(
+                project,
+                "model",
+                cand.code,
+                "build_model",
+                "rule",
+                f"rule ({found.summary()})" + (f"; the blend failed, trained {cand.id}" if i else ""),
+                rationale=f"{cand.title}: the best cross-validated candidate of the budgeted search.",
+                sandbox=sandbox,
+            )
+        except StepError:
+            if i == len(order) - 1:
+                raise
+    raise AssertionError("unreachable: the loop returns or raises")
 
 
 def model_summary(step: Step) -> dict[str, Any] | None:
@@ -271,27 +272,54 @@ def model_summary(step: Step) -> dict[str, Any] | None:
 
 
 def compare_table(steps: list[Step]) -> pd.DataFrame:
-    """One row per trained model step plus the baselines (from the latest step), for comparing."""
+    """One row per trained model step plus the baselines (from the latest step), for comparing.
+
+    Rendered with `ModelResult`'s labels; the step recommended by `recommended_index` is marked.
+    """
+    from core.model_result import ModelResult
+
     rows: list[dict[str, Any]] = []
-    baselines: dict[str, Any] = {}
-    for i, step in enumerate(s for s in steps if s.stage == "model"):
-        m = step.result.metrics if step.result and step.result.ok else None
-        if not m:
-            continue
-        row: dict[str, Any] = {"model": f"#{i + 1} {m.get('estimator', '')}", "provenance": step.provenance}
-        for k, v in (m.get("test") or {}).items():
-            row[f"test {k}"] = v
-        for k, v in ((m.get("cv") or {}).get("mean") or {}).items():
-            row[f"cv {k}"] = v
+    trained = [s for s in steps if s.stage == "model" and s.result and s.result.ok and s.result.metrics]
+    best = recommended_index(trained)
+    last: ModelResult | None = None
+    for i, step in enumerate(trained):
+        res = ModelResult.from_metrics(step.result.metrics)  # type: ignore[union-attr]
+        row: dict[str, Any] = {
+            "model": f"#{i + 1} {res.estimator}" + (" ⚠ suspected leak" if res.leak_label else ""),
+            "provenance": step.provenance,
+            "recommended": "★" if i == best else "",
+        }
+        head = res.header()
+        row.update(dict(zip(head[2:], res.table()[0][2:], strict=True)))
         rows.append(row)
-        baselines = m.get("baselines") or baselines
-    for name, b in baselines.items():
-        if "test" not in b:
-            continue
-        row = {"model": f"baseline: {name}", "provenance": "baseline"}
-        for k, v in b["test"].items():
-            row[f"test {k}"] = v
-        for k, v in ((b.get("cv") or {}).get("mean") or {}).items():
-            row[f"cv {k}"] = v
-        rows.append(row)
+        last = res
+    if last is not None:
+        head = last.header()
+        for r in last.table()[1:]:
+            rows.append(
+                {
+                    "model": r[0],
+                    "provenance": "baseline",
+                    "recommended": "",
+                    **dict(zip(head[2:], r[2:], strict=True)),
+                }
+            )
     return pd.DataFrame(rows)
+
+
+def recommended_index(steps: list[Step]) -> int | None:
+    """The trained model step to recommend: the best cross-validated primary metric among models
+    that used no suspected leak (test scores are not used to choose, so they stay honest)."""
+    from core.model_result import ModelResult, better
+
+    best: int | None = None
+    best_score: float | None = None
+    for i, step in enumerate(steps):
+        res = ModelResult.from_metrics(step.result.metrics if step.result else None)
+        if res.leak_label or not step.result or not step.result.ok:
+            continue
+        cv = res.score(split="cv")
+        score = cv if cv is not None else res.score()
+        if best is None or better(score, best_score, res.primary_metric):
+            best, best_score = i, score
+    return best

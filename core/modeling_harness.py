@@ -419,6 +419,73 @@ def _importance(model: Any, X: pd.DataFrame, y: pd.Series, task: str, seed: int)
     }
 
 
+def split_data(
+    df: pd.DataFrame,
+    target: str,
+    task: str | None,
+    seed: int,
+    test_size: float,
+    drop_columns: list[str] | tuple[str, ...],
+    notes: list[str],
+) -> tuple[Any, ...]:
+    """The prepared features and target, the train/test split and the bounded CV subsample of the
+    training split; one function so the budgeted search scores candidates on the same rows and folds.
+
+    Returns (task, X, y, X_train, X_test, y_train, y_test, X_cv, y_cv, dropped); appends to `notes`.
+    """
+    if target not in df.columns:
+        raise ValueError(f"target column {target!r} is not in the data")
+    y_raw = df[target]
+    if isinstance(y_raw, pd.DataFrame):  # duplicated column name: the first one is the target
+        y_raw = y_raw.iloc[:, 0]
+    task = task or detect_task(y_raw)
+    if task not in ("classification", "regression"):
+        raise ValueError(f"task must be 'classification' or 'regression', not {task!r}")
+    y, tnotes = prepare_target(y_raw, task)
+    notes += tnotes
+    keep = y.notna().to_numpy()
+    if int((~keep).sum()):
+        notes.append(f"{int((~keep).sum())} rows without a target value dropped")
+    dropped = [c for c in drop_columns if c in df.columns and c != target]
+    X = df.loc[:, [c != target and c not in set(dropped) for c in df.columns]]
+    X, fnotes = prepare_features(X.loc[keep])
+    notes += fnotes
+    y = y.loc[keep]
+    X = X.reset_index(drop=True)
+    y = y.reset_index(drop=True)
+    if len(y) < 4:
+        raise ValueError(f"only {len(y)} rows have a target value; at least 4 are needed to train and test")
+    if X.shape[1] == 0:
+        raise ValueError("no feature columns are left to learn from")
+    if task == "classification":
+        counts = y.value_counts()
+        if len(counts) < 2:
+            raise ValueError(f"the target {target!r} has a single value; there is nothing to predict")
+        n_test = math.ceil(test_size * len(y))
+        stratify = (
+            y if counts.min() >= 2 and n_test >= len(counts) and len(y) - n_test >= len(counts) else None
+        )
+        if stratify is None:
+            notes.append("split not stratified (a class has fewer than 2 rows or too many classes)")
+    else:
+        if y.nunique() < 2:
+            raise ValueError(f"the target {target!r} has a single value; there is nothing to predict")
+        stratify = None
+    X_train, X_test, y_train, y_test = train_test_split(
+        X, y, test_size=test_size, random_state=seed, stratify=stratify
+    )
+    if task == "classification" and y_train.nunique() < 2:
+        raise ValueError("the training split holds a single class; more rows per class are needed")
+
+    # CV on a bounded, fixed subsample of the training split keeps big data tractable.
+    cv_idx = _sample_idx(len(X_train), CV_MAX_ROWS, seed)
+    if len(cv_idx) < len(X_train):
+        notes.append(f"cross-validation on {len(cv_idx)} of {len(X_train)} training rows")
+    X_cv, y_cv = X_train.iloc[cv_idx], y_train.iloc[cv_idx]
+
+    return task, X, y, X_train, X_test, y_train, y_test, X_cv, y_cv, dropped
+
+
 # --------------------------------------------------------------------------- main entry
 def json_safe(value: Any) -> Any:
     """Plain Python values only; floats rounded and NaN/inf as None."""
@@ -493,55 +560,9 @@ def _train_and_evaluate(
     importance: bool = True,
 ) -> dict[str, Any]:
     notes: list[str] = []
-    if target not in df.columns:
-        raise ValueError(f"target column {target!r} is not in the data")
-    y_raw = df[target]
-    if isinstance(y_raw, pd.DataFrame):  # duplicated column name: the first one is the target
-        y_raw = y_raw.iloc[:, 0]
-    task = task or detect_task(y_raw)
-    if task not in ("classification", "regression"):
-        raise ValueError(f"task must be 'classification' or 'regression', not {task!r}")
-    y, tnotes = prepare_target(y_raw, task)
-    notes += tnotes
-    keep = y.notna().to_numpy()
-    if int((~keep).sum()):
-        notes.append(f"{int((~keep).sum())} rows without a target value dropped")
-    dropped = [c for c in drop_columns if c in df.columns and c != target]
-    X = df.loc[:, [c != target and c not in set(dropped) for c in df.columns]]
-    X, fnotes = prepare_features(X.loc[keep])
-    notes += fnotes
-    y = y.loc[keep]
-    X = X.reset_index(drop=True)
-    y = y.reset_index(drop=True)
-    if len(y) < 4:
-        raise ValueError(f"only {len(y)} rows have a target value; at least 4 are needed to train and test")
-    if X.shape[1] == 0:
-        raise ValueError("no feature columns are left to learn from")
-    if task == "classification":
-        counts = y.value_counts()
-        if len(counts) < 2:
-            raise ValueError(f"the target {target!r} has a single value; there is nothing to predict")
-        n_test = math.ceil(test_size * len(y))
-        stratify = (
-            y if counts.min() >= 2 and n_test >= len(counts) and len(y) - n_test >= len(counts) else None
-        )
-        if stratify is None:
-            notes.append("split not stratified (a class has fewer than 2 rows or too many classes)")
-    else:
-        if y.nunique() < 2:
-            raise ValueError(f"the target {target!r} has a single value; there is nothing to predict")
-        stratify = None
-    X_train, X_test, y_train, y_test = train_test_split(
-        X, y, test_size=test_size, random_state=seed, stratify=stratify
+    task, X, y, X_train, X_test, y_train, y_test, X_cv, y_cv, dropped = split_data(
+        df, target, task, seed, test_size, drop_columns, notes
     )
-    if task == "classification" and y_train.nunique() < 2:
-        raise ValueError("the training split holds a single class; more rows per class are needed")
-
-    # CV on a bounded, fixed subsample of the training split keeps big data tractable.
-    cv_idx = _sample_idx(len(X_train), CV_MAX_ROWS, seed)
-    if len(cv_idx) < len(X_train):
-        notes.append(f"cross-validation on {len(cv_idx)} of {len(X_train)} training rows")
-    X_cv, y_cv = X_train.iloc[cv_idx], y_train.iloc[cv_idx]
 
     t0 = time.perf_counter()
     model = build_model(X_train.copy())

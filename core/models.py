@@ -2,7 +2,7 @@
 
 They are pydantic models so that persistence (JSON on disk), the pages, the exports and
 the autopilot read one shape. Behaviour lives in the modules that own each record:
-`core.profile` builds `DatasetProfile`, `core.propose` builds `Proposal`,
+`core.profile` builds `DatasetProfile`, `core.engine` builds `Proposal`,
 `core.project` owns `Project` (snapshots, undo/redo, replay, persistence).
 """
 
@@ -13,11 +13,18 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
-Stage = Literal["load", "profile", "clean", "feature", "model", "report"]
+# A stage name from the registry (`core.stages.ordered()`): load, profile, clean, feature, model,
+# report, or one a module registers. Plain text here so that a new stage needs no edit in this file.
+Stage = str
 # Where code came from. "gemma": verified as Gemma wrote it; "gemma-repaired": Gemma fixed
 # it after N failed checks; "rule": a deterministic recipe (Gemma failed or was not asked);
 # "user": edited or typed by the user.
-Provenance = Literal["gemma", "gemma-repaired", "rule", "user"]
+Source = Literal["gemma", "gemma-repaired", "rule", "user"]
+# How the engine reached the code (see `Provenance.line` for the words of each).
+Route = Literal[
+    "gemma", "recipes", "nothing", "selected", "unusable-choice", "alternative", "fallback", "matched",
+    "failed", "fix-failed",
+]
 
 
 def utcnow() -> datetime:
@@ -112,11 +119,77 @@ class Attempt(BaseModel):
     seconds: float = 0.0
 
 
+class Provenance(BaseModel):
+    """Where a proposal's code came from, as facts; `line()` is the ONE place they become words.
+
+    The engine fills it; `Proposal.provenance` / `provenance_detail` (and a Step's) are copies of
+    `source` and `line()`, kept flat because steps are persisted and read by the exports.
+    """
+
+    source: Source
+    route: Route
+    repairs: int = 0  # rounds of error feedback before Gemma's code verified
+    reason: str | None = None  # why Gemma's own code (or choice) was not used
+    recipe: str | None = None  # the recipe matched to a request, selected, or used instead
+    first_choice: str | None = None  # model stage: the recipe Gemma chose first (it failed)
+    kept: int | None = None  # recipes Gemma kept ...
+    offered: int | None = None  # ... of those offered
+    rule_failure: str | None = None  # why the recipes failed too
+    gemma_asked: bool = True  # False when no model was asked (recipes only)
+    request: bool = False  # a free-form request (its failure reads "could not do this")
+    noop: bool = False  # the code changes nothing on this data
+    intent: Literal["verified", "failed", "unchecked", "n/a"] = "n/a"
+    second_look: bool = False  # intent verified by the model's yes/no second look, not by a check
+
+    def line(self) -> str:
+        """The one human line: "Gemma, repaired after 2 tries", "rule (Gemma's proposal failed: …)"."""
+        return self._route_line() + self._intent_words()
+
+    def _route_line(self) -> str:  # noqa: PLR0911 - one return per route reads as a table
+        reason = self.reason or "no usable proposal"
+        if self.route == "gemma":
+            n = self.repairs
+            return "Gemma" if n == 0 else f"Gemma, repaired after {n} {'try' if n == 1 else 'tries'}"
+        if self.route == "recipes":
+            if self.rule_failure:
+                return f"rule (failed verification: {self.rule_failure})"
+            return "rule (no Gemma proposal requested)"
+        if self.route == "nothing":
+            return "rule (nothing to do: the profile shows no issue this stage handles)"
+        if self.route == "unusable-choice":
+            return f"rule (Gemma gave no usable choice: {self.reason or 'unreadable answer'})"
+        if self.route == "selected":
+            if self.recipe:
+                return f"rule (recipe '{self.recipe}' selected by Gemma)"
+            return f"rule (recipes selected by Gemma: {self.kept} of {self.offered})"
+        if self.route == "alternative":
+            return f"rule (recipe '{self.first_choice}' failed: {self.reason}; using '{self.recipe}')"
+        if self.route == "fallback":
+            return f"rule (Gemma's proposal failed: {reason})"
+        if self.route == "matched":
+            line = f"rule (request matched to recipe '{self.recipe}')"
+            if self.gemma_asked:
+                line = f"rule (Gemma's proposal failed: {reason}; request matched to recipe '{self.recipe}')"
+            return line + ("; it changes nothing on this data" if self.noop else "")
+        if self.route == "fix-failed":
+            return f"could not fix this: {reason}"
+        if self.request:
+            return f"could not do this: {reason}"
+        return f"no verified proposal: Gemma failed ({reason}) and the recipes failed ({self.rule_failure})"
+
+    def _intent_words(self) -> str:
+        if self.intent == "unchecked":
+            return "; not verified against your request"
+        if self.intent == "verified" and self.second_look:
+            return "; verified against your request by the model's second look"
+        return ""
+
+
 class Proposal(BaseModel):
     stage: Stage
     code: str  # the verified code the user sees
     entrypoint: str  # function name from the stage contract, e.g. "clean"
-    provenance: Provenance
+    provenance: Source
     provenance_detail: (
         str  # human line: "Gemma, repaired after 2 tries", "rule (Gemma's proposal failed: ...)"
     )
@@ -128,6 +201,14 @@ class Proposal(BaseModel):
     refused: list[str] = Field(default_factory=list)  # lint findings shown to the user
     recipes: list[str] = Field(default_factory=list)  # ids of recipes the code came from
     seconds: float = 0.0
+    # Did the code do what a free-form request asked? "n/a" for plain stage proposals.
+    intent: str = "n/a"  # "verified" | "failed" | "unchecked" | "n/a"
+    intent_checks: list[str] = Field(default_factory=list)
+    intent_reason: str | None = None
+    origin: Provenance | None = None  # the typed provenance (`provenance_detail` is its line)
+    # A stage proposal that would change nothing: not offered as a step; the UI shows the reason
+    # with the free-form request and the recipe list instead.
+    nothing_to_do: bool = False
 
 
 # --------------------------------------------------------------------------- steps
@@ -155,7 +236,7 @@ class Step(BaseModel):
     proposal: Proposal | None = None
     code: str  # final code as accepted (possibly edited)
     entrypoint: str
-    provenance: Provenance
+    provenance: Source
     provenance_detail: str
     rationale: str = ""
     result: StepResult | None = None
@@ -195,9 +276,15 @@ class Project(BaseModel):
     target: str | None = None
     task: Literal["classification", "regression"] | None = None
     excluded_columns: list[str] = Field(default_factory=list)  # never sent to the model
+    # Columns core.detect suspected (identifier / leak / post-outcome) that the user put back into
+    # the model's features; every other suspect is left out by default (core.modeling.train_step).
+    model_put_back: list[str] = Field(default_factory=list)
     steps: list[Step] = Field(default_factory=list)
     cursor: int = 0  # steps[:cursor] are active; steps[cursor:] can be redone
     report_narrative: dict[str, str] = Field(default_factory=dict)  # section -> edited text
+    # When the report was last opened or drafted: the wizard marks the report stage done only
+    # then (and stale when a step changed after it).
+    report_viewed_at: datetime | None = None
 
     @property
     def active_steps(self) -> list[Step]:

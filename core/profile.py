@@ -14,13 +14,14 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterable
-from itertools import combinations
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from core import detect
+from core.detect import THRESHOLDS
 from core.models import ColumnProfile, DatasetProfile
 
 # Rows above which the expensive parts use a random sample.
@@ -33,15 +34,6 @@ _MAX_CORR_COLS = 2_000
 # Rows x columns² budget for one correlation matrix (a BLAS product): wide tables use fewer rows.
 _CORR_FLOPS = 4e9
 HIGH_CORR = 0.9
-LEAK_CORR = 0.98
-# Columns with this many rows or more are large enough for "all values unique" to mean ID.
-_ID_MIN_ROWS = 20
-
-_ID_NAME = re.compile(
-    r"(^|[_\s.-])(id|uuid|guid|key|code|number|no|nr|num)$|^id[_\s.-]|^(id|uuid|guid|index)$", re.I
-)
-# A unique, increasing "year" column is a time axis, not an identifier.
-_TIME_NAME = re.compile(r"year|date|time|month|day|week|quarter|period", re.I)
 _TARGET_STRONG = re.compile(
     r"^(target|label|labels|class|y|outcome|response)$|(^|_)(target|label)($|_)", re.I
 )
@@ -113,7 +105,7 @@ def profile_dataframe(
     sample = df if n <= sample_rows else df.sample(sample_rows, random_state=SEED)
     if n > sample_rows:
         notes.append(
-            "Value counts, unique counts of text columns, type "
+            "Value counts, unique counts, quantiles and skew, type "
             "guesses, correlations and leakage checks were "
             f"computed on a random sample of {sample_rows:,} of {n:,} rows (seed {SEED})."
         )
@@ -252,7 +244,6 @@ def _numeric_block_profiles(
         for k, i in enumerate(part):
             st = stats[i]
             nu = int(n_unique_arr[k])
-            nonnull = st["count"]
             cp = ColumnProfile(
                 name=names[i],
                 dtype=str(df.dtypes.iloc[i]),
@@ -277,13 +268,12 @@ def _numeric_block_profiles(
                 cp.semantic = "constant"
             elif nu == 2 and cp.min == 0 and cp.max == 1:
                 cp.semantic = "boolean"
-            elif (
-                st.get("integer")
-                and nonnull >= _ID_MIN_ROWS
-                and nu / max(1, len(block)) >= 0.99
-                and _ID_NAME.search(names[i])
+            elif nu / max(1, len(block)) >= THRESHOLDS.id_named_unique_share and detect.identifier(
+                sample.iloc[:, i], names[i], n_unique=nu
             ):
                 cp.semantic = "id"
+            if cp.semantic != "numeric" or nu <= THRESHOLDS.outlier_min_unique:
+                cp.n_outliers = None  # IQR fences mean nothing for flags and small counts
             if sampled:
                 cp.notes.append(f"unique count measured on a {len(sample):,}-row sample")
             out[i] = cp
@@ -418,16 +408,14 @@ def _profile_column(
             cp.semantic = "constant"
         elif n_unique == 2 and cp.min == 0 and cp.max == 1:
             cp.semantic = "boolean"
-        elif (
-            (pd.api.types.is_integer_dtype(col) or stats.get("integer"))
-            and nonnull_n >= _ID_MIN_ROWS
-            and unique_ratio >= 0.99
-            and not _TIME_NAME.search(name)
-            and (_ID_NAME.search(name) or col.head(100_000).dropna().is_monotonic_increasing)
+        elif unique_ratio >= THRESHOLDS.id_named_unique_share and detect.identifier(
+            scol, name, n_unique=n_unique if not exact_unique else int(s_nn.nunique())
         ):
             cp.semantic = "id"
         else:
             cp.semantic = "numeric"
+        if cp.semantic != "numeric" or n_unique <= THRESHOLDS.outlier_min_unique:
+            cp.n_outliers = None  # IQR fences mean nothing for 0/1 flags and small counts
         if cp.n_outliers and cp.semantic == "numeric":
             share = cp.n_outliers / max(1, nonnull_n)
             if share >= 0.01:
@@ -459,7 +447,9 @@ def _profile_column(
         cp.semantic = "constant"
     elif len(lower) == 2 and any(lower <= b for b in _BOOL_SETS):
         cp.semantic = "boolean"
-    elif _ID_NAME.search(name) and unique_ratio >= 0.9 and nonnull_n >= _ID_MIN_ROWS:
+    elif (ident := detect.identifier(s, name, n_unique=len(vc))) is not None and ident.rule == "key" and (
+        detect.id_name(name)
+    ):
         cp.semantic = "id"  # "00123" codes are identifiers even when they look like numbers
     elif guess.str.match(_DATE_LIKE).mean() >= 0.8:
         cp.semantic = "date"
@@ -487,10 +477,8 @@ def _profile_column(
         lengths = guess.str.len()
         mean_len = float(lengths.mean())
         spaces = float(guess.str.count(" ").mean())
-        if nonnull_n >= _ID_MIN_ROWS and unique_ratio >= 0.95 and mean_len <= 40 and spaces < 1:
-            cp.semantic = "id"
-        elif _ID_NAME.search(name) and unique_ratio >= 0.9:
-            cp.semantic = "id"
+        if ident is not None:  # the one detector: keys and codes are "id", free text is "text"
+            cp.semantic = "text" if ident.rule == "free_text" else "id"
         elif unique_ratio > 0.5 and (mean_len > 30 or spaces >= 3):
             cp.semantic = "text"
         elif n_unique > max(50, 0.2 * sample_nonnull) and mean_len > 20:
@@ -640,7 +628,7 @@ def target_candidates(profile: DatasetProfile, k: int = 5) -> list[str]:
             score += 3
         elif _TARGET_WEAK.search(c.name):
             score += 2
-        if _ID_NAME.search(c.name):
+        if detect.id_name(c.name):
             score -= 1.5  # codes (iso_num, zip_code) sit last in many exports but are not targets
         if i == last:
             score += 1
@@ -658,149 +646,16 @@ def target_candidates(profile: DatasetProfile, k: int = 5) -> list[str]:
     return [name for _, _, name in scored[:k]]
 
 
-def _target_series(sample: pd.DataFrame, profile: DatasetProfile, target: str) -> tuple[pd.Series, bool]:
-    i = [c.name for c in profile.columns].index(target)
-    cp = profile.columns[i]
-    t = sample.iloc[:, i]
-    if cp.semantic in ("money_text", "numeric_text"):
-        return _text_numbers(t), True
-    numeric = _is_numeric(t) and cp.semantic == "numeric"
-    return t, numeric
-
-
 def find_leakage(sample: pd.DataFrame, profile: DatasetProfile, target: str) -> list[dict[str, Any]]:
-    """Columns that give the target away.
+    """Columns that give the target away, as found by the one detector (`core.detect`).
 
-    Numeric target: a column equal to it, correlated with |r| >= 0.98, or two/three columns
-    whose sum or difference equals it. Categorical target: a column whose every value maps
-    to exactly one class (a copy or recoding of the target, or an outcome-derived field).
+    Each item keeps the keys older records use ("column", "target", "reason") plus the finding's
+    kind, rule, columns, score and recommended action. Columns the profile calls identifiers or
+    free text are not tested (they are left out of models as identifiers).
     """
-    t, numeric_target = _target_series(sample, profile, target)
-    out: list[dict[str, Any]] = []
-    names = [c.name for c in profile.columns]
-    ti = names.index(target)
-    if int(t.notna().sum()) < 5:
-        return out
-    if numeric_target:
-        tn = t.to_numpy(dtype="float64", na_value=np.nan)
-    else:
-        # Classes compared case- and space-insensitively: 'Yes ' and 'yes' are one class.
-        t_codes, t_uniques = pd.factorize(t.astype(str).str.strip().str.lower().where(t.notna()))
-        n_classes = len(t_uniques)
-    num_cols: dict[str, pd.Series] = {}
-    for i, cp in enumerate(profile.columns):
-        if i == ti or cp.semantic in ("empty", "constant"):
-            continue
-        s = sample.iloc[:, i]
-        if numeric_target:
-            if cp.semantic in ("money_text", "numeric_text"):
-                s_num = _text_numbers(s)
-            elif _is_numeric(s) or pd.api.types.is_bool_dtype(s):
-                s_num = s.astype("float64")
-            else:
-                continue
-            x = s_num.to_numpy(dtype="float64", na_value=np.nan)
-            both = np.isfinite(x) & np.isfinite(tn)
-            if both.sum() < 5:
-                continue
-            same = float(np.isclose(x[both], tn[both], rtol=1e-6, atol=1e-9).mean())
-            if same >= 0.98:
-                out.append(
-                    {
-                        "column": cp.name,
-                        "target": target,
-                        "reason": f"equal to the target in {same:.0%} of rows",
-                    }
-                )
-                continue
-            num_cols[cp.name] = s_num
-            xs, ts = x[both], tn[both]
-            if xs.std() > 0 and ts.std() > 0:
-                r = _f(np.corrcoef(xs, ts)[0, 1])
-                if r is not None and abs(r) >= LEAK_CORR:
-                    out.append(
-                        {
-                            "column": cp.name,
-                            "target": target,
-                            "reason": f"correlation {r:.3f} with the target",
-                        }
-                    )
-            continue
-        if cp.semantic in ("id", "text"):
-            continue
-        codes, _ = pd.factorize(s.astype(str).str.strip().str.lower().where(s.notna()))
-        ok = (codes >= 0) & (t_codes >= 0)
-        n_ok = int(ok.sum())
-        if n_ok < 5:
-            continue
-        n_codes = len(np.unique(codes[ok]))
-        # Near-unique columns map every row to one class trivially; require real groups.
-        if n_codes < 2 or n_codes > max(2, 0.1 * n_ok):
-            continue
-        pairs = codes[ok].astype("int64") * (n_classes + 1) + t_codes[ok]
-        if len(np.unique(pairs)) == n_codes:
-            reason = (
-                "a copy or recoding of the target: each value maps to exactly one class"
-                if n_codes == n_classes
-                else "each of its values determines the target class exactly"
-            )
-            out.append({"column": cp.name, "target": target, "reason": reason})
-    if numeric_target and len(num_cols) >= 2:
-        # Columns equal to the target make every "x + 0" look like a sum: leave them out.
-        equal = {d["column"] for d in out if d["reason"].startswith("equal")}
-        out += _sum_leaks(pd.Series(tn, index=t.index), num_cols, target, equal)
-    return out
-
-
-def _sum_leaks(
-    t: pd.Series, cols: dict[str, pd.Series], target: str, flagged: set[str]
-) -> list[dict[str, Any]]:
-    """Pairs/triples of columns whose sum (or difference) equals the target (e.g. total = net + tax)."""
-    cand = {k: v for k, v in cols.items() if k not in flagged and v.notna().mean() > 0.9}
-    if len(cand) < 2:
-        return []
-    tv = t.to_numpy()
-    # Rank by |corr| with the target and keep the top 12 (12C3 = 220 sums to test).
-    ranked = sorted(
-        cand,
-        key=lambda k: -abs(_f(pd.Series(cand[k].to_numpy()).corr(pd.Series(tv))) or 0),
-    )[:12]
-    arrays = {k: cand[k].to_numpy(dtype="float64") for k in ranked}
-    scale = np.nanmax(np.abs(tv)) if np.isfinite(tv).any() else 1.0
-
-    def hits(v: np.ndarray) -> float:
-        ok = np.isfinite(v) & np.isfinite(tv)
-        if ok.sum() < 5:
-            return 0.0
-        return float(np.mean(np.abs(v[ok] - tv[ok]) <= 1e-6 * max(scale, 1.0)))
-
-    out: list[dict[str, Any]] = []
-    for a, b in combinations(ranked, 2):
-        x, y = arrays[a], arrays[b]
-        for expr, v in ((f"{a} + {b}", x + y), (f"{a} - {b}", x - y), (f"{b} - {a}", y - x)):
-            if hits(v) >= 0.98:
-                out.append(
-                    {
-                        "column": expr,
-                        "target": target,
-                        "reason": f"{expr} equals the target",
-                        "columns": [a, b],
-                    }
-                )
-                break
-    if not out:
-        for a, b, c in combinations(ranked, 3):
-            if hits(arrays[a] + arrays[b] + arrays[c]) >= 0.98:
-                expr = f"{a} + {b} + {c}"
-                out.append(
-                    {
-                        "column": expr,
-                        "target": target,
-                        "reason": f"{expr} equals the target",
-                        "columns": [a, b, c],
-                    }
-                )
-    return out[:5]
+    skip = tuple(c.name for c in profile.columns if c.semantic in ("id", "text", "empty", "constant"))
+    findings = detect.find_leaks(detect.sample_rows(sample), target, skip=skip)
+    return [dict(f.to_dict(), target=target) for f in findings]
 
 
 # =========================================================================== facts

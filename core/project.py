@@ -6,6 +6,9 @@ Layout of a projects folder (`ProjectStore(root)`), one directory per project:
     root/<project_id>/raw/<original file>   the upload, byte for byte, read-only, never modified
     root/<project_id>/snapshots/<id>.parquet  immutable data snapshots ("base" = the loaded table)
     root/<project_id>/workspace/            the only place sandboxed code may write
+    root/<project_id>/previews/<id>.parquet  previewed outputs, copied out of the workspace and
+                                            hashed; only these can become snapshots
+    root/<project_id>/owner                 on shared deployments: the owner id (a hash)
 
 Durability: every file is written to a temporary name, fsynced and renamed over the target
 (`os.replace`), and the directory is fsynced; a snapshot is durable before the project.json that
@@ -16,7 +19,9 @@ of the last active transform step (or "base"). Editing or removing a step marks 
 stale; `replay` re-runs stale steps in order and reports the ones that now fail. Model steps
 are stored like the others with their metrics and no data snapshot.
 
-The store knows nothing about the UI; sessions are isolated simply by project id.
+The store knows nothing about the UI. In single-user mode every project is visible; on a shared
+deployment the UI uses `store.for_owner(visitor)` (`OwnedStore`), which lists, opens, duplicates
+and deletes only that visitor's projects (another's reads exactly like a missing one).
 """
 
 from __future__ import annotations
@@ -35,15 +40,34 @@ from typing import Any, NamedTuple
 import pandas as pd
 from pydantic import Field
 
+from core import stages
+from core.diff import diff_frames
 from core.models import DatasetRef, LoadOptions, Project, Step, StepResult, utcnow
 from core.sandbox.base import SandboxJob, SandboxResult
+from core.sandbox.results import OutputRefused, check_parquet, copy_output, open_inside, output_cap_bytes
 
 log = logging.getLogger(__name__)
 
 BASE_SNAPSHOT = "base"
-TRANSFORM_STAGES = ("clean", "feature")
-ENTRYPOINTS = {"clean": "clean", "feature": "add_features", "model": "build_model"}
+
+
+def _transforms(stage: str) -> bool:
+    """The stage's accepted code makes the next snapshot (its StageSpec says)."""
+    spec = stages.find(stage)
+    return spec is not None and spec.transforms
+
+
+def _entrypoint(stage: str) -> str:
+    """The function the stage's contract names ("answer" for code that is no stage's)."""
+    spec = stages.find(stage)
+    return spec.contract.entry if spec is not None and spec.contract is not None else "answer"
+
+
 KEEP_PREVIEWS = 20  # preview outputs kept per project workspace (accepted ones become snapshots)
+PREVIEWS = "previews"  # per project, beside the workspace: copies no job can write
+OWNER_FILE = "owner"  # per project: the owner id on shared deployments (absent in single-user mode)
+MAX_MODEL_FILE_MB = 512  # the biggest pickled model offered for download
+_MODEL_FILE_RE = re.compile(r"^model-[0-9a-f]{12}\.pkl$")
 _ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,120}$")
 _STEP_FIELDS = tuple(StepResult.model_fields)
 
@@ -143,40 +167,8 @@ def _inside(path: Path, root: Path) -> bool:
 
 # ----------------------------------------------------------------------------- diff
 def diff_summary(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, Any]:
-    """StepResult fields describing what a transform did (shapes, columns, missing cells)."""
-    bcols = [str(c) for c in before.columns]
-    acols = [str(c) for c in after.columns]
-    bset, aset = set(bcols), set(acols)
-    changed: list[str] = []
-    b = before.set_axis(bcols, axis=1)
-    a = after.set_axis(acols, axis=1)
-    same_rows = len(b) == len(a) and b.index.equals(a.index)
-    common_idx = None
-    if not same_rows and b.index.is_unique and a.index.is_unique:
-        common_idx = a.index.intersection(b.index)
-    for c in acols:
-        if c not in bset or bcols.count(c) > 1 or acols.count(c) > 1 or c in changed:
-            continue
-        bs, as_ = b[c], a[c]
-        if str(bs.dtype) != str(as_.dtype):
-            changed.append(c)
-        elif same_rows:
-            if not bs.equals(as_):
-                changed.append(c)
-        elif common_idx is not None and len(common_idx):
-            if not bs.loc[common_idx].equals(as_.loc[common_idx]):
-                changed.append(c)
-    return {
-        "rows_before": int(before.shape[0]),
-        "rows_after": int(after.shape[0]),
-        "cols_before": int(before.shape[1]),
-        "cols_after": int(after.shape[1]),
-        "added_columns": [c for c in acols if c not in bset],
-        "removed_columns": [c for c in bcols if c not in aset],
-        "changed_columns": changed,
-        "missing_before": int(before.isna().sum().sum()),
-        "missing_after": int(after.isna().sum().sum()),
-    }
+    """StepResult fields describing what a transform did: the one frame diff (core.diff)."""
+    return diff_frames(before, after).step_fields()
 
 
 # ----------------------------------------------------------------------------- sandbox wrapper
@@ -212,8 +204,9 @@ class ProjectStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        # Preview outputs that accept_step may reuse: output path -> (project, input snapshot, code).
-        self._previews: dict[str, tuple[str, str, str]] = {}
+        # Preview copies that accept_step may reuse:
+        # private path -> (project, input snapshot, code key, sha256 of the copy).
+        self._previews: dict[str, tuple[str, str, str, str]] = {}
 
     # ------------------------------------------------------------------ ids and paths
     @staticmethod
@@ -252,25 +245,72 @@ class ProjectStore:
         return _ProjectSandbox(sandbox, self.workspace_path(project))
 
     # ------------------------------------------------------------------ projects
-    def create(self, name: str) -> Project:
+    def model_file_bytes(self, project: Project, metrics: dict[str, Any] | None) -> bytes | None:
+        """The pickled model a trained step saved, or None.
+
+        The path is derived here, not taken from the step's result: only the file name is used,
+        it must look like the name `core.modeling` gives (model-<hash>.pkl), and the file is
+        read from this project's own workspace/models folder, never through a link and only up
+        to MAX_MODEL_FILE_MB. A result that names /proc/self/environ, the secrets file or another
+        project's upload therefore gets nothing.
+        """
+        name = Path(str((metrics or {}).get("model_path") or "")).name
+        if not _MODEL_FILE_RE.match(name):
+            return None
+        models = self.workspace_path(project) / "models"
+        try:
+            fd = open_inside(models / name, models)
+        except OutputRefused:
+            return None
+        with os.fdopen(fd, "rb") as fh:
+            if os.fstat(fh.fileno()).st_size > MAX_MODEL_FILE_MB * 2**20:
+                return None
+            return fh.read()
+
+    # ------------------------------------------------------------------ owners
+    def owner_of(self, project_id: str) -> str | None:
+        """The stored owner id of a project (None: made in single-user mode, owned by nobody)."""
+        try:
+            return (self.project_dir(project_id) / OWNER_FILE).read_text().strip() or None
+        except OSError:
+            return None
+
+    def _check_owner(self, project_id: str, owner: str | None) -> None:
+        # Someone else's project reads exactly like a missing one: ids are not confirmed.
+        if owner is not None and self.owner_of(project_id) != owner_id(owner):
+            raise KeyError(f"no project {project_id!r}")
+
+    def for_owner(self, owner: str | None) -> Any:
+        """This store as one visitor sees it (`OwnedStore`); itself when `owner` is None."""
+        return self if owner is None else OwnedStore(self, owner)
+
+    # ------------------------------------------------------------------ projects
+    def create(self, name: str, owner: str | None = None) -> Project:
         project = Project(id=self._new_project_id(name), name=name.strip() or "project")
         d = self.project_dir(project)
         for sub in ("raw", "snapshots", "workspace"):
             (d / sub).mkdir(parents=True, exist_ok=True)
+        if owner is not None:  # before project.json: a project never exists without its owner
+            atomic_write_bytes(d / OWNER_FILE, owner_id(owner).encode())
         self.save(project)
         return project
 
-    def open(self, project_id: str) -> Project:
+    def open(self, project_id: str, owner: str | None = None) -> Project:
         path = self.project_dir(project_id) / "project.json"
         if not path.is_file():
             raise KeyError(f"no project {project_id!r}")
+        self._check_owner(project_id, owner)
         return Project.model_validate_json(path.read_bytes())
 
-    def list(self) -> list[Project]:
-        """Every readable project, most recently changed first (broken ones are skipped, logged)."""
+    def list(self, owner: str | None = None) -> list[Project]:
+        """Every readable project (with `owner`: only that owner's), most recently changed first
+        (broken ones are skipped, logged)."""
         out: list[Project] = []
+        want = owner_id(owner) if owner is not None else None
         for d in self.root.iterdir():
             if d.name.startswith(".") or not (d / "project.json").is_file():
+                continue
+            if want is not None and self.owner_of(d.name) != want:
                 continue
             try:
                 out.append(Project.model_validate_json((d / "project.json").read_bytes()))
@@ -285,8 +325,8 @@ class ProjectStore:
                 self.project_dir(project) / "project.json", project.model_dump_json(indent=1).encode()
             )
 
-    def duplicate(self, project_id: str) -> Project:
-        src = self.open(project_id)
+    def duplicate(self, project_id: str, owner: str | None = None) -> Project:
+        src = self.open(project_id, owner)
         new = src.model_copy(deep=True)
         new.id = self._new_project_id(src.name)
         new.name = f"{src.name} (copy)"
@@ -297,16 +337,20 @@ class ProjectStore:
             if (self.project_dir(src) / sub).is_dir():
                 shutil.copytree(self.project_dir(src) / sub, tmp / sub)
         (tmp / "workspace").mkdir(parents=True, exist_ok=True)
+        who = owner_id(owner) if owner is not None else self.owner_of(project_id)
+        if who is not None:
+            atomic_write_bytes(tmp / OWNER_FILE, who.encode())
         new.updated_at = utcnow()
         atomic_write_bytes(tmp / "project.json", new.model_dump_json(indent=1).encode())
         os.replace(tmp, dst_dir)  # the copy appears whole or not at all
         _fsync_dir(self.root)
         return new
 
-    def delete(self, project_id: str) -> None:
+    def delete(self, project_id: str, owner: str | None = None) -> None:
         d = self.project_dir(project_id)
         if not d.exists():
             raise KeyError(f"no project {project_id!r}")
+        self._check_owner(project_id, owner)
         trash = self.root / f".trash-{d.name}-{uuid.uuid4().hex[:6]}"
         os.replace(d, trash)  # gone from list() at once, even if the rmtree below is interrupted
         _fsync_dir(self.root)
@@ -387,7 +431,7 @@ class ProjectStore:
     def _input_snapshot(self, project: Project, index: int) -> str:
         """Snapshot the step at `index` runs on: the last transform step before it, else base."""
         for step in reversed(project.steps[:index]):
-            if step.stage in TRANSFORM_STAGES and step.snapshot_id:
+            if _transforms(step.stage) and step.snapshot_id:
                 return step.snapshot_id
         return BASE_SNAPSHOT
 
@@ -417,7 +461,7 @@ class ProjectStore:
             project,
             stage,
             code,
-            entrypoint or ENTRYPOINTS.get(stage, "answer"),
+            entrypoint or _entrypoint(stage),
             sandbox,
             project.cursor,
             params,
@@ -438,7 +482,7 @@ class ProjectStore:
         box = _ProjectSandbox(sandbox, self.workspace_path(project))
         if stage == "model":
             return self._execute_model(project, code, box, index, in_snap, params)
-        mode = "transform" if stage in TRANSFORM_STAGES else "script"
+        mode = "transform" if _transforms(stage) else "script"
         out_path = box.workspace / "runs" / f"{uuid.uuid4().hex[:12]}-out.parquet"
         job = SandboxJob(
             code=code,
@@ -449,19 +493,25 @@ class ProjectStore:
             params=params or {},
         )
         res = box.run(job)
-        self._prune_runs(box.workspace / "runs")
         fields: dict[str, Any] = {
             "ok": res.ok,
             "stdout": res.stdout,
             "error": res.error,
             "duration_s": res.duration_s,
         }
+        preview = None
         if res.ok and mode == "transform" and res.output_path is not None:
-            fields.update(diff_summary(pd.read_parquet(in_path), pd.read_parquet(res.output_path)))
-            self._previews[str(res.output_path)] = (project.id, in_snap, _code_key(stage, code))
+            try:
+                preview = self._keep_preview(project, Path(res.output_path), box.workspace, job)
+            except OutputRefused as e:
+                fields.update(ok=False, error=f"Refused: {e}")
+            else:
+                fields.update(diff_summary(pd.read_parquet(in_path), pd.read_parquet(preview)))
+                self._previews[str(preview)] = (project.id, in_snap, _code_key(stage, code), _sha256(preview))
+        self._prune_runs(box.workspace / "runs")
         return StepRun(
             **fields,
-            output_path=str(res.output_path) if res.output_path else None,
+            output_path=str(preview) if preview else None,
             figures=res.figures,
             value=res.value,
             input_snapshot=in_snap,
@@ -490,7 +540,7 @@ class ProjectStore:
             job = SandboxJob(
                 code=code,
                 mode="model",
-                entrypoint=ENTRYPOINTS["model"],
+                entrypoint=_entrypoint("model"),
                 input_path=self.snapshot_path(project, in_snap),
                 params=params or {"target": project.target, "task": project.task},
             )
@@ -507,22 +557,52 @@ class ProjectStore:
         finally:
             project.cursor = saved_cursor
 
-    def _prune_runs(self, runs: Path, keep: int = KEEP_PREVIEWS) -> None:
-        """Previews never accepted would pile up in the workspace: keep only the newest few."""
+    def _keep_preview(self, project: Project, out: Path, workspace: Path, job: SandboxJob) -> Path:
+        """Copy a transform's output out of the writable workspace (never through a link, size
+        checked from the Parquet footer first); only this copy, whose hash is recorded, can
+        become a snapshot, so a later job that rewrites or swaps the workspace file changes
+        nothing."""
+        cap = output_cap_bytes(job.limits)
+        dest = self.project_dir(project) / PREVIEWS / f"{uuid.uuid4().hex[:12]}.parquet"
         try:
-            files = sorted(runs.glob("*.parquet"), key=lambda p: p.stat().st_mtime, reverse=True)
-        except OSError:
-            return
-        for old in files[keep:]:
-            self._previews.pop(str(old), None)
-            old.unlink(missing_ok=True)
+            copy_output(out, workspace, dest, cap)
+        finally:
+            out.unlink(missing_ok=True)
+        try:
+            check_parquet(dest, cap)
+        except OutputRefused:
+            dest.unlink(missing_ok=True)
+            raise
+        return dest
+
+    def _prune_runs(self, runs: Path, keep: int = KEEP_PREVIEWS) -> None:
+        """Previews never accepted would pile up: keep only the newest few."""
+        for folder in (runs, runs.parent.parent / PREVIEWS):
+            try:
+                files = sorted(folder.glob("*.parquet"), key=lambda p: p.stat().st_mtime, reverse=True)
+            except OSError:
+                continue
+            for old in files[keep:]:
+                self._previews.pop(str(old), None)
+                old.unlink(missing_ok=True)
 
     def _commit_run(self, project: Project, step: Step, run: StepResult) -> None:
         """Give `step` the run's result and, for transforms, a new immutable snapshot."""
-        if step.stage in TRANSFORM_STAGES:
+        if _transforms(step.stage):
             out = getattr(run, "output_path", None)
             if not out or not Path(out).is_file():
                 raise StepError("the step produced no data to snapshot", run)
+            known = self._previews.get(str(out))
+            # Only a preview this store copied out of the workspace, unchanged since (hash).
+            if (
+                known is None
+                or known[0] != project.id
+                or Path(out).is_symlink()
+                or _sha256(Path(out)) != known[3]
+            ):
+                raise StepError(
+                    "the previewed data is unknown or changed since the run; run the step again", run
+                )
             snap = f"{step.id}-{uuid.uuid4().hex[:6]}"
             _durable_move(Path(out), self.snapshot_path(project, snap))
             self._previews.pop(str(out), None)
@@ -542,7 +622,8 @@ class ProjectStore:
         out = getattr(result, "output_path", None)
         key = self._previews.get(str(out)) if out else None
         if (
-            key == (project.id, self.current_snapshot_id(project), _code_key(step.stage, step.code))
+            key is not None
+            and key[:3] == (project.id, self.current_snapshot_id(project), _code_key(step.stage, step.code))
             and Path(out).is_file()
         ):  # type: ignore[arg-type]
             return result
@@ -580,7 +661,7 @@ class ProjectStore:
                 code=str(code),
                 proposal=proposal,
                 request=request,
-                entrypoint=entrypoint or ENTRYPOINTS.get(stage, "answer"),
+                entrypoint=entrypoint or _entrypoint(stage),
                 rationale=rationale,
                 provenance=provenance,
                 provenance_detail=provenance_detail or provenance,
@@ -662,7 +743,7 @@ class ProjectStore:
             removed = project.steps.pop(i)
             if i < project.cursor:
                 project.cursor -= 1
-            if removed.stage in TRANSFORM_STAGES:
+            if _transforms(removed.stage):
                 for later in project.steps[i:]:
                     later.stale = True
             self.save(project)
@@ -689,7 +770,7 @@ class ProjectStore:
                 else:
                     step.result = run.step_result() if isinstance(run, StepRun) else run
                     out.append(ReplayOutcome(step.id, False, run.error))
-                    if step.stage in TRANSFORM_STAGES:
+                    if _transforms(step.stage):
                         blocked = i + 1
                 self.save(project)  # progress survives a crash in the middle of a long replay
         return out
@@ -727,6 +808,39 @@ def _copy_durable(src: Path, dest: Path) -> tuple[str, int]:
             tmp.unlink()
     _fsync_dir(dest.parent)
     return h.hexdigest(), size
+
+
+def owner_id(key: str) -> str:
+    """What is stored for a visitor key or login: a hash, so a copied projects folder reveals no
+    key that would open someone's projects."""
+    return hashlib.sha256(f"gemma-wizard-owner\0{key}".encode()).hexdigest()[:32]
+
+
+class OwnedStore:
+    """A `ProjectStore` as one owner sees it: create, open, list, duplicate and delete only ever
+    reach that owner's projects; everything else is the store's own method."""
+
+    def __init__(self, store: ProjectStore, owner: str) -> None:
+        self.store = store
+        self.owner = owner
+
+    def create(self, name: str) -> Project:
+        return self.store.create(name, owner=self.owner)
+
+    def open(self, project_id: str) -> Project:
+        return self.store.open(project_id, owner=self.owner)
+
+    def list(self) -> list[Project]:
+        return self.store.list(owner=self.owner)
+
+    def duplicate(self, project_id: str) -> Project:
+        return self.store.duplicate(project_id, owner=self.owner)
+
+    def delete(self, project_id: str) -> None:
+        self.store.delete(project_id, owner=self.owner)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
 
 
 def project_summary(project: Project) -> dict[str, Any]:

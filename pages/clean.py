@@ -1,7 +1,7 @@
-"""Clean stage: propose, run, accept; all logic in core/, shared page function in stage_ui."""
+"""Clean stage: propose, run, accept; all logic in core/, shared page function in stage_view."""
 
 from __future__ import annotations
 
-import stage_ui
+from app import stage_view
 
-stage_ui.stage_page("clean", "🧹 Clean")
+stage_view.stage_page("clean", "🧹 Clean")

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import streamlit as st
 
-import ui_common as ui
+from app import common as ui
 from core import io, samples
+from core.safe_text import escape_md
 
 ui.sidebar("load")
 st.title("📂 Load data")
@@ -22,7 +23,7 @@ def _load(src: Path, filename: str, options: object | None = None, target: str |
         # No row cap: big files are sampled by core.io itself (and say so).
         loaded = io.load_table(src, options)
     except io.LoadError as e:
-        st.error(f"Could not load **{filename}**: {e}")
+        st.error(f"Could not load **{escape_md(filename)}**: {escape_md(e)}")
         return
     project = ui.current_project()
     if project is None or project.dataset is not None:
@@ -40,7 +41,7 @@ def _load(src: Path, filename: str, options: object | None = None, target: str |
             n_rows_total=loaded.n_rows_total,
         )
     except io.LoadError as e:
-        st.error(f"Could not load **{filename}**: {e}")
+        st.error(f"Could not load **{escape_md(filename)}**: {escape_md(e)}")
         return
     project = store.open(project.id)
     project.profile = None
@@ -89,7 +90,7 @@ if project is None or project.dataset is None:
 
 ds = project.dataset
 st.divider()
-st.subheader(f"Loaded: {ds.filename}")
+st.subheader(f"Loaded: {escape_md(ds.filename)}")
 c1, c2, c3 = st.columns(3)
 c1.metric("Rows", f"{ds.n_rows:,}")
 c2.metric("Columns", f"{ds.n_cols:,}")
@@ -181,5 +182,8 @@ with st.expander("Detected settings (change and reload)", expanded=False):
 df = ui.current_frame(project)
 if df is not None:
     st.subheader("Preview")
-    ui.show_frame(df, rows=100)
+    preview, cut_note = io.preview_frame(df.head(100))  # long cells would freeze the data grid
+    if cut_note:
+        st.caption(cut_note)
+    ui.show_frame(preview, rows=100)
     st.page_link(ui.PAGE_FILES["profile"], label="Next: profile the data →", icon="🔎")

@@ -5,9 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-import ui_common as ui
+from app import common as ui
+from app import progress_view
 from core import charts, datadoc
 from core import profile as profile_mod
+from core.safe_text import escape_md
 
 ui.sidebar("profile")
 st.title("🔎 Profile")
@@ -66,9 +68,12 @@ if project.target and project.task is None and project.target in columns:
     project.task = modeling.detect_task(y.iloc[:, 0] if y.ndim > 1 else y)
     store.save(project)
 if project.target:
-    st.caption(f"Target column: `{project.target}` · task: {project.task or 'not detected'}")
+    target_md = escape_md(project.target, code=True)
+    st.caption(f"Target column: {target_md} · task: {project.task or 'not detected'}")
 for leak in prof.leakage:
-    st.warning(f"Possible leakage: `{leak.get('column')}` — {leak.get('reason', '')}")
+    st.warning(
+        f"Possible leakage: {escape_md(leak.get('column'), code=True)} — {escape_md(leak.get('reason', ''))}"
+    )
 
 # --------------------------------------------------------------------------- column facts
 st.subheader("Columns")
@@ -159,7 +164,7 @@ if st.button("Draft with Gemma", key="datadoc_draft"):
         st.error("No model is loaded.")
     else:
         with st.status("Gemma is writing from the profile facts…", expanded=True) as status:
-            live = ui.streaming_backend(backend, st.empty())
+            live = progress_view.streaming_backend(backend, st.empty())
             text, flags = datadoc.draft_data_doc(
                 prof, live, dataset_name=project.dataset.filename, target=project.target
             )
@@ -169,7 +174,7 @@ if st.button("Draft with Gemma", key="datadoc_draft"):
         store.save(project)
         st.session_state["datadoc_text"] = text
 for flag in project.data_doc_flags:
-    st.warning(f"Flagged: {flag}")
+    st.warning(f"Flagged: {escape_md(flag)}")
 st.session_state.setdefault("datadoc_text", project.data_doc)
 doc = st.text_area("Documentation (editable; goes into the report)", key="datadoc_text", height=200)
 if st.button("Save documentation", key="datadoc_save"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-import ui_common as ui
+from app import common as ui
 
 ui.sidebar("settings")
 st.title("⚙️ Model settings")
@@ -45,6 +45,11 @@ with st.form("model_settings_form"):
     q = current.get("quantization") if current.get("quantization") in quants else "auto"
     values["quantization"] = st.selectbox(
         "Quantization (transformers: auto = 4-bit NF4 on CUDA)", quants, index=quants.index(q)
+    )
+    values["adapter"] = st.checkbox(
+        "Use the wizard-tuned adapter (embedded Gemma, when adapters/ has one)",
+        value=bool(current.get("adapter", True)),
+        key="set_adapter",
     )
     submitted = st.form_submit_button("Apply", type="primary")
 if submitted:

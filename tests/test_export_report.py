@@ -131,3 +131,34 @@ def test_narrative_drops_a_sentence_cut_by_the_token_limit(project):
     backend = FakeBackend(default="The target column is churn (classification). The model was trained on")
     text = report.narrative(project, backend, sections=["dataset"])["dataset"]
     assert text == "The target column is churn (classification)."
+
+
+def test_narrative_says_each_sentence_once_and_ends_with_a_full_stop(project):
+    m = project.active_steps[-1].result.metrics
+    dummy = m["baselines"]["dummy"]["test"]["roc_auc"]
+    line = f"On the same split the dummy baseline reached a test ROC-AUC of {report.fmt(dummy)}."
+    # The walk-through's reply: one sentence five times, then a sentence cut by the token limit.
+    backend = FakeBackend(default=" ".join([line] * 5) + " The model was then compared with")
+    seen: list[tuple[str, int, int]] = []
+    out = report.narrative(project, backend, on_section=lambda *a: seen.append(a))
+    text = " ".join(out.values())
+    assert out["model"].count("dummy baseline") == 1
+    assert text.count(line) == 1  # said once in the whole narrative, not once per section
+    assert all(v.rstrip().endswith((".", "!", "?")) for v in out.values())
+    assert [s[0] for s in seen] == [report.SECTIONS[k] for k in report.SECTIONS][: len(seen)]
+    assert seen[-1][1] == seen[-1][2] == len(seen)
+
+
+def test_narrative_drops_a_sentence_about_a_column_that_does_not_exist(project):
+    facts = report.section_facts(project)["dataset"]
+    real = next(f for f in facts if f.startswith("The file "))
+    # The real Gemma's slip seen in the walk-through: a fact's shape with a made-up column name.
+    backend = FakeBackend(default=f"{real} Column humidity_mm has 1 missing values.")
+    text = report.narrative(project, backend, sections=["dataset"])["dataset"]
+    assert real in text and "humidity_mm" not in text
+
+
+def test_narrative_drops_a_stray_quote_mark_around_the_reply(project):
+    real = next(f for f in report.section_facts(project)["dataset"] if f.startswith("The file "))
+    backend = FakeBackend(default=f'"{real}')
+    assert report.narrative(project, backend, sections=["dataset"])["dataset"] == real

@@ -87,3 +87,33 @@ def test_numbers_in_allowed_strings_are_read_whole():
     # "1,486" in a facts string allows 1486, not the pieces 1 and 486.
     assert check_numbers("There are 1,486 rows.", ["rows: 1,486"]).ok
     assert not check_numbers("There are 486 rows.", ["rows: 1,486"]).ok
+
+
+def test_tidy_sentences_keeps_complete_sentences_once():
+    from core.factcheck import tidy_sentences
+
+    looped = "The dummy baseline reached 0.5. The dummy  baseline reached 0.5. The model reached 0.9. It was"
+    assert tidy_sentences(looped) == "The dummy baseline reached 0.5. The model reached 0.9."
+    assert tidy_sentences("no full stop at all") == ""
+    seen: set[str] = set()
+    assert tidy_sentences("A first one. A second one.", seen) == "A first one. A second one."
+    assert tidy_sentences("A second one! A third one.", seen) == "A third one."
+    assert tidy_sentences('He wrote "done." Then it ended.') == 'He wrote "done." Then it ended.'
+
+
+def test_drop_unknown_names_keeps_sentences_naming_known_columns():
+    from core.factcheck import drop_unknown_names
+
+    facts = ["Column temp_min_c has 39 missing values.", "The file seattle_weather.csv has 1486 rows."]
+    text = "Column temp_min_c has 39 missing values. Column humidity_mm has 39 missing values. It is `x`."
+    out = drop_unknown_names(text, facts)
+    assert out.text_kept == "Column temp_min_c has 39 missing values."
+    assert [s for s, _ in out.flagged] == ["Column humidity_mm has 39 missing values.", "It is `x`."]
+
+
+def test_tidy_sentences_drops_unmatched_quote_marks():
+    from core.factcheck import tidy_sentences
+
+    quoted = '"The file has 10 rows. It has 2 columns."'
+    assert tidy_sentences(quoted) == "The file has 10 rows. It has 2 columns."
+    assert tidy_sentences('He wrote "done." Then it ended.') == 'He wrote "done." Then it ended.'

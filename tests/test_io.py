@@ -362,3 +362,52 @@ def test_excel_default_is_the_table_sheet_below_its_title(tmp_path):
     pd.testing.assert_frame_equal(t.df, table)
     pd.testing.assert_frame_equal(_exec_load_code(t, path), t.df)
     assert any("above the header" in w for w in t.warnings)
+
+
+# ------------------------------------------------------------------ long cells (issue 18)
+def _long_cell_csv(path: Path, cell_chars: int, delimiter: str = ",") -> str:
+    """A valid CSV whose third row holds one quoted cell of `cell_chars` characters (commas,
+    quotes and newlines inside, as a pasted document would have)."""
+    unit = 'word, "quoted"\nline '
+    cell = (unit * (cell_chars // len(unit) + 1))[:cell_chars]
+    quoted = '"' + cell.replace('"', '""') + '"'
+    d = delimiter
+    path.write_text(
+        f"id{d}text{d}n\n1{d}short{d}10\n2{d}{quoted}{d}20\n3{d}ok{d}30\n", encoding="utf-8", newline=""
+    )
+    return cell
+
+
+@pytest.mark.parametrize("cell_chars", [200_000, 300_000])  # inside and beyond the sniff window
+def test_a_cell_longer_than_the_csv_module_default_is_read_whole(tmp_path, cell_chars):
+    p = tmp_path / "long_cell.csv"
+    cell = _long_cell_csv(p, cell_chars)
+    o = sniff(p)
+    assert (o.format, o.delimiter, o.header_row) == ("csv", ",", 0)
+    t = load_table(p)
+    assert list(t.df.columns) == ["id", "text", "n"]
+    assert t.df["n"].tolist() == [10, 20, 30]
+    assert t.df["text"].iloc[1] == cell  # whole, not cut
+    pd.testing.assert_frame_equal(_exec_load_code(t, p), t.df)
+
+
+def test_long_cell_in_a_large_file_goes_through_duckdb(tmp_path):
+    # 3 MB: over DuckDB's own 2 MB default line limit too.
+    p = tmp_path / "long_cell_big.csv"
+    cell = _long_cell_csv(p, 3_000_000, delimiter=";")
+    t = load_table(p, large_bytes=1_000, sample_rows=10)
+    assert t.n_rows_total == 3 and set(t.df["n"]) == {10, 20, 30}
+    assert t.df.loc[t.df["n"] == 20, "text"].iloc[0] == cell
+
+
+def test_preview_shortens_long_cells_and_says_so():
+    from core.io import preview_frame
+
+    df = pd.DataFrame({"id": [1, 2, 3], "text": ["a", "x" * 200_000, None], "y": ["b" * 5000, "c", "d"]})
+    view, note = preview_frame(df, max_chars=1000)
+    assert view["text"].iloc[1] == "x" * 1000 + "…" and view["y"].iloc[0] == "b" * 1000 + "…"
+    assert view["text"].iloc[0] == "a" and pd.isna(view["text"].iloc[2]) and view["id"].tolist() == [1, 2, 3]
+    assert note is not None and "2 cell(s)" in note and "200,000" in note and "'text'" in note
+    assert len(df["text"].iloc[1]) == 200_000  # the data itself is untouched
+    same, none = preview_frame(df.drop(columns=["text", "y"]))
+    assert none is None and same is not None and same.shape == (3, 1)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from core.llm.base import BackendError, GenerationParams
 from core.llm.gguf import check_gguf_file, describe_file_type
-from core.llm.registry import ModelSettings, build_backend, format_prompt
+from core.llm.registry import ModelSettings, build_backend, build_local, format_prompt
 
 CODE_PROMPT = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):"
 
@@ -14,7 +16,8 @@ CODE_PROMPT = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):"
 @pytest.fixture(scope="module")
 def gemma():
     pytest.importorskip("llama_cpp")
-    backend = build_backend(ModelSettings(kind="gguf", n_ctx=1024))
+    # The base file's own behaviour (the adapter, applied by default, has its own tests).
+    backend = build_backend(ModelSettings(kind="gguf", n_ctx=1024, adapter=False))
     yield backend
     backend.close()
 
@@ -122,10 +125,48 @@ def test_file_type_names():
 
 
 @pytest.mark.real_model
-def test_chat_forced_on_uses_the_gguf_template_or_gemma_turns(gemma):
+def test_the_app_path_runs_the_model_in_its_own_process(gemma):
+    from core.llm.process import ProcessBackend
+
+    assert isinstance(gemma.inner, ProcessBackend)
+    assert gemma.inner.pid != os.getpid()
+    assert gemma.info.extra["model process"].startswith(f"pid {gemma.inner.pid}")
+
+
+@pytest.mark.real_model
+def test_choose_is_always_one_of_the_options(gemma):
+    prompt = "Q: Is Paris the capital of France? Answer yes or no.\nA:"
+    assert gemma.choose(prompt, ["yes", "no"]) in ("yes", "no")
+    columns = ["price", "city", "order_date"]
+    answer = gemma.choose("The column holding the date of each order is named", columns)
+    assert answer in columns
+    assert gemma.choose("anything", ["only"]) == "only"
+    with pytest.raises(BackendError, match="at least one option"):
+        gemma.choose("anything", [])
+
+
+@pytest.mark.real_model
+def test_grammar_decoding_never_leaves_the_options():
+    # In process, greedy and sampled: the grammar itself, not the mapping afterwards, keeps the answer.
+    from core.llm import gguf
+
+    backend = build_local(ModelSettings(kind="gguf", n_ctx=512, adapter=False))
+    try:
+        options = ["drop_duplicates", "fill_median", "keep"]
+        for prompt in ("def clean(df):\n    # step:", "The weather today is", "1 2 3 4"):
+            out = backend.llm.create_completion(
+                prompt, max_tokens=24, temperature=0.0, grammar=gguf._compiled_grammar(tuple(options))
+            )
+            assert out["choices"][0]["text"].strip() in options
+    finally:
+        backend.close()
+
+
+@pytest.mark.real_model
+def test_chat_forced_on_uses_the_gguf_template_or_gemma_turns():
     from core.llm.gguf import GGUFBackend
 
-    inner = gemma.inner
+    inner = build_local(ModelSettings(kind="gguf", n_ctx=512, adapter=False))
     assert isinstance(inner, GGUFBackend)
     assert inner.render_chat([{"role": "user", "content": "hi"}]) is None  # the base GGUF has no template
     chat_info = type(inner.info)(**{**inner.info.__dict__, "chat": True})
@@ -142,5 +183,99 @@ def test_chat_forced_on_uses_the_gguf_template_or_gemma_turns(gemma):
     try:
         text = inner.render_chat([{"role": "system", "content": "S"}, {"role": "user", "content": "U"}])
     finally:
-        inner.chat_template = None
+        inner.close()
     assert text == "[system]S[user]U[model]"
+
+
+def write_lora(path, scale: float, layers: int = 4, rank: int = 4):
+    """A GGUF LoRA for the embedded Gemma 3 270M, written here (the tuning step writes the real one)."""
+    gguf = pytest.importorskip("gguf")
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    w = gguf.GGUFWriter(str(path), "gemma3")
+    w.add_string("general.type", "adapter")
+    w.add_string("adapter.type", "lora")
+    w.add_float32("adapter.lora.alpha", float(rank))
+    for i in range(layers):
+        # attn_q maps 640 -> 1024 features; lora_a is (rank x 640), lora_b (1024 x rank) in numpy order.
+        w.add_tensor(f"blk.{i}.attn_q.weight.lora_a", (rng.standard_normal((rank, 640)) * scale).astype("f4"))
+        w.add_tensor(
+            f"blk.{i}.attn_q.weight.lora_b", (rng.standard_normal((1024, rank)) * scale).astype("f4")
+        )
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
+    return path
+
+
+@pytest.mark.real_model
+def test_adapter_is_applied_through_the_app_path_and_can_be_switched_off(tmp_path, monkeypatch):
+    pytest.importorskip("llama_cpp")
+    monkeypatch.setenv("GEMMA_WIZARD_ADAPTER_PATH", str(write_lora(tmp_path / "wizard.lora.gguf", 0.5)))
+    p = GenerationParams(max_tokens=12)
+    plain = build_backend(ModelSettings(n_ctx=512, adapter=False))
+    tuned = build_backend(ModelSettings(n_ctx=512))
+    try:
+        assert plain.info.tuned is False and "adapter" not in plain.info.extra
+        assert tuned.info.tuned is True
+        assert tuned.info.extra["adapter"] == "wizard.lora.gguf"
+        # A strong random adapter must change the greedy answer: proof the weights are in use.
+        assert tuned.complete(CODE_PROMPT, p) != plain.complete(CODE_PROMPT, p)
+    finally:
+        plain.close()
+        tuned.close()
+    monkeypatch.setenv("GEMMA_WIZARD_ADAPTER", "off")
+    off = build_backend(ModelSettings(n_ctx=512))
+    try:
+        assert off.info.tuned is False
+    finally:
+        off.close()
+
+
+def test_no_adapter_for_other_models_and_a_broken_adapter_is_reported(tmp_path, monkeypatch):
+    pytest.importorskip("llama_cpp")
+    from core.llm import paths
+
+    assert paths.is_embedded_model(None) and not paths.is_embedded_model(tmp_path / "gemma-2-9b-it.gguf")
+    bad = tmp_path / "bad.lora.gguf"
+    bad.write_bytes(b"GGUF" + b"\x00" * 32)
+    monkeypatch.setenv("GEMMA_WIZARD_ADAPTER_PATH", str(bad))
+    assert paths.adapter_path() == bad
+    monkeypatch.setenv("GEMMA_WIZARD_ADAPTER", "off")
+    assert paths.adapter_path() is None
+
+
+@pytest.mark.real_model
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"not a gguf file at all" * 8,  # e.g. an interrupted download
+        # A GGUF header with nothing in it: llama-cpp-python 0.3.36 alone would call this applied.
+        b"GGUF" + b"\x03\x00\x00\x00" + b"\x00" * 64,
+    ],
+)
+def test_a_broken_adapter_file_leaves_the_base_model_running(tmp_path, monkeypatch, content):
+    pytest.importorskip("llama_cpp")
+    bad = tmp_path / "bad.lora.gguf"
+    bad.write_bytes(content)
+    monkeypatch.setenv("GEMMA_WIZARD_ADAPTER_PATH", str(bad))
+    backend = build_local(ModelSettings(kind="gguf", n_ctx=512))
+    try:
+        assert backend.info.tuned is False
+        assert backend.info.extra["adapter"].startswith("not applied (bad.lora.gguf")
+        assert backend.complete(CODE_PROMPT, GenerationParams(max_tokens=4)).strip()
+    finally:
+        backend.close()
+
+
+def test_options_grammar_escapes_and_compiles():
+    pytest.importorskip("llama_cpp")
+    from core.llm.gguf import _compiled_grammar, options_grammar
+
+    options = ('say "hi"', "a\\b", "naïve", "two\nlines")
+    assert options_grammar(options) == (
+        'root ::= " "? ("say \\"hi\\"" | "a\\\\b" | "naïve" | "two\\nlines")\n'
+    )
+    assert _compiled_grammar(options) is not None  # llama.cpp parsed it

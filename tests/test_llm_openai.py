@@ -120,6 +120,10 @@ def test_chat_endpoint_gets_the_messages(server_url):
     prompt = format_prompt(backend, "Answer with one word.", "What colour is the sky?")
     assert "<user>" in prompt and "What colour is the sky?" in prompt  # readable preview
     p = GenerationParams(max_tokens=6, temperature=0.0)
+    # The server's first pass evaluates the prompt as one batch; later passes reuse its prompt cache
+    # and re-evaluate only the last token, which moves the base model's flat logits enough to change
+    # a greedy answer (measured with 0.3.36). Compare answers from the same (cached) server state.
+    assert backend.complete(prompt, p).strip()
     text = backend.complete(prompt, p)
     assert isinstance(text, str) and text.strip()
     assert "".join(backend.stream(prompt, p)) == text

@@ -10,7 +10,14 @@ from collections.abc import Iterator
 import pytest
 
 from core.llm import registry
-from core.llm.base import BackendError, BackendInfo, GenerationParams, StopBuffer, looks_instruction_tuned
+from core.llm.base import (
+    BackendError,
+    BackendInfo,
+    GenerationParams,
+    StopBuffer,
+    best_option,
+    looks_instruction_tuned,
+)
 from core.llm.fake import FakeBackend
 from core.llm.registry import (
     BACKENDS,
@@ -125,7 +132,7 @@ def test_missing_package_becomes_backend_error(monkeypatch):
 
     monkeypatch.setitem(BACKENDS, "gguf", factory)
     with pytest.raises(BackendError, match="llama_cpp"):
-        build_backend(ModelSettings())
+        build_backend(ModelSettings(isolate=False))
 
 
 def test_out_of_memory_becomes_backend_error(monkeypatch):
@@ -134,7 +141,7 @@ def test_out_of_memory_becomes_backend_error(monkeypatch):
 
     monkeypatch.setitem(BACKENDS, "transformers", factory)
     with pytest.raises(BackendError, match="Out of memory"):
-        build_backend(ModelSettings(kind="transformers", model="/m"))
+        build_backend(ModelSettings(kind="transformers", model="/m", isolate=False))
 
 
 def test_wrong_model_paths_are_clear_errors(tmp_path):
@@ -162,7 +169,8 @@ def test_gguf_without_llama_cpp_falls_back_to_transformers(monkeypatch, tmp_path
 
     monkeypatch.setitem(sys.modules, "llama_cpp", None)  # import llama_cpp -> ImportError
     monkeypatch.setattr(transformers_backend, "TransformersBackend", StubTransformers)
-    backend = build_backend(ModelSettings(kind="gguf", model=str(gguf), n_ctx=2048))
+    # The fallback is decided where the model is built (in the model process, or here when not isolated).
+    backend = build_backend(ModelSettings(kind="gguf", model=str(gguf), n_ctx=2048, isolate=False))
     assert built and built[0][0] == gguf and built[0][1]["n_ctx"] == 2048
     assert "llama-cpp-python is not installed" in backend.info.extra["fallback"]
     assert backend.complete("x", GenerationParams()) == "tf"
@@ -172,7 +180,7 @@ def test_gguf_without_llama_cpp_falls_back_to_transformers(monkeypatch, tmp_path
 
     monkeypatch.setattr(transformers_backend, "TransformersBackend", broken)
     with pytest.raises(BackendError, match="pip install llama-cpp-python.*no torch"):
-        build_backend(ModelSettings(kind="gguf", model=str(gguf)))
+        build_backend(ModelSettings(kind="gguf", model=str(gguf), isolate=False))
 
 
 def test_fake_kind_builds_without_a_model():
@@ -402,3 +410,93 @@ def test_stop_buffer_releases_held_text_that_was_not_a_stop():
     assert not buf.stopped
     plain = StopBuffer(())
     assert plain.feed("abc") == "abc"
+
+
+# --------------------------------------------------------------------------- model process, choices, imports
+
+
+def test_real_kinds_run_in_a_model_process_by_default():
+    assert registry.runs_in_model_process(ModelSettings(kind="gguf"))
+    assert registry.runs_in_model_process(ModelSettings(kind="transformers"))
+    assert not registry.runs_in_model_process(ModelSettings(kind="openai"))
+    assert not registry.runs_in_model_process(ModelSettings(kind="fake"))
+    assert not registry.runs_in_model_process(ModelSettings(kind="gguf", isolate=False))
+    assert registry.runs_in_model_process(ModelSettings(kind="fake", isolate=True))
+
+
+def test_new_settings_come_from_the_environment():
+    s = settings_from_env(
+        {"GEMMA_WIZARD_ADAPTER": "off", "GEMMA_WIZARD_ISOLATE": "0", "GEMMA_WIZARD_HANG_TIMEOUT": "30"}
+    )
+    assert (s.adapter, s.isolate, s.hang_timeout_s) == (False, False, 30.0)
+    assert ModelSettings().adapter is True and ModelSettings().isolate is None
+
+
+def test_fake_choose_returns_its_reply_only_when_it_is_an_option():
+    fake = FakeBackend(["city", "Paris is nice"])
+    assert fake.choose("q", ["price", "city"]) == "city"
+    assert fake.choose("q", ["yes", "no"]) == "yes"  # not an option: the first one
+    assert [p for p, _ in fake.history] == ["q", "q"]
+    with pytest.raises(BackendError, match="at least one option"):
+        fake.choose("q", [])
+
+
+def test_guard_choose_always_returns_an_option():
+    class Wordy(FakeBackend):
+        def choose(self, prompt, options):  # a backend that answers off the list
+            return "definitely the price column"
+
+    assert guarded(Wordy()).choose("q", ["city", "price"]) == "price"
+    no_choose = SlowBackend(concurrent=False)  # has no choose(): mapped from a short reply
+    assert guarded(no_choose).choose("q", ["three", "zero"]) == "three"
+
+
+@pytest.mark.parametrize(
+    "reply,expected",
+    [
+        ("price", "price"),
+        (" Price.", "price"),
+        ("city_name is the one", "city_name"),
+        ("I think `city` fits", "city"),
+        ("prise", "price"),
+    ],
+)
+def test_best_option(reply, expected):
+    assert best_option(reply, ["price", "city", "city_name"]) == expected
+
+
+def test_the_llm_package_has_no_import_cycles():
+    """Every import in core/llm, at module level or inside functions, forms a graph without cycles."""
+    import ast
+    from pathlib import Path
+
+    root = Path(registry.__file__).parent
+    graph: dict[str, set[str]] = {}
+    for path in root.glob("*.py"):
+        name = f"core.llm.{path.stem}" if path.stem != "__init__" else "core.llm"
+        deps: set[str] = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("core.llm."):
+                deps.add(node.module)
+            elif isinstance(node, ast.Import):
+                deps.update(a.name for a in node.names if a.name.startswith("core.llm."))
+        graph[name] = deps - {name}
+    assert "core.llm.registry" not in graph["core.llm.transformers_backend"]
+
+    def visit(node: str, stack: tuple[str, ...]) -> None:
+        assert node not in stack, " -> ".join((*stack, node))
+        for dep in graph.get(node, ()):
+            if dep != "core.llm":  # the package __init__ only re-exports
+                visit(dep, (*stack, node))
+
+    for module in graph:
+        visit(module, ())
+
+
+def test_a_broken_first_party_import_is_not_passed_off_as_a_missing_package(monkeypatch):
+    def factory(s):
+        raise ImportError("cannot import name 'x' from 'core.llm.gguf'", name="core.llm.gguf")
+
+    monkeypatch.setitem(BACKENDS, "gguf", factory)
+    with pytest.raises(ImportError, match="core.llm.gguf"):
+        build_backend(ModelSettings(isolate=False))

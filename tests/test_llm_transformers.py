@@ -163,18 +163,30 @@ def test_build_backend_from_settings(tiny_dirs):
     assert backend.stats.calls == 1
 
 
-def test_4bit_on_cpu_works_or_says_why(tiny_dirs):
-    """bitsandbytes NF4: works where its backend supports this machine, else our clear message."""
-    try:
-        backend = TransformersBackend(tiny_dirs["base"], quantization="4bit")
-    except BackendError as e:
-        assert "4-bit" in str(e)
-        assert "quantization 'none'" in str(e) or "GGUF" in str(e)
-        return
-    assert backend.info.quantization.startswith("nf4")
+def test_nf4_config_asks_for_nf4_with_double_quantization():
+    config = TransformersBackend._nf4_config()
+    assert config.load_in_4bit and not config.load_in_8bit
+    assert config.bnb_4bit_quant_type == "nf4"
+    assert config.bnb_4bit_use_double_quant is True
+
+
+NO_CUDA = "NF4 4-bit loading needs a CUDA GPU for bitsandbytes' kernels; this machine has none"
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason=NO_CUDA)
+def test_nf4_loading_really_is_4bit(tiny_dirs):
+    """Passes only when the weights really are 4-bit NF4 tensors, not when a label says so."""
     import bitsandbytes as bnb
 
-    assert isinstance(backend.model.model.layers[0].mlp.gate_proj, bnb.nn.Linear4bit)  # really 4-bit
+    backend = TransformersBackend(tiny_dirs["base"], quantization="4bit")
+    model = backend.model
+    assert getattr(model, "is_loaded_in_4bit", False) is True
+    layers = [m for m in model.model.modules() if isinstance(m, bnb.nn.Linear4bit)]
+    plain = [n for n, m in model.model.named_modules() if type(m) is torch.nn.Linear]
+    assert layers and not plain, plain  # every linear layer of the decoder was replaced
+    assert all(m.weight.quant_state.quant_type == "nf4" for m in layers)
+    assert all(m.weight.dtype == torch.uint8 for m in layers)  # packed 4-bit pairs, not floats
+    assert backend.info.quantization.startswith("nf4")
     assert isinstance(backend.complete("the", GREEDY), str)
 
 
@@ -231,3 +243,25 @@ def test_embedded_gguf_dequantized_once_then_cached(monkeypatch):
     out = second.complete("import pandas as pd\n\ndef clean(df):", GenerationParams(max_tokens=8))
     assert out.strip()
     assert second.info.context_size == 4096
+
+
+def test_choose_maps_a_free_reply_to_one_option(tiny_it):
+    options = ["price", "city", "the"]
+    assert tiny_it.choose("def clean df :", options) in options
+
+
+def test_peft_adapter_folder_is_applied(tiny_dirs, tmp_path):
+    peft = pytest.importorskip("peft")
+    from transformers import AutoModelForCausalLM
+
+    base = AutoModelForCausalLM.from_pretrained(str(tiny_dirs["base"]))
+    lora = peft.get_peft_model(base, peft.LoraConfig(r=2, target_modules=["q_proj", "v_proj"]))
+    lora.save_pretrained(str(tmp_path / "peft"))
+    backend = TransformersBackend(tiny_dirs["base"], quantization="none", adapter=tmp_path / "peft")
+    assert isinstance(backend.model, peft.PeftModel)
+    assert backend.info.tuned is True
+    assert backend.info.extra["adapter"] == "peft (peft)"
+    assert isinstance(backend.complete("the", GREEDY), str)
+    (tmp_path / "broken").mkdir()
+    plain = TransformersBackend(tiny_dirs["base"], quantization="none", adapter=tmp_path / "broken")
+    assert plain.info.tuned is False and plain.info.extra["adapter"].startswith("not applied")

@@ -119,7 +119,7 @@ def test_free_form_request_and_cell_form(ip):
 
 def test_arguments_reach_the_engine(ip, monkeypatch):
     """Stage, request, target and the user's frame itself go to `propose`."""
-    from core import propose as engine
+    from core.engine import session as engine
     from core.models import Proposal
 
     seen = {}
@@ -190,3 +190,50 @@ def test_real_embedded_gemma_proposes_a_verified_step(ip, monkeypatch):
     assert result.success, result.error_in_exec
     assert isinstance(ip.user_ns["df"], pd.DataFrame)
     assert "price" in ip.user_ns["df"].columns
+
+
+# --------------------------------------------------------------------------- intent, honestly
+def _scripted(body: str, second_look: str = "no") -> FakeBackend:
+    def reply(prompt: str) -> str:
+        return f" {second_look}" if "does the code do what the request asks" in prompt.lower() else body
+
+    return FakeBackend(default=reply)
+
+
+def test_request_checked_against_the_request_is_ready(ip, capsys):
+    magic.set_backend(_scripted('    df = df.drop(columns=["order id"])\n    return df\n'))
+    ip.run_line_magic("wizard", 'df "drop the order id column"')
+    p = magic.magics().last_proposal
+    assert p.verified and p.intent == "verified" and p.provenance == "gemma"
+    out = capsys.readouterr().out
+    assert "checked against your request" in out
+    assert ip.rl_next_input.rstrip().endswith("df = clean(df)")
+
+
+def test_request_not_done_is_never_shown_as_verified(ip, capsys):
+    magic.set_backend(_scripted("    return df\n"))
+    ip.run_line_magic("wizard", 'df feature "add the ratio of rooms to order id"')
+    p = magic.magics().last_proposal
+    assert not p.verified or p.intent != "verified"
+    out = capsys.readouterr().out
+    assert "verified on a sample;" not in out
+    last = ip.rl_next_input.rstrip().splitlines()[-1]
+    assert last.startswith("# df = add_features(df)")  # running the cell applies nothing
+
+
+def test_unchecked_request_is_offered_but_not_applied(ip, capsys):
+    magic.set_backend(_scripted('    df["score"] = df["rooms"] * 3\n    return df\n', second_look="no"))
+    ip.run_line_magic("wizard", 'df feature "add a comfort score"')
+    p = magic.magics().last_proposal
+    assert p.verified and p.intent == "unchecked"
+    assert "NOT verified against your request" in capsys.readouterr().out
+    assert "NOT verified against your request" in ip.rl_next_input
+    assert ip.rl_next_input.rstrip().splitlines()[-1].startswith("# df = add_features(df)")
+
+
+def test_ask_shows_the_answer_check(ip, capsys):
+    magic.set_backend(FakeBackend(default="    return int(df['rooms'].isna().sum())\n"))
+    ip.run_line_magic("wizard", 'df ask "how many missing values does rooms have?"')
+    out = capsys.readouterr().out
+    assert "answer checked" in out and "rooms has" in out
+    assert "answer checked" in ip.rl_next_input

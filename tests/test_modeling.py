@@ -9,8 +9,8 @@ import pytest
 from core import modeling
 from core.lint import errors, lint
 from core.models import Step, StepResult
-from core.recipes import recipes_for, render_stage
 from core.recipes.model import build_model_code
+from core.stages import recipes_for, render_stage
 from tests.modeling_helpers import messy_classification, messy_regression, one_thread, run_code  # noqa: F401
 
 
@@ -38,21 +38,25 @@ def _frame(n=200):
 
 def test_leakage_and_id_checks_find_ids_and_copies_but_not_features():
     df = _frame()
-    warns = {w.column: w for w in modeling.leakage_and_id_checks(None, df, "bought")}
-    assert warns["customer_id"].kind == "id"
-    assert warns["email"].kind == "id"
-    assert warns["bought_flag"].kind == "perfect_predictor"
-    assert "income" not in warns and "segment" not in warns
+    found = {f.columns: f for f in modeling.leakage_and_id_checks(None, df, "bought")}
+    assert found[("customer_id",)].kind == "identifier"
+    assert found[("email",)].kind == "identifier"
+    assert found[("bought_flag",)].kind == "leak" and found[("bought_flag",)].rule == "mapping"
+    assert ("income",) not in found and ("segment",) not in found
     assert modeling.columns_to_drop_for_model(None, df, "bought") == ["customer_id", "email", "bought_flag"]
+    # A column the user put back stays in the features.
+    assert modeling.columns_to_drop_for_model(None, df, "bought", put_back=["email"]) == [
+        "customer_id",
+        "bought_flag",
+    ]
 
 
 def test_regression_copy_of_target_is_flagged():
     df = messy_regression()
     df["price_eur"] = df["price"] * 0.9 + 1
-    warns = modeling.leakage_and_id_checks(None, df, "price")
-    assert [(w.column, w.kind) for w in warns] == [("price_eur", "perfect_predictor")] or [
-        (w.column, w.kind) for w in warns
-    ] == [("price_eur", "target_copy")]
+    found = modeling.leakage_and_id_checks(None, df, "price")
+    assert [(f.column, f.kind, f.rule) for f in found] == [("price_eur", "leak", "single_feature")]
+    assert "correlation 1.000" in found[0].evidence
 
 
 def test_profile_leakage_list_is_reused():
@@ -61,8 +65,8 @@ def test_profile_leakage_list_is_reused():
     df = _frame()
     prof = profile_dataframe(df, target="bought")
     prof.leakage = [{"column": "segment", "target": "bought", "reason": "recorded after purchase"}]
-    warns = modeling.leakage_and_id_checks(prof, df, "bought")
-    assert ("segment", "profile_leak") in [(w.column, w.kind) for w in warns]
+    found = modeling.leakage_and_id_checks(prof, df, "bought")
+    assert ("segment", "leak", "profile") in [(f.column, f.kind, f.rule) for f in found]
 
 
 @pytest.mark.parametrize("task", ["classification", "regression"])
@@ -99,7 +103,9 @@ def test_compare_table_lists_models_then_baselines():
 
     t = modeling.compare_table([step(1, 0.7), step(2, 0.9)])
     assert t["model"].tolist() == ["#1 Est1", "#2 Est2", "baseline: dummy", "baseline: hgb_default"]
-    assert t["test roc_auc"].tolist() == [0.7, 0.9, 0.5, 0.8]
+    assert t["test ROC-AUC"].tolist() == [0.7, 0.9, 0.5, 0.8]
+    # The recommendation is chosen by cross-validation, never by the test score.
+    assert t["recommended"].tolist() == ["", "★", "", ""]
 
 
 class _Store:

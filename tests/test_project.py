@@ -319,6 +319,6 @@ def test_old_previews_are_pruned(store, loaded, sb, monkeypatch):
         store.run_step(project, "clean", f"def clean(df):\n    return df.head({i})", "clean", sb)
         for i in range(6)
     ]
-    left = sorted((store.workspace_path(project) / "runs").glob("*.parquet"))
+    left = sorted((store.project_dir(project) / "previews").glob("*.parquet"))  # copies outside the workspace
     assert len(left) == 3
     assert Path(runs[-1].output_path).is_file() and not Path(runs[0].output_path).exists()

@@ -1,4 +1,9 @@
-"""Rendered prompts against checked-in snapshots: a prompt change shows up as a readable diff.
+"""The exact prompts the engine sends, captured through the scripted fake backend (it records its
+history), against checked-in snapshots: one per stage and technique, few-shot and tuned.
+
+Nothing here renders a template by hand: each case runs the real engine call (`propose`, `ask`,
+`explain`, `fix`) on one fixed table, so dropping the profile context from a prompt, or changing a
+template, an example file or the tuned format, shows up as a readable diff.
 
 Regenerate with `UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_prompts_snapshot.py`.
 """
@@ -6,131 +11,173 @@ Regenerate with `UPDATE_SNAPSHOTS=1 .venv/bin/pytest tests/test_prompts_snapshot
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 
+import core.engine.context as engine_context
 from core import prompts
-from core.context import build_context
-from core.models import ColumnProfile, DatasetProfile
-from core.propose import _examples, _plan_line, scaffold_prefix
-from core.recipes import recipes_for
+from core.engine import retrieve
+from core.engine.answer import AskError, ask
+from core.engine.assist import explain, fix
+from core.engine.session import propose
+from core.llm.fake import FakeBackend
+from core.models import Project
+from core.sandbox.local import LocalSandbox
 
-SNAPSHOTS = Path(__file__).parent / "snapshots" / "prompts"
+SNAPSHOTS = Path(__file__).parent / "snapshots" / "prompts" / "engine"
+SEPARATOR = "\n===== next prompt =====\n"
 
 
-def profile() -> DatasetProfile:
-    def c(name, semantic, dtype="object", missing=0.0, n_unique=20, **kw):
-        return ColumnProfile(
-            name=name,
-            dtype=dtype,
-            semantic=semantic,
-            n_missing=int(missing * 500),
-            missing_share=missing,
-            n_unique=n_unique,
-            **kw,
-        )
+@pytest.fixture(autouse=True)
+def bank(monkeypatch):
+    # A small checked-in bank, so the tuned prompts' retrieved examples are part of the snapshot
+    # and do not change when the real bank (built by the tuning work) is regenerated.
+    monkeypatch.setattr(retrieve, "BANK", Path(__file__).parent / "snapshots" / "prompts" / "bank.jsonl")
 
-    return DatasetProfile(
-        n_rows=500,
-        n_cols=6,
-        n_duplicate_rows=4,
-        memory_mb=0.2,
-        columns=[
-            c("order_id", "id", n_unique=500, top_values=[("A-1", 1), ("A-2", 1)]),
-            c("price", "money_text", missing=0.04, top_values=[("$1,234.50", 3), ("$980", 2)]),
-            c("order_date", "date", top_values=[("2024-01-02", 4), ("03/04/2024", 3)]),
-            c(
-                "city",
-                "category",
-                n_unique=7,
-                top_values=[("Paris", 200), ("paris ", 40), ("Lyon", 30)],
-                notes=["2 spellings of 'Paris'"],
-            ),
-            c(
-                "qty",
-                "numeric",
-                dtype="float64",
-                missing=0.1,
-                n_unique=40,
-                min=1.0,
-                max=400.0,
-                skew=4.2,
-                n_outliers=9,
-            ),
-            c("returned", "boolean", n_unique=2, top_values=[("yes", 300), ("no", 200)]),
-        ],
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    sb = LocalSandbox(tmp_path_factory.mktemp("snap"))
+    yield sb
+    sb.close()
+
+
+def table() -> pd.DataFrame:
+    n = 60
+    rng = np.random.default_rng(7)
+    price = [f"${v:,.2f}" if i % 9 else None for i, v in enumerate(rng.uniform(5, 2000, n))]
+    return pd.DataFrame(
+        {
+            "order_id": [f"A-{i:03d}" for i in range(n)],
+            "price": price,
+            "order_date": pd.date_range("2024-01-01", periods=n, freq="D").strftime("%Y-%m-%d"),
+            "city": rng.choice(["Paris", "paris ", "Lyon", "Nice"], n),
+            "qty": np.where(rng.random(n) < 0.1, np.nan, rng.integers(1, 50, n)).astype(float),
+            "returned": rng.choice(["yes", "no"], n),
+        }
     )
 
 
-def cases() -> dict[str, str]:
-    p = profile()
-    ctx = build_context(p, "clean", "returned").text
-    clean_plan = [_plan_line(r) for r in recipes_for("clean", p, "returned") if r.code.strip()]
-    feat_ctx = build_context(
-        p, "feature", "returned", request="add a column with the month of order_date"
-    ).text
-    return {
-        "clean_scaffold": prompts.render(
-            "clean/scaffold.j2",
-            examples=_examples("clean", "examples.txt"),
-            context=ctx,
-            plan=clean_plan,
-            prefix="",
+def reply(prompt: str) -> str:
+    """A model that answers every kind of prompt the engine sends, the same way every time."""
+    if "Answer yes or no" in prompt:
+        return " yes"
+    if "Best option" in prompt:
+        return "1"
+    if "def answer" in prompt:
+        return "    return int(len(df))\n"
+    return "    return df\n"
+
+
+def backend(tuned: bool = False) -> FakeBackend:
+    fb = FakeBackend(default=reply)
+    fb.info.tuned = tuned
+    return fb
+
+
+def project() -> Project:
+    return Project(id="snap", name="snap", target="returned")
+
+
+def run_case(name: str, sandbox: LocalSandbox) -> str:
+    """Run case `name` through the engine; return every prompt the backend received."""
+    tuned = name.endswith("_tuned")
+    fb = backend(tuned)
+    data = table()
+    stage, _, technique = name.removesuffix("_tuned").partition("_")
+    calls: dict[str, Callable[[], object]] = {
+        "select": lambda: propose(stage, project(), fb, sandbox, data=data, technique="select", n_repair=0),
+        "scaffold": lambda: propose(
+            stage, project(), fb, sandbox, data=data, technique="scaffold", n_repair=1
         ),
-        "feature_request": prompts.render(
-            "feature/request.j2",
-            examples=_examples("feature", "request_examples.txt"),
-            context=feat_ctx,
+        "proposal": lambda: propose(stage, project(), fb, sandbox, data=data, n_repair=0),
+        "request": lambda: propose(
+            stage,
+            project(),
+            fb,
+            sandbox,
+            data=data,
+            n_repair=0,
             request="add a column with the month of order_date",
-            prefix=scaffold_prefix("feature").rstrip("\n"),
-        ),
-        "clean_select": prompts.render(
-            "clean/select.j2",
-            context=ctx,
-            title="Parse dates",
-            columns="order_date",
-            rationale="dates stored as text become real dates.",
-        ),
-        "model_choose": prompts.render(
-            "model/choose.j2",
-            task="classification",
-            context=ctx,
-            options=["Gradient boosting", "Random forest", "Linear model"],
-        ),
-        "repair": prompts.render(
-            "fix/repair.j2",
-            examples=_examples("clean", "examples.txt"),
-            context=ctx,
-            task="Parse dates: order_date",
-            code="def clean(df):\n    return df['x']",
-            error="KeyError: 'x'",
-            prefix=scaffold_prefix("clean").rstrip("\n"),
-        ),
-        "ask": prompts.render(
-            "ask/question.j2",
-            examples=_examples("ask", "examples.txt"),
-            context=ctx,
-            question="how many orders per city?",
-            prefix=scaffold_prefix("ask").rstrip("\n"),
-        ),
-        "explain": prompts.render(
-            "explain/explain.j2",
-            examples=_examples("explain", "examples.txt"),
-            code='    df["m"] = pd.to_datetime(df["order_date"]).dt.month',
-        ),
+        ),  # fmt: skip
+        "question": lambda: _asked(lambda: ask(data, "how many orders per city?", fb, sandbox, n_repair=0)),
+        "explain": lambda: explain(
+            'def clean(df):\n    df["qty"] = df["qty"].fillna(0)\n    return df\n', project(), fb
+        ),  # fmt: skip
+        "fix": lambda: fix(
+            'def clean(df):\n    df["q"] = df["qtty"] + 1\n    return df\n',
+            "KeyError: 'qtty'",
+            project(),
+            fb,
+            sandbox,
+            data=data,
+            n_repair=1,
+        ),  # fmt: skip
     }
+    calls[technique]()
+    return SEPARATOR.join(fb.prompts)
 
 
-@pytest.mark.parametrize("name", sorted(cases()))
-def test_prompt_snapshot(name):
-    text = cases()[name]
+def _asked(call: Callable[[], object]) -> None:
+    # The scripted answer (a count, not one per city) fails the intent check: only the prompt matters.
+    with pytest.raises(AskError):
+        call()
+
+
+CASES = [
+    "clean_select", "clean_scaffold", "clean_proposal_tuned", "clean_request", "clean_request_tuned",
+    "feature_select", "feature_scaffold", "feature_proposal_tuned", "feature_request",
+    "feature_request_tuned",
+    "model_select", "model_proposal_tuned",
+    "ask_question", "ask_question_tuned", "clean_explain", "clean_fix",
+]  # fmt: skip
+
+
+def matches_snapshot(name: str, text: str) -> bool:
     path = SNAPSHOTS / f"{name}.txt"
     if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     assert path.exists(), f"missing snapshot {path.name}: run with UPDATE_SNAPSHOTS=1"
-    assert text == path.read_text(encoding="utf-8")
+    return text == path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_prompt_snapshot(name, sandbox):
+    text = run_case(name, sandbox)
+    assert text.strip(), "the engine sent no prompt"
+    assert matches_snapshot(name, text), (
+        f"the prompt for {name} changed: diff it against {SNAPSHOTS / name}.txt"
+    )
+
+
+@pytest.mark.parametrize(
+    "name", ["clean_scaffold", "feature_request", "feature_request_tuned", "ask_question"]
+)
+def test_code_prompts_carry_the_profile(name, sandbox):
+    # The data description is what grounds the model: each code prompt describes THIS table, with
+    # the column a request names always on its own line (the tuned budget summarises the rest).
+    text = run_case(name, sandbox)
+    named = "- city (" if name.startswith("ask") else "- order_date ("
+    assert "Table: 60 rows, 6 columns." in text and named in text
+
+
+def test_dropping_the_profile_context_fails_the_snapshot(sandbox, monkeypatch):
+    """The snapshot test can fail for the reason it exists: a prompt without the profile."""
+    real = engine_context.build_context
+
+    def without_profile(*args, **kwargs):
+        ctx = real(*args, **kwargs)
+        ctx.text = ""
+        return ctx
+
+    monkeypatch.setattr(engine_context, "build_context", without_profile)
+    monkeypatch.delenv("UPDATE_SNAPSHOTS", raising=False)
+    assert not matches_snapshot("feature_request", run_case("feature_request", sandbox))
 
 
 def test_missing_variable_fails_loudly():

@@ -13,7 +13,7 @@ from core.context import profile_frame
 from core.lint import errors, lint
 from core.recipes import clean as C
 from core.recipes import feature as F
-from core.recipes import recipes_for, render_stage
+from core.stages import recipes_for, render_stage
 
 
 def run(stage: str, recipes, df: pd.DataFrame) -> pd.DataFrame:

@@ -307,3 +307,11 @@ def test_a_worker_that_cannot_start_says_so(tmp_path):
         assert not res.ok and res.error_kind == "crash" and "did not start" in res.error
     finally:
         box.close()
+
+
+def test_pandas_internal_gc_use_is_not_refused(sb):
+    """`df = df[mask]; df[col] = …` makes pandas call gc.get_referents (SettingWithCopy check):
+    ordinary code, so allowed; the step's own gc calls stay refused (tests/hostile/gc_walk.py)."""
+    res = sb.run(job(sb, "def clean(df):\n    df = df[df['y'] > 0]\n    df['x'] = 1\n    return df"))
+    assert res.ok, res.error
+    assert res.shape == (2, 4)

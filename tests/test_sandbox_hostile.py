@@ -3,27 +3,44 @@
 Containment is checked from the outside after every snippet (not from the result the snippet
 could forge): the marker file and the raw upload outside the workspace are unchanged, the fake
 ~/.ssh key is untouched, no file appeared where a snippet tried to write, the localhost listener
-received nothing, this test process is alive, and the sandbox still runs a normal step.
+received nothing, this test process is alive, and the sandbox still runs a normal step. Right
+before each snippet another project's job returns a secret; nothing the snippet returns may
+contain it (frames, tracebacks, gc, /proc/self/mem).
+
+Mode under test: shared (every kernel layer required, as on a shared deployment) unless
+GEMMA_WIZARD_TEST_SANDBOX_MODE=local. In shared mode a machine without the kernel layers FAILS
+this battery (nothing is skipped). In local mode a snippet marked `# requires: landlock` is
+checked for a truthful report instead where Landlock is off.
+
+Limits: each snippet runs twice, under tight limits and under the app's own `SandboxLimits()`
+(2 GB memory, 120 s CPU, 1 GB files). For snippets that expect a timeout the app profile
+shortens only the wall clock (the parent enforces it the same way whatever its value).
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import socket
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from core.sandbox import LocalSandbox, SandboxJob, SandboxLimits
+from core.safe_text import escape_md
+from core.sandbox import LocalSandbox, SandboxJob, SandboxLimits, policy
 
 HOSTILE = Path(__file__).parent / "hostile"
 SNIPPETS = sorted(HOSTILE.glob("*.py"))
 SECRET = "sekrit-value-that-must-not-leak"
 LIMITS = SandboxLimits(timeout_s=2.0, memory_mb=512, cpu_s=10, max_output_chars=2000, max_file_mb=64)
+PROFILES = {"tight": LIMITS, "app": SandboxLimits()}  # "app": exactly what the app's sandbox uses
+MODE = os.environ.get("GEMMA_WIZARD_TEST_SANDBOX_MODE", "shared")
+REQUIRE = policy.SHARED_REQUIRED if MODE == "shared" else ()
 
 
 def _header(text: str, key: str) -> str:
@@ -72,9 +89,10 @@ class Listener:
         self.sock.close()
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory):
-    base = tmp_path_factory.mktemp("hostile")
+@pytest.fixture(scope="module", params=list(PROFILES))
+def env(tmp_path_factory, request):
+    limits = PROFILES[request.param]
+    base = tmp_path_factory.mktemp(f"hostile-{request.param}")
     outside = base / "outside"
     outside.mkdir()
     marker = outside / "marker.txt"
@@ -90,8 +108,14 @@ def env(tmp_path_factory):
     os.environ["HOME"] = str(home)  # the parent's HOME points at the fake one
     os.environ["GDW_HOSTILE_API_KEY"] = SECRET
     workspace = base / "project" / "workspace"
-    sandbox = LocalSandbox(workspace, pool_size=1, limits=LIMITS)
-    assert sandbox.run(SandboxJob(code="result = 1", mode="script")).ok  # warm, and learn the layers
+    (base / "project" / "previews").mkdir(parents=True)
+    (base / "project" / "previews" / "kept.parquet").write_bytes(b"preview copy")
+    other = base / "other" / "snapshots" / "base.parquet"  # another project's data
+    other.parent.mkdir(parents=True)
+    pd.DataFrame({"secret": ["other project's row"]}).to_parquet(other)
+    sandbox = LocalSandbox(workspace, pool_size=1, limits=limits, require=REQUIRE)
+    warm = sandbox.run(SandboxJob(code="result = 1", mode="script"))
+    assert warm.ok, warm.error  # shared mode: fails here (not skips) where a kernel layer is missing
     listener = Listener()
     inp = workspace / "input.parquet"
     pd.DataFrame({"a": [1, 2, 3], "b": ["x", None, "z"]}).to_parquet(inp)
@@ -108,6 +132,11 @@ def env(tmp_path_factory):
         "outside": outside,
         "pwned": base / "outside" / "pwned.txt",
         "tmp_pwned": Path("/tmp") / f"gdw-pwned-{os.getpid()}",
+        "limits": limits,
+        "other": other,
+        "previews_sha": _sha(base / "project" / "previews" / "kept.parquet"),
+        "previews": base / "project" / "previews",
+        "prev_ws": base / "projA" / "workspace",
     }
     yield state
     sandbox.close()
@@ -117,16 +146,31 @@ def env(tmp_path_factory):
         os.environ["HOME"] = old_home
 
 
-def _run(env, code: str, mode: str = "transform", entry: str | None = "clean"):
+def _run(env, code: str, mode: str = "transform", entry: str | None = "clean", limits=None):
     job = SandboxJob(
         code=code,
         mode=mode,
         entrypoint=entry if mode == "transform" else None,
         input_path=env["input"],
         output_path=env["workspace"] / "out.parquet",
-        limits=LIMITS,
+        limits=limits or env["limits"],
     )
     return env["sandbox"].run(job)
+
+
+def _previous_job(env) -> str:
+    """Another project's job, through the same warm pool, whose input, code, output and result
+    all hold a fresh secret."""
+    secret = f"PREVJOB-{uuid.uuid4().hex}"
+    ws = env["prev_ws"]
+    ws.mkdir(parents=True, exist_ok=True)
+    pd.DataFrame({"s": [secret] * 3}).to_parquet(ws / "in.parquet")
+    code = f"def answer(df):\n    print({secret!r})\n    return {{'v': {secret!r}, 'rows': df['s'].tolist()}}"
+    res = env["sandbox"].run(
+        SandboxJob(code=code, mode="script", entrypoint="answer", input_path=ws / "in.parquet", workspace=ws)
+    )
+    assert res.ok and secret in json.dumps(res.value), res.error
+    return secret
 
 
 def _params(env) -> dict:
@@ -138,6 +182,7 @@ def _params(env) -> dict:
         "port": env["listener"].port,
         "test_pid": os.getpid(),
         "outside_dir": str(env["outside"]),
+        "other_project": str(env["other"]),
     }
 
 
@@ -148,10 +193,20 @@ def _assert_contained(env) -> None:
     assert not env["pwned"].exists(), "a file was written outside the workspace"
     assert not env["tmp_pwned"].exists()
     assert env["listener"].connections == 0 and env["listener"].received == [], "data left the sandbox"
+    assert _sha(env["previews"] / "kept.parquet") == env["previews_sha"], "a preview copy changed"
+
+
+def _assert_inert_markdown(names) -> None:
+    from markdown_it import MarkdownIt
+
+    line = "**New columns:** " + ", ".join(escape_md(c, code=True) for c in names)
+    line += " · " + " ".join(escape_md(c) for c in names)
+    html = MarkdownIt("commonmark").render(line)
+    assert "<img" not in html and "<a " not in html, html
 
 
 def test_battery_is_big_enough():
-    assert len(SNIPPETS) >= 25
+    assert len(SNIPPETS) >= 50
 
 
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[p.stem for p in SNIPPETS])
@@ -159,21 +214,35 @@ def test_hostile_snippet_is_contained(env, snippet: Path):
     text = snippet.read_text()
     expect = {k.strip() for k in _header(text, "expect").split(",")}
     mode = _header(text, "mode")
-    if "# requires: landlock" in text and not env["sandbox"].isolation.get("landlock"):
-        pytest.skip("needs the kernel layer (Landlock) this machine lacks; the audit hook cannot see it")
     params = _params(env)
     if snippet.stem == "write_tmp_outside":
         params["pwned"] = str(env["tmp_pwned"])
     code = text.replace("PARAMS: dict = {}", f"PARAMS: dict = {params!r}", 1)
+    limits = env["limits"]
+    if "timeout" in expect and limits.timeout_s > LIMITS.timeout_s:
+        limits = limits.model_copy(update={"timeout_s": 5.0})
+    if "# timeout:" in text:  # whole-memory scans need more wall clock on a loaded machine
+        wall = max(limits.timeout_s, float(_header(text, "timeout")))
+        limits = limits.model_copy(update={"timeout_s": wall})
+    secret = _previous_job(env)
     t0 = time.monotonic()
-    res = _run(env, code, mode=mode)
+    res = _run(env, code, mode=mode, limits=limits)
     elapsed = time.monotonic() - t0
+    assert secret not in json.dumps(res.model_dump(mode="json")), f"{snippet.stem} saw another job's data"
+    if "# requires: landlock" in text and not res.isolation.get("landlock"):
+        # Only reachable in local mode (shared mode refuses every job without Landlock): the
+        # degraded run must at least say so.
+        assert MODE == "local", "a required layer is missing in shared mode"
+        assert res.isolation.get("landlock") in (0, None, False)
+        return
     kind = "ok" if res.ok else res.error_kind
     assert kind in expect, f"{snippet.stem}: got {kind}: {res.error}\n{res.traceback}"
     if not res.ok:
         assert res.error and "\n" not in res.error and len(res.error) <= 400
-    assert elapsed < LIMITS.timeout_s + 10, "the sandbox did not stop the step in time"
+    assert elapsed < limits.timeout_s + 10, "the sandbox did not stop the step in time"
     _assert_contained(env)
+    if res.ok and res.output_path is not None:  # Markdown built from the output's columns is inert
+        _assert_inert_markdown(pd.read_parquet(res.output_path).columns)
     # A hostile step never blocks the next one.
     ok = _run(env, "def clean(df):\n    return df.assign(c=1)")
     assert ok.ok and ok.shape == (3, 3), ok.error
@@ -198,14 +267,15 @@ def test_monkeypatched_pandas_does_not_leak_into_the_next_step(env):
 def test_huge_output_is_truncated(env):
     res = _run(env, "def clean(df):\n    print('y' * 5_000_000)\n    return df")
     assert res.ok
-    assert len(res.stdout) < LIMITS.max_output_chars + 200
+    assert len(res.stdout) < env["limits"].max_output_chars + 200
     assert "more characters not shown" in res.stdout
 
 
 def test_threads_die_with_the_step(env):
     late = env["workspace"] / "thread_was_here.txt"
     late.unlink(missing_ok=True)
-    res = _run(env, (HOSTILE / "thread_outlives_timeout.py").read_text())
+    short = env["limits"].model_copy(update={"timeout_s": 2.0})
+    res = _run(env, (HOSTILE / "thread_outlives_timeout.py").read_text(), limits=short)
     assert res.error_kind == "timeout"
     time.sleep(3.0)  # the thread would have written by now
     assert not late.exists()
@@ -215,6 +285,20 @@ def test_kernel_layers_are_reported(env):
     res = _run(env, "def clean(df):\n    return df")
     assert res.ok
     assert res.isolation.get("audit_hook") is True and res.isolation.get("rlimits") is True
+    if MODE == "shared":  # required here: a machine without them fails, it does not skip
+        assert res.isolation.get("netns") is True and res.isolation.get("landlock", 0) >= 1
+
+
+def test_an_escaped_grandchild_does_not_outlive_its_step(env):
+    beat = env["workspace"] / "heartbeat.txt"
+    beat.unlink(missing_ok=True)
+    res = _run(env, (HOSTILE / "fork_escape.py").read_text())
+    assert res.ok, res.error
+    assert beat.exists(), "the escape did not even start: the test would prove nothing"
+    time.sleep(0.5)
+    last = beat.read_text()
+    time.sleep(1.0)
+    assert beat.read_text() == last, "a process the step started is still running"
 
 
 def test_sandbox_still_works_after_the_battery(env):

@@ -16,6 +16,7 @@ from typing import Any
 import nbformat
 from nbformat.notebooknode import NotebookNode
 
+from core import stages
 from core.models import Project, Step
 
 PROVENANCE_LABEL = {
@@ -23,13 +24,6 @@ PROVENANCE_LABEL = {
     "gemma-repaired": "written by Gemma, repaired after failed checks, then verified",
     "rule": "deterministic recipe (rule-based)",
     "user": "edited by you",
-}
-STAGE_TITLE = {
-    "clean": "Cleaning",
-    "feature": "Features",
-    "model": "Model",
-    "load": "Load",
-    "profile": "Profile",
 }
 _CORE = Path(__file__).resolve().parent.parent
 
@@ -70,21 +64,17 @@ def model_params(step: Step, project: Project) -> dict[str, Any]:
     return params
 
 
-def _fmt(v: Any) -> str:
-    return "n/a" if v is None else (f"{v:.4g}" if isinstance(v, float) else str(v))
-
-
 def recorded_metrics_md(metrics: dict[str, Any]) -> str:
-    """A markdown table of the metrics the app recorded, to compare with the cell below."""
-    test = metrics.get("test") or {}
-    names = list(test)
-    rows = [("this model", test)]
-    for name, b in (metrics.get("baselines") or {}).items():
-        rows.append((f"baseline: {name}", b.get("test") or {}))
-    lines = ["| model | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
-    for label, vals in rows:
-        lines.append(f"| {label} | " + " | ".join(_fmt(vals.get(n)) for n in names) + " |")
-    return "\n".join(lines)
+    """The metrics the app recorded (one rendering: core.model_result), to compare with the cell
+    below; it carries the suspected-leak label and what was left out of the features."""
+    from core.model_result import ModelResult
+
+    res = ModelResult.from_metrics(metrics)
+    left = res.left_out_lines()
+    tail = ["", "Left out of the features (the app's detector):", ""] + [f"- {x}" for x in left]
+    if not left:
+        tail = []
+    return "\n".join([res.markdown(), *tail])
 
 
 class _Builder:
@@ -140,7 +130,7 @@ def to_notebook(project: Project, data_rel_path: str) -> NotebookNode:
     harness_inlined = False
     n_model = 0
     for step in project.active_steps:
-        title = STAGE_TITLE.get(step.stage, step.stage.title())
+        title = stages.heading(step.stage)
         head = [f"## {title}: {step.purpose}", "", f"*Provenance:* {provenance_label(step)}."]
         reasons = step.reasons
         if len(reasons) > 1:
@@ -149,7 +139,7 @@ def to_notebook(project: Project, data_rel_path: str) -> NotebookNode:
             head += ["", reasons[0]]
         if step.stale:
             head += ["", "*This step is stale: an earlier step changed after it ran in the app.*"]
-        if step.stage in ("clean", "feature"):
+        if stages.transforms(step.stage):
             b.md("\n".join(head))
             b.code(f"{step.code.rstrip()}\n\n\ndf = {step.entrypoint}(df)\nprint(df.shape)")
         elif step.stage == "model":
@@ -179,7 +169,7 @@ def to_notebook(project: Project, data_rel_path: str) -> NotebookNode:
             )
             metrics = (step.result.metrics or {}) if step.result else {}
             if metrics.get("test"):
-                b.md("Metrics recorded in the app (test split):\n\n" + recorded_metrics_md(metrics))
+                b.md("Metrics recorded in the app (test split and CV):\n\n" + recorded_metrics_md(metrics))
             b.code(f"for fig in model_figures({var}).values():\n    fig.show()")
         else:
             b.md("\n".join(head))

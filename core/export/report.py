@@ -12,9 +12,13 @@ from __future__ import annotations
 import io
 import re
 import zipfile
+from collections.abc import Callable
 from typing import Any, Literal
 
-from core.export.notebook import STAGE_TITLE, provenance_label
+from core import stages
+from core.export.notebook import provenance_label
+from core.factcheck import tidy_sentences
+from core.model_result import METRIC_LABELS
 from core.models import Project, Step, StepResult
 
 SECTIONS = {
@@ -24,14 +28,7 @@ SECTIONS = {
     "limitations": "Known limitations",
 }
 MAX_COLUMNS_LISTED = 40
-METRIC_LABEL = {
-    "roc_auc": "ROC-AUC",
-    "balanced_accuracy": "balanced accuracy",
-    "f1_macro": "F1 (macro)",
-    "r2": "R²",
-    "rmse": "RMSE",
-    "mae": "MAE",
-}
+METRIC_LABEL = METRIC_LABELS  # one set of metric labels (core.model_result)
 ChartMode = Literal["none", "links", "markers"]
 
 
@@ -78,7 +75,7 @@ def section_facts(project: Project) -> dict[str, list[str]]:
         for c in worst:
             facts["dataset"].append(f"Column {c.name} has {c.n_missing} missing values.")
     for step in project.active_steps:
-        if step.stage in ("clean", "feature"):
+        if stages.transforms(step.stage):
             facts["steps"].append(_step_fact(step))
     for i, step in enumerate(model_steps(project), 1):
         facts["model"].extend(_model_facts(step, i))
@@ -88,7 +85,7 @@ def section_facts(project: Project) -> dict[str, list[str]]:
 
 def _step_fact(step: Step) -> str:
     r = step.result
-    title = STAGE_TITLE.get(step.stage, step.stage)
+    title = stages.heading(step.stage)
     head = f"The {title.lower()} step ({step.purpose}, {provenance_label(step)})"
     if r is None:
         return head + " has no recorded result."
@@ -122,6 +119,15 @@ def _model_facts(step: Step, i: int) -> list[str]:
         if val is not None:
             who = "the dummy baseline" if name == "dummy" else "HistGradientBoosting with default settings"
             out.append(f"On the same split {who} reached a test {label} of {fmt(val)}.")
+    from core.model_result import ModelResult
+
+    res = ModelResult.from_metrics(m)
+    if res.leak_label:
+        out.insert(0, f"Model {i} is not trustworthy: {res.leak_label}.")
+    if res.dropped_columns:
+        out.append(
+            f"Left out of model {i} as identifiers or suspected leaks: {', '.join(res.dropped_columns)}."
+        )
     return out
 
 
@@ -163,28 +169,38 @@ def limitations(project: Project) -> list[str]:
 
 # --------------------------------------------------------------------------- narrative
 def _check_sentences(text: str, facts: list[str]) -> str:
-    """Keep only the sentences whose numbers all appear in the facts (core.factcheck)."""
-    from core.factcheck import check_numbers
+    """Keep only the sentences whose numbers all appear in the facts and whose column names are
+    among them (core.factcheck)."""
+    from core.factcheck import check_numbers, drop_unknown_names
 
-    return check_numbers(text, facts).text_kept
+    return drop_unknown_names(check_numbers(text, facts).text_kept, facts).text_kept
 
 
-def narrative(project: Project, backend: Any, sections: list[str] | None = None) -> dict[str, str]:
+def narrative(
+    project: Project,
+    backend: Any,
+    sections: list[str] | None = None,
+    on_section: Callable[[str, int, int], None] | None = None,
+) -> dict[str, str]:
     """Short connecting text per section written by the model from recorded facts only.
 
-    Every sentence is fact-checked; a section whose text does not survive falls back to the
-    facts themselves (deterministic). The caller stores the result in
+    Every sentence is fact-checked; the text keeps complete sentences only, each said once in
+    the whole narrative (a small model loops and stops mid-sentence). A section whose text does
+    not survive falls back to the facts themselves (deterministic). `on_section(title, i, n)` is
+    called before each section is written (the page shows it). The caller stores the result in
     `project.report_narrative`, where the user may edit it.
     """
     from core.llm.base import GenerationParams
     from core.prompts import render
 
     out: dict[str, str] = {}
+    seen: set[str] = set()  # sentences already used in an earlier section
     all_facts = section_facts(project)
-    for key in sections or list(SECTIONS):
-        facts = all_facts.get(key) or []
-        if not facts:
-            continue
+    keys = [k for k in (sections or list(SECTIONS)) if all_facts.get(k)]
+    for i, key in enumerate(keys, 1):
+        facts = all_facts[key]
+        if on_section is not None:
+            on_section(SECTIONS[key], i, len(keys))
         # The limitations are listed right below the narrative: no need to repeat them.
         fallback = "" if key == "limitations" else " ".join(facts[:4])
         text = ""
@@ -202,7 +218,12 @@ def narrative(project: Project, backend: Any, sections: list[str] | None = None)
             except Exception:  # noqa: BLE001 - the report never fails because the model did
                 reply = ""
             text = _check_sentences(_clean_reply(reply), facts)
-        text = text if len(text) >= 20 else fallback
+        mark = set(seen)
+        text = tidy_sentences(text, mark)
+        if len(text) < 20:
+            mark = set(seen)
+            text = tidy_sentences(fallback, mark)
+        seen |= mark
         if text:
             out[key] = text
     return out
@@ -213,10 +234,9 @@ def _clean_reply(reply: str) -> str:
     text = re.sub(r"<[^>]{1,40}>", " ", reply or "")  # chat/end tokens such as <end_of_turn>
     text = text.strip().split("\n\n")[0]
     lines = [re.sub(r"^\s*(?:[-*•]|\d+[.)])\s+", "", line).strip() for line in text.splitlines()]
-    text = re.sub(r"\s+", " ", " ".join(line for line in lines if line)).strip()
-    # A reply cut by the token limit ends mid-sentence: keep the complete sentences only.
-    ends = [m.end() for m in re.finditer(r"[.!?](?=\s|$)", text)]
-    return text[: ends[-1]] if ends and ends[-1] < len(text) else text
+    # Complete sentences only, each once (a reply cut by the token limit ends mid-sentence),
+    # without a quote mark the model never closed.
+    return tidy_sentences(" ".join(line for line in lines if line))
 
 
 # --------------------------------------------------------------------------- markdown
@@ -255,7 +275,7 @@ def to_markdown(
     # Steps
     lines += ["## Steps", ""]
     lead("steps")
-    transform_steps = [s for s in project.active_steps if s.stage != "model"]
+    transform_steps = [s for s in project.active_steps if stages.transforms(s.stage)]
     if not transform_steps:
         lines += ["No cleaning or feature steps were accepted.", ""]
     for step in transform_steps:
@@ -263,8 +283,9 @@ def to_markdown(
 
     # Model
     lines += ["## Model results", ""]
-    lead("model")
     models = model_steps(project)
+    lines += _left_out_md(models)  # before any score is read
+    lead("model")
     if not models:
         lines += ["No model was trained.", ""]
     for i, step in enumerate(models, 1):
@@ -280,7 +301,7 @@ def to_markdown(
 
 
 def _step_md(step: Step) -> list[str]:
-    title = STAGE_TITLE.get(step.stage, step.stage.title())
+    title = stages.heading(step.stage)
     out = [f"### {title}: {step.purpose}", "", f"*Provenance:* {provenance_label(step)}.", ""]
     reasons = step.reasons
     if len(reasons) > 1:
@@ -308,14 +329,23 @@ def _step_md(step: Step) -> list[str]:
     return out
 
 
-def metrics_rows(m: dict[str, Any]) -> tuple[list[str], list[tuple[str, dict[str, Any], dict[str, Any]]]]:
-    """Metric names and (label, test metrics, CV means) rows: the model, then the baselines."""
-    names = list((m.get("test") or {}).keys())
-    rows = [("this model", m.get("test") or {}, (m.get("cv") or {}).get("mean") or {})]
-    for name, b in (m.get("baselines") or {}).items():
-        label = "dummy baseline" if name == "dummy" else "HistGradientBoosting (defaults)"
-        rows.append((label, b.get("test") or {}, (b.get("cv") or {}).get("mean") or {}))
-    return names, rows
+def _left_out_md(models: list[Step]) -> list[str]:
+    """What the detector kept out of the features and why, and any model that used a suspected
+    leak: at the top of the model section, before any score is read."""
+    from core.model_result import ModelResult
+
+    out: list[str] = []
+    results = [ModelResult.from_metrics(s.result.metrics if s.result else None) for s in models]
+    lefts = [r.left_out_lines() for r in results]
+    same = len(models) > 1 and all(left == lefts[0] for left in lefts)
+    for i, (res, left) in enumerate(zip(results, lefts, strict=True), 1):
+        who = "every model" if same else (f"model {i}" if len(models) > 1 else "the model")
+        if left and not (same and i > 1):
+            out += [f"**Left out of {who}** (the detector's evidence; safe by default):", ""]
+            out += [f"- {x}" for x in left] + [""]
+        if res.leak_label:
+            out += [f"**⚠ Model {i}: {res.leak_label}.**", ""]
+    return out
 
 
 def _model_md(step: Step, i: int, charts: ChartMode, chart_files: dict[str, str]) -> list[str]:
@@ -329,16 +359,9 @@ def _model_md(step: Step, i: int, charts: ChartMode, chart_files: dict[str, str]
         f"primary metric: {METRIC_LABEL.get(m.get('primary_metric', ''), m.get('primary_metric'))}.",
         "",
     ]
-    names, rows = metrics_rows(m)
-    head = [f"test {METRIC_LABEL.get(n, n)}" for n in names] + [f"CV {METRIC_LABEL.get(n, n)}" for n in names]
-    out += ["| model | " + " | ".join(head) + " |", "|---|" + "---|" * len(head)]
-    for label, test, cv in rows:
-        vals = [fmt(test.get(n)) for n in names] + [fmt(cv.get(n)) for n in names]
-        out.append(f"| {label} | " + " | ".join(vals) + " |")
-    out.append("")
-    for name, b in (m.get("baselines") or {}).items():
-        if b.get("error"):
-            out += [f"Baseline {name} failed: {b['error']}", ""]
+    from core.model_result import ModelResult
+
+    out += [ModelResult.from_metrics(m).markdown(), ""]
     out += ["```python", step.code.rstrip(), "```", ""]
     if charts == "links":
         for key, path in chart_files.items():

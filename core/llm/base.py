@@ -7,8 +7,9 @@ capability the registry knows, so callers only ever call `complete`/`stream`.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
@@ -35,6 +36,9 @@ class BackendInfo:
     device: str = "cpu"
     context_size: int = 2048
     chat: bool = False  # instruction-tuned: prompts go through a chat template
+    # A wizard-tuned adapter is applied: the engine sends `core.tuning.format.tuned_prompt`s
+    # (the format the adapter was trained on) instead of few-shot prompts.
+    tuned: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -52,10 +56,44 @@ class Backend(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
+    # Exactly one of `options` (a yes/no, a column, a recipe id): decoded under a grammar where
+    # the backend has one, else the option that best matches a short free reply.
+    def choose(self, prompt: str, options: Sequence[str]) -> str: ...
+
     def close(self) -> None: ...
 
 
 # --------------------------------------------------------------------------- shared helpers
+def check_options(options: Sequence[str]) -> list[str]:
+    """The options as a list; an empty list is the caller's mistake, said clearly."""
+    opts = [str(o) for o in options]
+    if not opts:
+        raise BackendError("choose() needs at least one option")
+    return opts
+
+
+def best_option(reply: str, options: Sequence[str]) -> str:
+    """The option a free-text reply means: exact, then the one it starts with, then the first named
+    in it, then the closest spelling. Always returns one of `options`."""
+    opts = check_options(options)
+    text = reply.strip().strip("`'\".").strip()
+    low = text.lower()
+    for o in opts:
+        if text == o:
+            return o
+    for o in opts:
+        if low == o.lower():
+            return o
+    starts = [o for o in opts if o and low.startswith(o.lower())]
+    if starts:
+        return max(starts, key=len)  # "yes_but" over "yes" when both are options
+    found = [(low.find(o.lower()), -len(o), o) for o in opts if o and o.lower() in low]
+    if found:
+        return min(found)[2]
+    scores = [difflib.SequenceMatcher(None, low, o.lower()).ratio() for o in opts]
+    return opts[scores.index(max(scores))]
+
+
 # Name parts that mark an instruction-tuned checkpoint: "gemma-2-2b-it", "gemma-3-270m-it-Q4_K_M.gguf",
 # "Qwen2.5-0.5B-Instruct", "Llama-2-7b-chat-hf". Whole parts only, so "italian" or "chatter" do not count.
 _CHAT_NAME = re.compile(r"(?:^|[-_./ ])(?:it|instruct|chat|sft)(?:[-_./ ]|$)|instruct", re.IGNORECASE)
@@ -101,3 +139,13 @@ class StopBuffer:
         """The held-back tail at the end of generation (it was not a stop sequence)."""
         out, self._pending = ("" if self.stopped else self._pending), ""
         return out
+
+
+def choose_by_reply(backend: Backend, prompt: str, options: Sequence[str]) -> str:
+    """`choose` for backends without grammars: a short greedy reply, mapped to the closest option."""
+    opts = check_options(options)
+    if len(opts) == 1:
+        return opts[0]
+    budget = max(backend.count_tokens(o) for o in opts) + 8
+    reply = backend.complete(prompt, GenerationParams(max_tokens=budget, temperature=0.0))
+    return best_option(reply, opts)

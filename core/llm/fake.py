@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
-from core.llm.base import BackendError, BackendInfo, GenerationParams
+from core.llm.base import BackendError, BackendInfo, GenerationParams, check_options
 
 
 class FakeBackend:
@@ -55,6 +55,12 @@ class FakeBackend:
         text = self._next(prompt, params)
         for i in range(0, len(text), 8):
             yield text[i : i + 8]
+
+    def choose(self, prompt: str, options: Sequence[str]) -> str:
+        """The scripted reply when it is one of the options, else the first option."""
+        opts = check_options(options)
+        reply = self._next(prompt, GenerationParams(max_tokens=16)).strip()
+        return reply if reply in opts else opts[0]
 
     def count_tokens(self, text: str) -> int:
         return max(1, len(text) // 4)

@@ -7,13 +7,22 @@ backend says `concurrent = False` and the registry's guard serialises callers.
 from __future__ import annotations
 
 import ctypes
+import functools
+import json
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from core.llm.base import BackendError, BackendInfo, GenerationParams, looks_instruction_tuned
+from core.llm.base import (
+    BackendError,
+    BackendInfo,
+    GenerationParams,
+    best_option,
+    check_options,
+    looks_instruction_tuned,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,8 +110,32 @@ def quiet_llama_logs() -> None:
     llama_cpp.llama_log_set(_forward, ctypes.c_void_p(0))
 
 
+def _gbnf_literal(text: str) -> str:
+    # GBNF string literals take JSON's escapes for quotes, backslashes and control characters.
+    return json.dumps(text, ensure_ascii=False)
+
+
+def options_grammar(options: Sequence[str]) -> str:
+    """A GBNF grammar whose only sentences are the options (an optional leading space first,
+    because a base model usually answers " yes" rather than "yes")."""
+    alternatives = " | ".join(_gbnf_literal(o) for o in options)
+    return f'root ::= " "? ({alternatives})\n'
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_grammar(options: tuple[str, ...]) -> Any:
+    import llama_cpp
+
+    return llama_cpp.LlamaGrammar.from_string(options_grammar(options), verbose=False)
+
+
 class GGUFBackend:
-    """A GGUF file on llama.cpp (CPU unless `n_gpu_layers` says otherwise)."""
+    """A GGUF file on llama.cpp (CPU unless `n_gpu_layers` says otherwise).
+
+    `lora_path` applies a GGUF LoRA adapter at load time (the wizard-tuned adapter); the base file
+    stays untouched. An adapter that does not fit the model is reported in `info.extra["adapter"]`
+    and the model runs without it, rather than not at all.
+    """
 
     can_stream = True
     concurrent = False
@@ -116,6 +149,7 @@ class GGUFBackend:
         n_batch: int = 512,
         n_gpu_layers: int = 0,
         chat: bool | None = None,
+        lora_path: str | os.PathLike[str] | None = None,
     ) -> None:
         path = check_gguf_file(model_path)
         try:
@@ -127,16 +161,27 @@ class GGUFBackend:
             ) from e
         quiet_llama_logs()
         threads = n_threads or default_threads()
+        load: dict[str, Any] = {
+            "model_path": str(path),
+            "n_ctx": n_ctx,
+            "n_threads": threads,
+            "n_threads_batch": threads,
+            "n_batch": min(n_batch, n_ctx),
+            "n_gpu_layers": n_gpu_layers,
+            "verbose": False,
+        }
+        adapter_note: str | None = None  # what the sidebar shows about the adapter
+        applied = False
         try:
-            self.llm = llama_cpp.Llama(
-                model_path=str(path),
-                n_ctx=n_ctx,
-                n_threads=threads,
-                n_threads_batch=threads,
-                n_batch=min(n_batch, n_ctx),
-                n_gpu_layers=n_gpu_layers,
-                verbose=False,
-            )
+            if lora_path is not None:
+                try:
+                    self.llm = self._load_with_adapter(llama_cpp, load, lora_path)
+                    adapter_note, applied = Path(lora_path).name, True
+                except (BackendError, ValueError, RuntimeError, OSError) as e:
+                    log.warning("adapter %s not applied: %s", lora_path, e)
+                    adapter_note = f"not applied ({Path(lora_path).name}: {e})"
+            if not applied:
+                self.llm = llama_cpp.Llama(**load)
         except MemoryError as e:
             raise BackendError(
                 f"Out of memory loading {path.name} with a {n_ctx}-token context; try a smaller context "
@@ -164,6 +209,7 @@ class GGUFBackend:
             device="cpu" if n_gpu_layers == 0 else f"gpu ({n_gpu_layers} layers)",
             context_size=int(self.llm.n_ctx()),
             chat=chat,
+            tuned=applied,
             extra={
                 "file": path.name,
                 "path": str(path),
@@ -172,6 +218,19 @@ class GGUFBackend:
                 "threads": str(threads),
             },
         )
+        if adapter_note is not None:
+            self.info.extra["adapter"] = adapter_note
+
+    @staticmethod
+    def _load_with_adapter(llama_cpp: Any, load: dict[str, Any], lora_path: str | os.PathLike[str]) -> Any:
+        check_gguf_file(lora_path)
+        llm = llama_cpp.Llama(**load, lora_path=str(lora_path))
+        # llama-cpp-python 0.3.x tests the adapter handle with `is None`, but a failed load comes
+        # back as a NULL pointer object, so a broken file would pass as applied: test it here.
+        if not getattr(llm, "_lora_adapter", None):
+            llm.close()
+            raise BackendError("llama.cpp could not read it as a LoRA adapter for this model")
+        return llm
 
     # ------------------------------------------------------------------ generation
     def _kwargs(self, params: GenerationParams) -> dict[str, Any]:
@@ -182,7 +241,16 @@ class GGUFBackend:
             "seed": params.seed,
         }
 
+    def _fresh(self) -> None:
+        """Evaluate every prompt from scratch. llama-cpp-python keeps the last prompt's KV cache and
+        evaluates only what differs; logits from a partly cached prompt differ slightly from a whole
+        evaluation, so the same prompt and seed would give a different answer depending on what was
+        asked before. Answers must depend on the prompt alone (evaluation, tests, repeatable
+        proposals); a short tuned prompt costs a second or two to evaluate again."""
+        self.llm.reset()
+
     def complete(self, prompt: str, params: GenerationParams) -> str:
+        self._fresh()
         try:
             out = self.llm.create_completion(prompt, **self._kwargs(params))
         except ValueError as e:  # llama-cpp-python reports a prompt longer than the context this way
@@ -190,6 +258,7 @@ class GGUFBackend:
         return str(out["choices"][0]["text"])  # type: ignore[index]
 
     def stream(self, prompt: str, params: GenerationParams) -> Iterator[str]:
+        self._fresh()
         try:
             chunks = self.llm.create_completion(prompt, stream=True, **self._kwargs(params))
             for chunk in chunks:
@@ -198,6 +267,24 @@ class GGUFBackend:
                     yield text
         except ValueError as e:
             raise BackendError(f"The prompt does not fit the model's context: {e}") from e
+
+    def choose(self, prompt: str, options: Sequence[str]) -> str:
+        """One of `options`, decoded greedily under a grammar that allows nothing else."""
+        opts = check_options(options)
+        if len(opts) == 1:
+            return opts[0]
+        # Every token is at least one byte, so the longest option's bytes bound the answer.
+        budget = max(len(o.encode("utf-8")) for o in opts) + 4
+        self._fresh()
+        try:
+            out = self.llm.create_completion(
+                prompt, max_tokens=budget, temperature=0.0, grammar=_compiled_grammar(tuple(opts))
+            )
+        except ValueError as e:
+            raise BackendError(f"The prompt does not fit the model's context: {e}") from e
+        text = str(out["choices"][0]["text"]).strip()  # type: ignore[index]
+        # Cut short (context full) is the only way out of the grammar; map what came back.
+        return text if text in opts else best_option(text, opts)
 
     def count_tokens(self, text: str) -> int:
         return len(self.llm.tokenize(text.encode("utf-8"), add_bos=False, special=True))

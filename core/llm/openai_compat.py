@@ -13,12 +13,18 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import requests
 
-from core.llm.base import BackendError, BackendInfo, GenerationParams, looks_instruction_tuned
+from core.llm.base import (
+    BackendError,
+    BackendInfo,
+    GenerationParams,
+    choose_by_reply,
+    looks_instruction_tuned,
+)
 
 _MAX_REMEMBERED = 64  # transcripts rendered but not yet sent; a few per open session is plenty
 
@@ -176,6 +182,10 @@ class OpenAICompatBackend:
                 return value if isinstance(value, int) else len(value)
         self._tokenize_route = False
         return max(1, len(text) // 4)
+
+    def choose(self, prompt: str, options: Sequence[str]) -> str:
+        # Servers differ in how (and whether) they constrain output, so map a short reply instead.
+        return choose_by_reply(self, prompt, options)
 
     def render_chat(self, messages: list[dict[str, str]]) -> str:
         """A readable transcript for the preview; the server applies the real template."""

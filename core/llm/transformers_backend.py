@@ -17,7 +17,7 @@ import hashlib
 import os
 import shutil
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -26,9 +26,11 @@ from core.llm.base import (
     BackendInfo,
     GenerationParams,
     StopBuffer,
+    choose_by_reply,
     looks_instruction_tuned,
 )
 from core.llm.gguf import check_gguf_file
+from core.llm.paths import cache_dir
 
 CONVERTED_DIR = "transformers-from-gguf"
 _DONE_MARKER = "converted.ok"
@@ -40,8 +42,6 @@ def _offline() -> bool:
 
 def _file_sha256(path: Path) -> str:
     """sha256 of a file, remembered in the cache by size and mtime (hashing 250 MB per start is waste)."""
-    from core.llm.registry import cache_dir
-
     st = path.stat()
     memo = cache_dir() / CONVERTED_DIR / "hashes" / f"{path.name}.{st.st_size}.{st.st_mtime_ns}.sha256"
     if memo.exists():
@@ -57,8 +57,6 @@ def _file_sha256(path: Path) -> str:
 
 def converted_gguf_dir(gguf_path: str | os.PathLike[str]) -> Path:
     """Cache folder for the de-quantized copy of a GGUF file (keyed by the file's content hash)."""
-    from core.llm.registry import cache_dir
-
     path = check_gguf_file(gguf_path)
     return cache_dir() / CONVERTED_DIR / f"{path.stem}-{_file_sha256(path)[:16]}"
 
@@ -151,6 +149,7 @@ class TransformersBackend:
         chat: bool | None = None,
         n_threads: int | None = None,
         n_ctx: int = 4096,
+        adapter: str | os.PathLike[str] | None = None,
     ) -> None:
         try:
             import torch
@@ -201,6 +200,7 @@ class TransformersBackend:
             raise BackendError(f"transformers could not load {name}: {e}") from e
         if cuda and not use_4bit:
             self.model.to("cuda")
+        adapter_note = self._apply_adapter(adapter) if adapter is not None else None
         self.model.eval()
         self.device = str(next(self.model.parameters()).device)
         if chat is None:
@@ -216,8 +216,24 @@ class TransformersBackend:
             device=self.device,
             context_size=self.context_size,
             chat=bool(chat),
+            tuned=adapter_note is not None and not adapter_note.startswith("not applied"),
             extra={"source": str(source), "loaded from": target, "trained context": str(trained_ctx)},
         )
+        if adapter_note is not None:
+            self.info.extra["adapter"] = adapter_note
+
+    def _apply_adapter(self, folder: str | os.PathLike[str]) -> str:
+        """Wrap the model in a peft LoRA adapter folder; a failure is reported, not fatal."""
+        name = Path(folder).name
+        try:
+            from peft import PeftModel
+        except ImportError:  # peft is optional: the base model still works
+            return f"not applied ({name}: peft is not installed)"
+        try:
+            self.model = PeftModel.from_pretrained(self.model, str(folder))
+        except (ValueError, OSError, RuntimeError, KeyError) as e:
+            return f"not applied ({name}: {e})"
+        return f"{name} (peft)"
 
     @staticmethod
     def _nf4_config() -> Any:
@@ -320,6 +336,9 @@ class TransformersBackend:
 
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer(text, add_special_tokens=False)["input_ids"])
+
+    def choose(self, prompt: str, options: Sequence[str]) -> str:
+        return choose_by_reply(self, prompt, options)
 
     def render_chat(self, messages: list[dict[str, str]]) -> str | None:
         """The messages through the tokenizer's chat template, or None when it has none."""

@@ -43,9 +43,12 @@ def _indent(block: str, prefix: str = "    ") -> str:
     return "\n".join(prefix + line if line.strip() else "" for line in block.splitlines())
 
 
-def render_transform(stage: str, recipes: list[Recipe]) -> str:
-    """A complete `clean` / `add_features` function: copy, one commented block per recipe, return."""
-    _, _, signature = CONTRACTS[stage]
+def render_transform(stage: str, recipes: list[Recipe], signature: str | None = None) -> str:
+    """A complete transform function: copy, one commented block per recipe, return.
+
+    `signature` is the contract's header; a stage without an entry in CONTRACTS (one a module
+    registers) passes its own."""
+    signature = signature or CONTRACTS[stage][2]
     parts = [HEADER_IMPORTS, "", signature, "    df = df.copy()"]
     for r in recipes:
         parts.append("")

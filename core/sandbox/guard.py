@@ -102,8 +102,10 @@ def _task_ceiling() -> int:
         return 4096
 
 
-def apply_rlimits(memory_mb: int, cpu_s: int, file_mb: int, baseline_vm: int | None = None) -> None:
-    """Hard limits (soft == hard, except CPU) so the job cannot raise them back."""
+def apply_rlimits(memory_mb: int, cpu_s: int, file_mb: int, baseline_vm: int | None = None) -> bool:
+    """Hard limits (soft == hard, except CPU) so the job cannot raise them back.
+
+    Returns True only when every limit was set and reads back as set (reported, never assumed)."""
     base = _vm_size_bytes() if baseline_vm is None else baseline_vm
     mem = base + memory_mb * 1024 * 1024
     limits: list[tuple[int, tuple[int, int]]] = [
@@ -115,13 +117,16 @@ def apply_rlimits(memory_mb: int, cpu_s: int, file_mb: int, baseline_vm: int | N
         # Counted per uid across the machine: allow the threads pyarrow/BLAS start, not a fork bomb.
         (resource.RLIMIT_NPROC, (_task_ceiling() + 64,) * 2),
     ]
+    ok = True
     for res, lim in limits:
         try:
             resource.setrlimit(res, lim)
+            ok = ok and resource.getrlimit(res) == lim
         except (ValueError, OSError):
-            pass
+            ok = False
     # A too-big file raises OSError(EFBIG) in the code instead of killing the job silently.
     signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    return ok
 
 
 # ----------------------------------------------------------------------------- kernel layers
@@ -421,6 +426,10 @@ def install_audit_hook(
                 refuse(f"writing {p}; only the project workspace is writable")
             if not writing and not _under(p, reads):
                 refuse(f"reading {p}; it is outside the project workspace")
+            return
+        if event.startswith("gc.") and not untrusted_caller():
+            # pandas' SettingWithCopy check calls gc.get_referents on ordinary code
+            # (`df = df[mask]; df["x"] = 1`); only the step's own code may not walk the gc.
             return
         if event in _PROCESS_EVENTS:
             refuse(_PROCESS_EVENTS_WHY.get(event, "starting processes") + f" ({event})")

@@ -1,15 +1,22 @@
-"""LocalSandbox: a pool of warm worker processes that run each job in a throwaway fork.
+"""LocalSandbox: a pool of warm zygote processes that run each job in a throwaway fork.
 
 Design (measured, see benchmarks/sandbox_overhead.py): each pool slot is a "zygote" interpreter
 started with subprocess (never a fork of the Streamlit server), with pandas, numpy, pyarrow,
-scikit-learn and plotly imported once. Every job runs in a fresh child forked from that zygote,
-so no state survives from one step to the next (monkey-patched pandas, threads, globals), while a
-job still starts in milliseconds instead of the seconds a cold interpreter needs. A zygote that
-dies or stops answering is killed and replaced; a job that hangs, crashes or runs out of memory
-is killed (with its whole process group) and reported as a typed `SandboxResult`.
+scikit-learn and plotly imported once (core/sandbox/zygote.py). Every job runs in a fresh child
+forked from that zygote, so nothing a step does (monkey-patched pandas, threads, globals, escaped
+grandchildren) reaches the next one, while a job still starts in milliseconds.
 
-Thread-safe: several Streamlit sessions share one `LocalSandbox`; each job takes a free slot
-from the pool (or waits for one).
+The zygote never sees a job or its result: the server hands it two pipe ends per job (SCM_RIGHTS),
+the child reads the job from one and writes its result to the other, straight to the server. So
+no fork inherits anything of an earlier job, whichever project it came from (issue 16). The
+result is untrusted and checked by `core.sandbox.results`; the layers the job ran under come from
+a record the child writes before job code runs; on a shared deployment (`policy.py`) a job
+without every kernel layer is refused before its code runs. A zygote that dies or stops
+answering is replaced; a job that hangs, crashes or runs out of memory is killed (with its whole
+process group) and reported as a typed `SandboxResult`.
+
+Thread-safe: several Streamlit sessions share one `LocalSandbox`; each job takes a free slot from
+the pool, waiting at most `queue_timeout_s`, and holds it at most `max_timeout_s`.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import json
 import os
 import queue
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -26,12 +34,14 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from core.sandbox import policy, results
 from core.sandbox.base import SandboxJob, SandboxLimits, SandboxResult
 
-WORKER_PY = Path(__file__).resolve().with_name("worker.py")
+WORKER_PY = Path(__file__).resolve().with_name("zygote.py")
 PROJECT_ROOT = WORKER_PY.parent.parent.parent
 # Variables passed to workers; everything else (API keys, tokens, cloud credentials) is dropped.
 SAFE_ENV = ("PATH", "LANG", "LC_ALL", "LC_CTYPE", "TZ")
+MAX_TIMEOUT_S = 600.0  # no job holds a slot longer, whatever limits it asks for
 _SECRETISH = ("KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL", "AUTH")
 
 
@@ -70,22 +80,37 @@ def _killpg(pgid: int) -> None:
 
 
 class _Zygote:
-    """One warm worker process and the thread that reads its JSON lines."""
+    """One warm zygote process, its control socket and the thread that reads its JSON lines."""
 
     def __init__(self, workspace: Path, python: str) -> None:
         (workspace / "tmp").mkdir(parents=True, exist_ok=True)
         self.log_path = workspace / "tmp" / "sandbox-worker.log"
         self._log = open(self.log_path, "ab")  # closed in kill()
-        self.proc = subprocess.Popen(
-            [python, "-I", "-s", "-B", str(WORKER_PY), "--root", str(PROJECT_ROOT)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self._log,  # import errors and the like, for the "did not start" message
-            cwd=str(workspace),
-            env=sandbox_env(workspace),
-            start_new_session=True,  # its own process group: killed as a whole
-            close_fds=True,
-        )
+        self.sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            self.proc = subprocess.Popen(
+                [
+                    python,
+                    "-I",
+                    "-s",
+                    "-B",
+                    str(WORKER_PY),
+                    "--root",
+                    str(PROJECT_ROOT),
+                    "--sock",
+                    str(theirs.fileno()),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=self._log,  # import errors and the like, for the "did not start" message
+                cwd=str(workspace),
+                env=sandbox_env(workspace),
+                start_new_session=True,  # its own process group: killed as a whole
+                close_fds=True,
+                pass_fds=(theirs.fileno(),),
+            )
+        finally:
+            theirs.close()
         self.events: queue.Queue[dict[str, Any] | None] = queue.Queue()
         self.info: dict[str, Any] | None = None
         self.broken = False
@@ -93,12 +118,15 @@ class _Zygote:
         self._reader.start()
 
     def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for raw in self.proc.stdout:
-            try:
-                self.events.put(json.loads(raw))
-            except ValueError:
-                continue
+        try:
+            with self.sock.makefile("rb") as fh:
+                for raw in fh:
+                    try:
+                        self.events.put(json.loads(raw))
+                    except ValueError:
+                        continue
+        except OSError:
+            pass
         self.events.put(None)  # EOF: the zygote is gone
 
     def next_event(self, timeout: float) -> dict[str, Any] | None:
@@ -122,10 +150,9 @@ class _Zygote:
         self.info = ev
         return True
 
-    def send(self, obj: dict[str, Any]) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write((json.dumps(obj) + "\n").encode())
-        self.proc.stdin.flush()
+    def send_job(self, job_read: int, result_write: int) -> None:
+        """Hand the zygote the two pipe ends for one job; it never sees what flows through them."""
+        socket.send_fds(self.sock, [b"J"], [job_read, result_write])
 
     def kill(self) -> None:
         self.broken = True
@@ -135,12 +162,52 @@ class _Zygote:
             self.proc.wait(timeout=5)
         except (OSError, subprocess.TimeoutExpired):
             pass
-        for f in (self.proc.stdin, self.proc.stdout, self._log):
+        for f in (self.sock, self._log):
             try:
-                if f is not None:
-                    f.close()
+                f.close()
             except OSError:
                 pass
+
+
+class _Pipe:
+    """A pipe the parent reads in a thread, keeping at most `cap` bytes (the rest is drained)."""
+
+    def __init__(self, cap: int) -> None:
+        self.read_fd, self.write_fd = os.pipe()
+        self.cap = cap
+        self.parts: list[bytes] = []
+        self.size = 0
+        self.thread = threading.Thread(target=self._drain, name="sandbox-result-reader", daemon=True)
+
+    def _drain(self) -> None:
+        try:
+            while True:
+                b = os.read(self.read_fd, 1 << 20)
+                if not b:
+                    break
+                self.size += len(b)
+                if self.size <= self.cap:
+                    self.parts.append(b)
+        finally:
+            os.close(self.read_fd)
+
+    @property
+    def overflow(self) -> bool:
+        return self.size > self.cap
+
+    def data(self) -> bytes:
+        return b"".join(self.parts)
+
+
+def _write_job(fd: int, data: bytes) -> None:
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+    except OSError:
+        pass  # the job died before reading it: reported from its exit status
+    finally:
+        os.close(fd)
 
 
 def _inside(path: Path | None, root: Path) -> bool:
@@ -160,10 +227,21 @@ class LocalSandbox:
         limits: SandboxLimits | None = None,
         python: str | None = None,
         start_timeout_s: float = 180.0,
+        require: tuple[str, ...] | None = None,
+        max_timeout_s: float = MAX_TIMEOUT_S,
+        queue_timeout_s: float | None = None,
     ) -> None:
+        """`require`: layers a job must have before its code runs (default: the deployment's
+        policy, every kernel layer on a shared deployment, none locally). `max_timeout_s` caps
+        any job's wall clock, so no step holds a slot longer; a job that waits longer than
+        `queue_timeout_s` for a free slot gets a clear "busy" error instead of hanging."""
         self.workspace = Path(os.path.realpath(workspace))
         self.workspace.mkdir(parents=True, exist_ok=True)
         self.limits = limits or SandboxLimits()
+        self.require = policy.required_layers() if require is None else tuple(require)
+        self.disable = policy.disabled_layers()
+        self.max_timeout_s = max_timeout_s
+        self.queue_timeout_s = queue_timeout_s if queue_timeout_s is not None else max_timeout_s + 60
         self.python = python or sys.executable
         self.start_timeout_s = start_timeout_s
         self.pool_size = max(1, pool_size)
@@ -237,9 +315,27 @@ class LocalSandbox:
             return SandboxResult(
                 ok=False, error_kind="contract", error=f"input data {job.input_path} is missing"
             )
+        if job.output_path is not None:
+            # Whatever lies there now is not this job's output: a job that reports success
+            # without writing must not pass an older file (or a planted link) off as its own.
+            try:
+                Path(job.output_path).unlink(missing_ok=True)
+            except OSError as e:
+                return SandboxResult(
+                    ok=False, error_kind="refused", error=f"Refused: output path unusable ({e})"
+                )
         limits = job.limits if "limits" in job.model_fields_set else self.limits
+        if limits.timeout_s > self.max_timeout_s:
+            limits = limits.model_copy(update={"timeout_s": self.max_timeout_s})
         job = job.model_copy(update={"limits": limits, "workspace": ws})
-        z = self._idle.get()
+        try:
+            z = self._idle.get(timeout=self.queue_timeout_s)
+        except queue.Empty:
+            return SandboxResult(
+                ok=False,
+                error_kind="timeout",
+                error=f"Busy: every sandbox slot stayed taken for {self.queue_timeout_s:g} s; try again",
+            )
         if z.broken or z.proc.poll() is not None:  # died while idle: the job has not started, so
             z = self._replace(z)  # replacing it is invisible to the caller
         try:
@@ -254,6 +350,8 @@ class LocalSandbox:
         finally:
             self._idle.put(self._replace(z) if z.broken or self._closed else z)
         res.duration_s = time.perf_counter() - t0
+        if res.isolation:
+            self._last_isolation = res.isolation
         return res
 
     def _run_on(self, z: _Zygote, job: SandboxJob, ws: Path, limits: SandboxLimits) -> SandboxResult:
@@ -264,7 +362,25 @@ class LocalSandbox:
                 error=f"Crash: the sandbox worker did not start (see {z.log_path})",
             )
         (ws / "tmp").mkdir(parents=True, exist_ok=True)
-        z.send({"job": job.model_dump(mode="json"), "workspace": str(ws)})
+        msg = {
+            "job": job.model_dump(mode="json"),
+            "workspace": str(ws),
+            "require": list(self.require),
+            "disable": list(self.disable),
+        }
+        job_r, job_w = os.pipe()
+        result = _Pipe(results.MAX_RESULT_BYTES)
+        try:
+            z.send_job(job_r, result.write_fd)
+        except OSError:
+            os.close(job_w)
+            os.close(result.read_fd)
+            raise
+        finally:
+            os.close(job_r)  # the zygote and the child have their own copies now
+            os.close(result.write_fd)
+        result.thread.start()
+        threading.Thread(target=_write_job, args=(job_w, json.dumps(msg).encode()), daemon=True).start()
         try:
             ev = z.next_event(30)
         except queue.Empty:
@@ -285,63 +401,78 @@ class LocalSandbox:
                 done = z.next_event(15)
             except queue.Empty:
                 done = None
-        _killpg(pid)  # anything the job left behind in its group goes too
+        _killpg(pid)  # anything the job left behind in its group goes too (and its pipe ends)
+        result.thread.join(10)
         if done is None:
             z.broken = True
+        layers, payload = (
+            results.split_record(result.data()) if not result.thread.is_alive() else (None, None)
+        )
+        isolation = layers or {}
         if timed_out:
             return SandboxResult(
                 ok=False,
                 error_kind="timeout",
                 error=f"TimeoutError: the step ran over {limits.timeout_s:g} s and was stopped",
+                isolation=isolation,
             )
         if done is None or done.get("event") != "done":
             return SandboxResult(
-                ok=False, error_kind="crash", error="Crash: the sandbox worker died during the step"
+                ok=False,
+                error_kind="crash",
+                error="Crash: the sandbox worker died during the step",
+                isolation=isolation,
             )
-        return self._to_result(done, limits, ws)
+        if result.overflow:
+            return SandboxResult(
+                ok=False,
+                error_kind="refused",
+                error=f"Refused: the step sent back over {results.MAX_RESULT_BYTES // 2**20} MB of results",
+                isolation=isolation,
+            )
+        missing = policy.missing_layers(isolation, self.require)
+        if missing:  # the child refuses too; this holds even if it had not
+            return SandboxResult(
+                ok=False, error_kind="refused", error=policy.refusal_message(missing), isolation=isolation
+            )
+        if isinstance(payload, dict):
+            return results.validate(payload, job, ws, isolation)
+        res = self._from_status(done.get("status") or {}, limits)
+        res.isolation = isolation
+        return res
 
-    def _to_result(self, done: dict[str, Any], limits: SandboxLimits, ws: Path) -> SandboxResult:
-        payload, status = done.get("payload"), done.get("status") or {}
-        if not isinstance(payload, dict):
-            sig = status.get("signal")
-            if sig == signal.SIGXCPU:
-                return SandboxResult(
-                    ok=False,
-                    error_kind="timeout",
-                    error=f"TimeoutError: the step used more than {limits.cpu_s} s of CPU time",
-                )
-            if sig == signal.SIGKILL:  # not ours (a timeout is handled above): the OOM killer or itself
-                return SandboxResult(
-                    ok=False,
-                    error_kind="crash",
-                    error="Crash: the step's process was killed (SIGKILL), e.g. by the system "
-                    "when the machine ran out of memory",
-                )
-            if sig is not None:
-                return SandboxResult(
-                    ok=False,
-                    error_kind="crash",
-                    error=f"Crash: the step's process died ({_signal_name(sig)}), e.g. a "
-                    "segfault in native code or a recursion too deep",
-                )
+    def _from_status(self, status: dict[str, Any], limits: SandboxLimits) -> SandboxResult:
+        """The result for a job that sent no readable payload, from how its process ended."""
+        sig = status.get("signal")
+        if sig == signal.SIGXCPU:
+            return SandboxResult(
+                ok=False,
+                error_kind="timeout",
+                error=f"TimeoutError: the step used more than {limits.cpu_s} s of CPU time",
+            )
+        if sig == signal.SIGKILL:  # not ours (a timeout is handled above): the OOM killer or itself
             return SandboxResult(
                 ok=False,
                 error_kind="crash",
-                error=f"Crash: the step's process exited (code {status.get('exit_code')}) without a result",
+                error="Crash: the step's process was killed (SIGKILL), e.g. by the system "
+                "when the machine ran out of memory",
             )
-        fields = {k: v for k, v in payload.items() if k in SandboxResult.model_fields}
-        try:
-            res = SandboxResult.model_validate(fields)
-        except Exception:  # noqa: BLE001 - a forged or mangled payload is treated as a crash
+        if sig is not None:
+            return SandboxResult(
+                ok=False,
+                error_kind="crash",
+                error=f"Crash: the step's process died ({_signal_name(sig)}), e.g. a "
+                "segfault in native code or a recursion too deep",
+            )
+        if status.get("exit_code") == 0:
             return SandboxResult(
                 ok=False, error_kind="crash", error="Crash: the step returned an unreadable result"
             )
-        if res.output_path is not None and not _inside(res.output_path, ws):
-            return SandboxResult(
-                ok=False, error_kind="refused", error="Refused: output outside the workspace"
-            )
-        self._last_isolation = res.isolation
-        return res
+        return SandboxResult(
+            ok=False,
+            error_kind="crash",
+            error=f"Crash: the step's process exited (code {status.get('exit_code')}) without a result",
+        )
 
     def close(self) -> None:
         self._closed = True
@@ -349,7 +480,7 @@ class LocalSandbox:
             zs = list(self._all)
         for z in zs:
             try:
-                z.send({"op": "exit"})
+                z.sock.send(b"X")
             except OSError:
                 pass
             self._retire(z)

@@ -1,22 +1,9 @@
-"""Sandbox worker: a warm "zygote" process that forks one throwaway process per job.
+"""Sandbox harness: what a job process does with a job (transform, model or script mode).
 
-Started by `LocalSandbox` as `python -I -s core/sandbox/worker.py --root <project root>` (a fresh
-interpreter, never a fork of the Streamlit server), it imports pandas, numpy, pyarrow,
-scikit-learn and plotly once, then serves JSON lines on stdin/stdout:
-
-    parent -> {"job": {...SandboxJob...}, "workspace": "...", "limits": {...}}
-    worker -> {"event": "started", "pid": <job pid>}
-    worker -> {"event": "done", "status": {...}, "payload": {...SandboxResult fields...} | null}
-
-Each job runs in a child forked from the warm zygote: the child starts with everything imported
-(a fork costs milliseconds) and exits after the job, so monkey-patching pandas, leaked threads or
-a poisoned namespace never reach the next step. The child moves into its own process group (so
-the parent can kill everything it did), applies `core.sandbox.guard` (rlimits, network namespace,
-Landlock, audit hook), runs the job through `execute_job` and writes its result to a pipe.
-
-`execute_job` is also what `NotASandbox` runs in-process for benchmarks, so both paths share one
-harness: transform (fn(df) -> DataFrame written as Parquet), model (core.modeling_harness) and
-script (prints, figures and a `result`).
+`execute_job` runs inside the contained job process that `core.sandbox.zygote` forks for each
+job, and in-process for benchmarks (`NotASandbox`), so both paths share one harness: transform
+(fn(df) -> DataFrame written as Parquet), model (core.modeling_harness) and script (prints,
+figures and a `result`). Everything it returns is re-checked by the parent (results.py).
 """
 
 from __future__ import annotations
@@ -25,8 +12,6 @@ import io
 import json
 import math
 import os
-import select
-import signal
 import sys
 import time
 import traceback
@@ -37,7 +22,6 @@ from typing import Any
 USER_FILENAME = "<step>"
 MAX_FIGURES = 20
 MAX_ROWS_IN_VALUE = 200
-CACHE_MAX_BYTES = 512 * 1024 * 1024  # inputs above this are read by each job instead
 
 
 # ----------------------------------------------------------------------------- output capture
@@ -397,221 +381,3 @@ def execute_job(
         stdout=out.getvalue(), stderr=err.getvalue(), figures=figures, duration_s=time.perf_counter() - t0
     )
     return res
-
-
-# ----------------------------------------------------------------------------- zygote
-def _warm_imports() -> None:
-    import numpy  # noqa: F401
-    import pandas
-    import plotly.express  # noqa: F401
-    import plotly.graph_objects
-    import plotly.io  # noqa: F401
-    import plotly.io._renderers  # noqa: F401 - `plotly.io.show` is lazy; resolve it before forking
-    import pyarrow.parquet  # noqa: F401
-    import sklearn.compose  # noqa: F401
-    import sklearn.ensemble  # noqa: F401
-    import sklearn.impute  # noqa: F401
-    import sklearn.linear_model  # noqa: F401
-    import sklearn.pipeline  # noqa: F401
-    import sklearn.preprocessing  # noqa: F401
-
-    try:
-        import core.modeling_harness  # noqa: F401
-    except Exception:  # noqa: BLE001, S110 - imported lazily by model jobs if it appears later
-        pass
-    # Exercise the lazy paths once (Parquet engine lookup, plotly JSON) so forks start warm.
-    buf = io.BytesIO()
-    frame = pandas.DataFrame(
-        {"a": [1.0, None], "b": ["x", None], "c": pandas.to_datetime(["2024-01-01", None])}
-    )
-    frame.to_parquet(buf)
-    buf.seek(0)
-    pandas.read_parquet(buf)
-    plotly.graph_objects.Figure(data=[plotly.graph_objects.Bar(x=[1], y=[1])]).to_json()
-
-
-def _status(raw: int) -> dict[str, Any]:
-    if os.WIFSIGNALED(raw):
-        return {"signal": os.WTERMSIG(raw)}
-    return {"exit_code": os.WEXITSTATUS(raw) if os.WIFEXITED(raw) else -1}
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        n = os.write(fd, view)
-        view = view[n:]
-
-
-def _kill_group(pid: int) -> None:
-    try:
-        os.killpg(pid, signal.SIGKILL)
-    except OSError:
-        pass
-
-
-def _die_with_parent() -> None:
-    """SIGKILL this job if the zygote dies (the zygote is single-threaded, so its main thread's
-    death is the process's); Linux only, best effort."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except Exception:  # noqa: BLE001, S110 - not available on this platform
-        pass
-    if os.getppid() == 1:  # the zygote was already gone before the death signal was armed
-        os._exit(1)
-
-
-def _child(
-    msg: dict[str, Any],
-    w: int,
-    proto_fds: tuple[int, ...],
-    baseline_vm: int,
-    read_roots: list[str],
-    frame: Any,
-) -> None:
-    """Runs in the forked job process; never returns."""
-    payload: dict[str, Any]
-    try:
-        os.setpgid(0, 0)
-        _die_with_parent()
-        devnull = os.open(os.devnull, os.O_RDWR)
-        for fd in (0, 1, 2):
-            os.dup2(devnull, fd)
-        for fd in proto_fds:
-            try:
-                os.close(fd)
-            except OSError:
-                pass
-        from core.sandbox import guard
-
-        ws = os.path.realpath(msg["workspace"])
-        tmp = os.path.join(ws, "tmp")
-        os.makedirs(tmp, exist_ok=True)
-        os.chdir(ws)
-        os.environ.update(HOME=ws, TMPDIR=tmp)
-        import tempfile
-
-        tempfile.tempdir = None
-        lim = msg["job"].get("limits") or {}
-        guard.apply_rlimits(
-            int(lim.get("memory_mb", 2048)),
-            int(math.ceil(lim.get("cpu_s", 120))),
-            int(lim.get("max_file_mb", 1024)),
-            baseline_vm,
-        )
-        # The input may live outside the workspace (an immutable snapshot): readable, not writable.
-        inp = msg["job"].get("input_path")
-        roots = [*read_roots, os.path.realpath(inp)] if inp else list(read_roots)
-        netns = guard.enter_network_namespace()
-        landlock = guard.apply_landlock(ws, roots)
-        guard.neuter_process_spawning()
-        refusals = guard.install_audit_hook(ws, roots, (USER_FILENAME,))
-        payload = execute_job(msg["job"], refusals=refusals, frame=frame)
-        payload["isolation"] = {"netns": netns, "landlock": landlock, "audit_hook": True, "rlimits": True}
-        data = json.dumps(payload, default=str).encode()
-    except BaseException as e:  # noqa: BLE001
-        data = json.dumps(
-            {"ok": False, "error_kind": "crash", "error": f"sandbox setup failed: {_one_line(e)}"}
-        ).encode()
-    try:
-        _write_all(w, data)
-    finally:
-        os._exit(0)
-
-
-def _cached_input(cache: dict[str, Any], path: str | None) -> Any:
-    """The input frame, read once per file version and inherited by each fork for free.
-
-    Steps on one snapshot come in runs (preview, accept, repair attempts); reading the Parquet
-    once in the zygote instead of in every job removes the biggest per-step cost. The key
-    includes size, mtime and inode, so a changed file is read again. Children get copy-on-write
-    pages: whatever a step does to its frame stays in that step.
-    """
-    if not path:
-        return None
-    try:
-        st = os.stat(path)
-        if st.st_size > CACHE_MAX_BYTES:
-            return None
-        key = (os.path.realpath(path), st.st_size, st.st_mtime_ns, st.st_ino)
-        if cache["key"] != key:
-            import pandas as pd
-
-            cache["key"], cache["frame"] = None, None
-            cache["frame"], cache["key"] = pd.read_parquet(path), key
-        return cache["frame"]
-    except Exception:  # noqa: BLE001 - the job reads (and reports on) the file itself
-        return None
-
-
-def serve(root: str) -> None:
-    """The zygote loop (see module docstring)."""
-    if root not in sys.path:
-        sys.path.insert(0, root)
-    # The protocol gets private descriptors; fd 1/2 go to /dev/null so stray prints cannot corrupt it.
-    proto_in = os.dup(0)
-    proto_out = os.dup(1)
-    devnull = os.open(os.devnull, os.O_RDWR)
-    os.dup2(devnull, 0)
-    os.dup2(devnull, 1)
-    _warm_imports()
-    from core.sandbox import guard
-
-    read_roots = guard.default_read_roots()
-    guard.landlock_abi()  # loads and caches libc for the children
-    baseline_vm = guard._vm_size_bytes()
-    inp = os.fdopen(proto_in, "r", encoding="utf-8")
-    out = os.fdopen(proto_out, "w", encoding="utf-8")
-
-    def send(obj: dict[str, Any]) -> None:
-        out.write(json.dumps(obj) + "\n")
-        out.flush()
-
-    send({"event": "ready", "pid": os.getpid(), "landlock_abi": guard.landlock_abi()})
-    cache: dict[str, Any] = {"key": None, "frame": None}
-    for line in inp:
-        try:
-            msg = json.loads(line)
-        except ValueError:
-            continue
-        if msg.get("op") == "exit":
-            break
-        frame = _cached_input(cache, msg["job"].get("input_path"))
-        r, w = os.pipe()
-        pid = os.fork()
-        if pid == 0:
-            os.close(r)
-            _child(msg, w, (proto_in, proto_out), baseline_vm, read_roots, frame)
-        os.close(w)
-        send({"event": "started", "pid": pid})
-        chunks = []
-        while True:
-            # Also watch our stdin: the parent never writes during a job, so anything there
-            # (normally EOF: the server died or closed us) means stop the job and exit, so
-            # no job outlives its server, even one that sleeps instead of burning CPU.
-            ready, _, _ = select.select([r, proto_in], [], [])
-            if proto_in in ready and r not in ready:
-                _kill_group(pid)
-                os.waitpid(pid, 0)
-                os._exit(0)
-            b = os.read(r, 1 << 20)
-            if not b:
-                break
-            chunks.append(b)
-        os.close(r)
-        _, raw = os.waitpid(pid, 0)
-        try:
-            payload = json.loads(b"".join(chunks)) if chunks else None
-        except ValueError:
-            payload = None
-        send({"event": "done", "status": _status(raw), "payload": payload})
-
-
-if __name__ == "__main__":
-    import argparse
-
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--root", required=True)
-    serve(ap.parse_args().root)

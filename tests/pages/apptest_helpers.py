@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
+import re
+
+
+def shown(text: str) -> str:
+    """Markdown as the user reads it: the escapes (core.safe_text) removed."""
+    return re.sub(r"\\(.)", r"\1", str(text))
+
 
 def texts(at) -> str:
     """Everything the run rendered as text (main area and sidebar), for assertions."""
@@ -22,7 +29,7 @@ def texts(at) -> str:
             parts.append(str(getattr(el, "value", "") or getattr(el, "body", "")))
     for el in at.metric:
         parts.append(f"{el.label} {el.value}")
-    return "\n".join(parts)
+    return shown("\n".join(parts))
 
 
 def button(at, label_start: str):

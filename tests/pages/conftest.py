@@ -20,7 +20,7 @@ def projects(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("GEMMA_WIZARD_PLAIN_EDITOR", "1")
     monkeypatch.chdir(ROOT)
     yield root
-    import ui_common
+    from app import common as ui_common
 
     ui_common.close_sandboxes()
 

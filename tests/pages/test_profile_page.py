@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import pytest
 from apptest_helpers import load_sample, texts
-
-pytest.importorskip("core.samples")
-pytest.importorskip("core.profile")
 
 
 def test_profile_shows_facts_and_target(new_app, projects):
@@ -45,7 +41,6 @@ def test_changing_target_reprofiles(new_app, projects):
 
 
 def test_data_documentation_draft_is_saved(new_app, projects):
-    pytest.importorskip("core.datadoc")
     from core.project import ProjectStore
 
     at = load_sample(new_app())

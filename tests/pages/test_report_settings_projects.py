@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
 from apptest_helpers import button, load_sample, texts
 
 
 def test_report_page_offers_downloads(new_app, projects):
-    pytest.importorskip("core.export.report")
-    pytest.importorskip("core.samples")
     at = load_sample(new_app())
     at.switch_page("pages/report.py").run()
     assert not at.exception, at.exception
@@ -23,7 +20,6 @@ def test_report_page_offers_downloads(new_app, projects):
 
 
 def test_wrong_model_path_keeps_the_app_usable(new_app, projects, tmp_path):
-    pytest.importorskip("core.llm.registry")
     at = new_app()
     at.run()
     at.switch_page("pages/settings.py").run()
@@ -38,7 +34,6 @@ def test_wrong_model_path_keeps_the_app_usable(new_app, projects, tmp_path):
 
 
 def test_projects_duplicate_and_delete(new_app, projects):
-    pytest.importorskip("core.samples")
     at = load_sample(new_app())
     at.switch_page("pages/projects.py").run()
     assert not at.exception, at.exception
@@ -51,8 +46,6 @@ def test_projects_duplicate_and_delete(new_app, projects):
 
 
 def test_report_narrative_edit_reaches_the_markdown(new_app, projects):
-    pytest.importorskip("core.export.report")
-    pytest.importorskip("core.samples")
     at = load_sample(new_app())
     at.switch_page("pages/report.py").run()
     at.text_area(key="narr_dataset").set_value("Weather observations, tidied by hand.").run()

@@ -1,0 +1,139 @@
+"""The recipes as fallback: a free-form request mapped onto one recipe, and the words that say
+why a stage's recipes were chosen (the proposal's rationale, one line per recipe)."""
+
+from __future__ import annotations
+
+import re
+
+from core.context import named_in
+from core.models import DatasetProfile
+from core.recipes import clean as clean_recipes
+from core.recipes import feature as feature_recipes
+from core.recipes.base import Recipe
+from core.stages.spec import recipes_for
+
+# Keyword -> kind of recipe, first match wins (read with the column names taken out).
+_KEYWORDS: list[tuple[str, str]] = [
+    (r"\brare\b|\bother\b", "rare"),
+    (r"\b(month|year|weekday|day of week|dayofweek|date parts?)\b", "date_parts"),
+    (r"\blog\b|log1p|logarithm", "log1p"),
+    (r"frequen|count encod", "frequency"),
+    (r"duplicat", "duplicates"),
+    # "drop rows where X is missing" removes rows; it must not be read as "fill X".
+    (r"\b(drop|remove|delete|exclude)\b.*\b(missing|empty|nan|null|blank)\b|dropna", "drop_missing"),
+    (r"missing|impute|fill|nan\b|null", "impute"),
+    (r"outlier|winsor|\bcap\b|clip", "outliers"),
+    (r"spelling|standardi[sz]e|consistent|case|whitespace", "standardise"),
+    (r"\b(to|as) (a )?(number|numeric|float)|currency|money", "numbers"),
+    (r"\b(to|as) (a )?dates?\b|parse dates?|datetime", "dates"),
+    (r"\b(drop|remove|delete)\b.*\bcolumns?\b|\bcolumns?\b.*\b(drop|remove|delete)\b", "drop"),
+]
+# With no column named, a kind maps onto the profile's own recipe of that kind.
+_RECIPE_OF_KIND = {
+    "rare": "feature.rare_to_other",
+    "date_parts": "feature.date_parts",
+    "log1p": "feature.log1p",
+    "frequency": "feature.frequency_encode",
+    "impute": "clean.impute",
+    "outliers": "clean.cap_outliers",
+    "standardise": "clean.standardise_categories",
+    "numbers": "clean.parse_numbers",
+    "dates": "clean.parse_dates",
+}
+
+
+def match_request(request: str, stage: str, profile: DatasetProfile, target: str | None) -> list[Recipe]:
+    """Map a free-form request onto one recipe with the columns it names (keyword matching)."""
+    names = [c.name for c in profile.columns]
+    cols = [c for c in named_in(request, names) if c != target]
+    # Keywords are read with the column names taken out: "log of year" is a log, not a date part.
+    words = request
+    for c in sorted(cols, key=len, reverse=True):
+        words = re.sub(re.escape(str(c)), " ", words, flags=re.I)
+    kinds = [kind for pattern, kind in _KEYWORDS if re.search(pattern, words, re.I)]
+    if not kinds:
+        return []
+    kind = kinds[0]
+    if kind == "duplicates":
+        return [clean_recipes.drop_duplicates_recipe()]
+    if not cols:
+        pool = recipes_for("clean", profile, target) + recipes_for("feature", profile, target)
+        return [r for r in pool if r.id == _RECIPE_OF_KIND.get(kind)][:1]
+    if kind == "date_parts":
+        m = re.search(r"\b(month|year|weekday|day of week|dayofweek)\b", request, re.I)
+        if m and "part" not in request.lower():
+            part = {"weekday": "dayofweek", "day of week": "dayofweek"}.get(
+                m.group(1).lower(), m.group(1).lower()
+            )
+            return [single_date_part(cols, part)]
+        return [feature_recipes.date_parts_recipe(cols)]
+    share = re.search(r"(\d+(?:\.\d+)?)\s*%", request)
+    builders = {
+        "rare": lambda: feature_recipes.rare_recipe(cols, float(share.group(1)) / 100 if share else 0.01),
+        "log1p": lambda: feature_recipes.log1p_recipe(cols),
+        "frequency": lambda: feature_recipes.frequency_recipe(cols),
+        "impute": lambda: impute_for(cols, profile),
+        "drop_missing": lambda: drop_missing_rows(cols),
+        "outliers": lambda: clean_recipes.cap_outliers_recipe(cols),
+        "standardise": lambda: clean_recipes.standardise_recipe(cols),
+        "numbers": lambda: clean_recipes.parse_numbers_recipe(cols),
+        "dates": lambda: clean_recipes.parse_dates_recipe(cols),
+        "drop": lambda: clean_recipes.drop_columns_recipe(
+            "clean.drop_columns", "Drop columns", "requested by you.", cols
+        ),
+    }
+    return [builders[kind]()]
+
+
+def single_date_part(cols: list[str], part: str) -> Recipe:
+    lines = [
+        f"for col in {cols!r}:",
+        '    when = pd.to_datetime(df[col], format="mixed", errors="coerce", utc=True)',
+        f'    df[f"{{col}}_{part}"] = when.dt.{part}.astype("float64")',
+    ]
+    return Recipe(
+        "feature.date_part",
+        "feature",
+        f"Add the {part} of a date",
+        f"the {part} as its own column.",
+        {"columns": cols, "part": part},
+        "\n".join(lines),
+        cols,
+    )
+
+
+def drop_missing_rows(cols: list[str]) -> Recipe:
+    return Recipe(
+        "clean.drop_missing_rows",
+        "clean",
+        "Drop rows with a missing value",
+        "requested by you: rows without a value in these columns are removed.",
+        {"columns": cols},
+        f"df = df.dropna(subset={cols!r})",
+        cols,
+    )
+
+
+def impute_for(cols: list[str], profile: DatasetProfile) -> Recipe:
+    numeric, categorical = [], []
+    for c in cols:
+        col = profile.column(c)
+        numeric_like = col.semantic in ("numeric", "money_text", "numeric_text", "boolean")
+        (numeric if numeric_like else categorical).append(c)
+    return clean_recipes.impute_recipe(numeric, categorical, [])
+
+
+def plan_line(r: Recipe) -> str:
+    """One step of the plan Gemma writes code for: "Fill missing values: age, city"."""
+    cols = r.applies_to or r.params.get("columns") or []
+    shown = ", ".join(map(str, cols[:6])) + (f" (+{len(cols) - 6} more)" if len(cols) > 6 else "")
+    return f"{r.title}: {shown}" if shown else r.title
+
+
+def rationale(recipes: list[Recipe]) -> str:
+    active = [r for r in recipes if r.code.strip()] or recipes
+    if not active:
+        return "nothing to do: the profile shows no issue this stage fixes"
+    # One line per recipe ("title: why"): pages show them as bullets, exports as a list, and
+    # Step.purpose names the titles.
+    return "\n".join(f"{r.title[:1].upper()}{r.title[1:]}: {r.rationale.rstrip('.')}." for r in active[:6])

@@ -1,0 +1,375 @@
+"""The request checks, one function per kind of request (see `core.engine.intent`).
+
+Each checker gets the masked request (column names replaced by "col"), the columns it names, the
+table before and after, the findings to fill and the raw request; it returns False when the
+request is not its kind, True when it recognised it (and added its checks).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from core.engine.intent_base import (
+    _Findings,
+    _kind,
+    _new_columns,
+    _norm,
+    _num,
+    _same_values,
+    columns_named,
+)
+from core.engine.intent_values import (
+    _arith,
+    _bin,
+    _clip,
+    _date_part,
+    _group,
+    _length,
+    _round,
+    _sort,
+    _text,
+    _transform,
+)
+
+# --------------------------------------------------------------------------- the checks
+Check = Callable[[str, list[str], pd.DataFrame, pd.DataFrame, _Findings, str], bool]
+_NUM = r"(-?\d+(?:\.\d+)?)"
+
+
+def _rename(
+    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
+) -> bool:
+    m = re.search(
+        r"\brename\b\s+(?:the\s+)?(?:column\s+)?['\"`]?(.+?)['\"`]?\s+(?:to|as|into)\s+"
+        r"['\"`]?([\w .\-]+?)['\"`]?\s*$",
+        raw.strip(),
+        re.I,
+    )
+    m = m or re.search(
+        r"\bcall\s+(?:the\s+)?['\"`]?(.+?)['\"`]?\s+column\s+['\"`]?([\w .\-]+?)['\"`]?\s*$",
+        raw.strip(),
+        re.I,
+    )
+    if not m:
+        return False
+    old = columns_named(m.group(1), [str(c) for c in before.columns])
+    new = m.group(2).strip()
+    if not old:
+        f.unread.append(f"no column called {m.group(1)!r}")
+        return True
+    col = old[0]
+    f.understood = True
+    after_cols = [str(c) for c in after.columns]
+    f.check(col not in after_cols, f"{col!r} no longer exists", f"{col!r} is still a column")
+    hit = next((c for c in after_cols if _norm(c) == _norm(new)), None)
+    f.check(hit is not None, f"a column {new!r} exists", f"no column {new!r} in the result")
+    if hit is not None and len(after) == len(before):
+        f.check(
+            _same_values(before[col], after[hit]),
+            f"{hit!r} holds {col!r}'s values",
+            f"{hit!r} does not hold {col!r}'s values",
+        )
+    return True
+
+
+_ROWS = re.compile(
+    r"\b(drop|remove|delete|exclude|filter|keep only|keep|only keep)\b.*"
+    r"\b(rows?|records?|entries|where|with|without|duplicates?)\b"
+    r"|\bfilter\b|\bwhere\b.*\b(is|are)\s+(missing|empty|null|blank)\b"
+)
+_COLS_DROP = re.compile(r"\b(drop|remove|delete|get rid of)\b")
+
+
+def _condition(req: str, col: str, before: pd.DataFrame) -> tuple[str, pd.Series] | None:
+    """The rows the request's condition on `col` selects in `before`, with a phrase for it."""
+    s = before[col]
+    if re.search(
+        r"\b(is |are )?(missing|empty|null|blank|nan|na)\b|\bwith no col\b|\bwithout (an? )?col\b", req
+    ):
+        return f"{col} is missing", s.isna()
+    ops = [
+        (r"(>=|at least|no less than|greater than or equal to)\s*" + _NUM, lambda x, v: x >= v, ">="),
+        (r"(<=|at most|no more than|less than or equal to)\s*" + _NUM, lambda x, v: x <= v, "<="),
+        (
+            r"(>|greater than|more than|above|over|exceeds?|bigger than|larger than)\s*" + _NUM,
+            lambda x, v: x > v,
+            ">",
+        ),
+        (r"(<|less than|below|under|smaller than|lower than)\s*" + _NUM, lambda x, v: x < v, "<"),
+        (r"(==|=|\bequals?|\bis equal to|\bis)\s*" + _NUM + r"\b", lambda x, v: x == v, "=="),
+    ]
+    for pattern, op, sym in ops:
+        m = re.search(pattern, req)
+        if m:
+            v = float(m.group(2))
+            return f"{col} {sym} {v:g}", op(_num(s), v).fillna(False).astype(bool)
+    values = s.map(lambda v: _norm(str(v)) if pd.notna(v) else None)
+    m = re.search(r"(?:\bis\b|\bequals?\b|==|=)\s*['\"]?([\w .\-]+?)['\"]?\s*$", req)
+    if m and not pd.api.types.is_numeric_dtype(s):
+        want = m.group(1).strip()
+        return f"{col} is {want!r}", (values == _norm(want)).fillna(False).astype(bool)
+    if not pd.api.types.is_numeric_dtype(s) and s.nunique() <= 200:
+        # "remove the Dinner rows of time": the one value of the column the request names.
+        said = [
+            v
+            for v in values.dropna().unique()
+            if len(v) >= 2 and re.search(rf"(?<!\w){re.escape(v)}(?!\w)", req)
+        ]
+        if len(said) == 1:
+            return f"{col} is {said[0]!r}", (values == said[0]).fillna(False).astype(bool)
+    return None
+
+
+def _rows(
+    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
+) -> bool:
+    if not _ROWS.search(req) and "duplicate" not in req:
+        return False
+    f.understood = True
+    if "duplicate" in req:
+        n_dups = int(before.duplicated().sum())
+        f.check(
+            int(after.duplicated().sum()) == 0,
+            "no duplicate rows remain",
+            f"{int(after.duplicated().sum())} duplicate rows remain",
+        )
+        f.check(
+            len(after) == len(before) - n_dups,
+            f"{n_dups} duplicate rows removed, nothing else",
+            f"{len(before) - len(after)} rows removed, but there were {n_dups} duplicates",
+        )
+        return True
+    keep = bool(re.search(r"\b(keep|only|filter(?! out)|select|retain)\b", req)) and not re.search(
+        r"\b(drop|remove|delete|exclude)\b", req
+    )
+    lost_cols = [c for c in map(str, before.columns) if c not in set(map(str, after.columns))]
+    f.check(not lost_cols, "no column was removed", f"column(s) {', '.join(lost_cols[:5])} were removed")
+    conds = [c for c in (_condition(req, col, before) for col in named if col in before.columns) if c]
+    if len(conds) != 1:
+        if len(after) < len(before):
+            f.ok(f"{len(before) - len(after)} of {len(before)} rows removed")
+        else:
+            f.bad("no row was removed")
+        f.unread.append("the condition on the rows could not be read from the request")
+        return True
+    phrase, selected = conds[0]
+    col = named[[_condition(req, c, before) is not None for c in named].index(True)]
+    n_sel = int(selected.sum())
+    expect = n_sel if keep else len(before) - n_sel
+    f.check(
+        len(after) == expect,
+        f"{expect} rows remain ({'kept' if keep else 'dropped'}: {phrase})",
+        f"{len(after)} rows remain, expected {expect} ({'keep' if keep else 'drop'} rows where {phrase})",
+    )
+    if col in after.columns:
+        still = _condition(req, col, after)
+        if still is not None:
+            holds = int(still[1].sum())
+            if keep:
+                f.check(
+                    holds == len(after),
+                    f"every remaining row has {phrase}",
+                    f"{len(after) - holds} remaining rows do not have {phrase}",
+                )
+            else:
+                f.check(
+                    holds == 0,
+                    f"no remaining row has {phrase}",
+                    f"{holds} remaining rows still have {phrase}",
+                )
+    return True
+
+
+def _drop_columns(
+    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
+) -> bool:
+    keep_only = re.search(r"\b(keep only|only keep|select only|keep just)\b", req) and "row" not in req
+    # "remove outliers from x" or "remove spaces in x" are not column drops: after taking out the
+    # verb, the column names and filler words nothing may be left but "column(s)".
+    leftover = re.sub(
+        r"\b(please|drop|remove|delete|get rid of|the|col|and|or|columns?|from|table|data|"
+        r"dataset|frame|df|it|them|both|also|entirely|altogether)\b|[,.;:'\"`]",
+        " ",
+        req,
+    ).strip()
+    if not (keep_only or (_COLS_DROP.search(req) and not leftover and (named or "column" in req))):
+        return False
+    if not named:
+        f.understood = True
+        f.unread.append("the request names no column of the table")
+        return True
+    f.understood = True
+    after_cols = set(map(str, after.columns))
+    if keep_only:
+        f.check(
+            after_cols == set(named),
+            f"only {', '.join(named)} remain",
+            f"the result has {sorted(after_cols)}, not {named}",
+        )
+        return True
+    for col in named:
+        f.check(col not in after_cols, f"{col!r} was dropped", f"{col!r} is still a column")
+    others = [c for c in map(str, before.columns) if c not in named]
+    lost = [c for c in others if c not in after_cols]
+    f.check(not lost, "no other column was dropped", f"also dropped {', '.join(lost[:5])}")
+    f.check(
+        len(after) == len(before), "row count unchanged", f"rows changed from {len(before)} to {len(after)}"
+    )
+    kept = [c for c in others if c in after_cols]
+    if len(after) == len(before):
+        changed = [c for c in kept if not _same_values(before[c], after[c])]
+        f.check(not changed, "the other columns are unchanged", f"also changed {', '.join(changed[:5])}")
+    return True
+
+
+def _fill(
+    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
+) -> bool:
+    if not re.search(r"\b(fill|impute|replace (missing|nan|null|empty|blank))", req):
+        return False
+    f.understood = True
+    cols = [c for c in named if c in before.columns] or [
+        str(c) for c in before.columns if before[c].isna().any()
+    ]
+    if not cols:
+        f.unread.append("no column has missing values to fill")
+        return True
+    f.check(
+        len(after) == len(before),
+        "row count unchanged (filled, not dropped)",
+        f"rows changed from {len(before)} to {len(after)}",
+    )
+    for c in cols:
+        if c not in after.columns:
+            f.bad(f"{c!r} was removed instead of filled")
+            continue
+        nb, na = int(before[c].isna().sum()), int(after[c].isna().sum())
+        if nb == 0:
+            f.ok(f"{c!r} had no missing values")
+            continue
+        f.check(na < nb, f"{c!r}: missing {nb} -> {na}", f"{c!r} still has {na} of {nb} missing values")
+        stat = next((s for s in ("median", "mean", "mode", "zero") if re.search(rf"\b{s}\b", req)), None)
+        stat = stat or ("zero" if re.search(r"\bwith 0\b", req) else None)
+        stat = stat or ("mode" if re.search(r"most (common|frequent)", req) else None)
+        if stat and na < nb and len(after) == len(before):
+            filled = after[c].reset_index(drop=True)[before[c].reset_index(drop=True).isna()]
+            if stat == "mode" and not pd.api.types.is_numeric_dtype(before[c]):
+                want_s = before[c].mode().iloc[0]
+                ok = bool((filled.dropna().astype(str) == str(want_s)).all())
+            else:
+                x = _num(before[c])
+                want = np.nan
+                if x.notna().any():
+                    want = {"median": x.median, "mean": x.mean, "mode": lambda s=x: s.mode().iloc[0]}.get(
+                        stat, lambda: 0.0
+                    )()
+                ok = bool(np.isclose(_num(filled.dropna()), want, rtol=1e-6).all())
+            f.check(ok, f"{c!r} filled with the {stat}", f"{c!r} was not filled with the {stat}")
+    return True
+
+
+def _convert(
+    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
+) -> bool:
+    if not re.search(r"\b(convert|parse|cast|turn|change|make|as|to|into)\b", req):
+        return False
+    kind = (
+        "dates"
+        if re.search(r"\b(dates?|datetimes?|timestamps?)\b", req)
+        else "numbers"
+        if re.search(r"\b(numbers?|numeric|floats?|integers?|ints?|decimal)\b", req)
+        else None
+    )
+    if kind is None:
+        return False
+    cols = [c for c in named if c in before.columns]
+    if not cols:
+        return False
+    f.understood = True
+    for c in cols:
+        if c not in after.columns:
+            f.bad(f"{c!r} was removed instead of converted")
+            continue
+        f.check(
+            _kind(after[c]) == kind, f"{c!r} is now {kind}", f"{c!r} is still {_kind(after[c])}, not {kind}"
+        )
+        had = int(before[c].notna().sum())
+        kept = int(after[c].notna().sum())
+        f.check(kept >= 0.5 * had, f"{kept} of {had} values kept", f"only {kept} of {had} values survived")
+    return True
+
+
+def _one_hot(
+    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
+) -> bool:
+    if not re.search(r"one hot|onehot|dummy|dummies|indicator", req):
+        return False
+    f.understood = True
+    news = _new_columns(before, after)
+    binary = [c for c in news if set(pd.unique(_num(after[c]).dropna())) <= {0.0, 1.0}]
+    f.check(
+        len(binary) >= 2,
+        f"{len(binary)} indicator (0/1) columns added",
+        f"{len(binary)} indicator columns added (expected one per category)",
+    )
+    f.check(
+        len(after) == len(before), "row count unchanged", f"rows changed from {len(before)} to {len(after)}"
+    )
+    for c in named:
+        if c in before.columns and binary and len(after) == len(before):
+            n_cat = before[c].nunique()
+            ours = [b for b in binary if _norm(c) in _norm(b)] or binary
+            total = sum(_num(after[b]).fillna(0).to_numpy() for b in ours)
+            f.check(
+                bool(np.all(total <= 1)) and len(ours) >= min(n_cat, 2) - 1,
+                f"{c!r}: one indicator per category",
+                f"{c!r}: indicators overlap or are missing",
+            )
+    return True
+
+
+def _flag(
+    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
+) -> bool:
+    """ "add a 0/1 column: a > 5", "mark rows with a over 5 as 1, else 0": a new 0/1 column."""
+    if not re.search(r"\bflag|\bmark\b|0/1|1,? else 0|\bbinary (column|flag)|\bboolean (column|flag)", req):
+        return False
+    cond = _condition(req, named[0], before) if len(named) == 1 else None
+    if cond is None:
+        return False
+    f.understood = True
+    phrase, selected = cond
+    if len(after) != len(before):
+        f.bad(f"rows changed from {len(before)} to {len(after)}")
+        return True
+    want = selected.astype(float).reset_index(drop=True)
+    hit = next((c for c in _new_columns(before, after) if _same_values(_num(after[c]), want)), None)
+    f.check(
+        hit is not None, f"new column {hit!r} is 1 where {phrase}, else 0", f"no new 0/1 column for {phrase}"
+    )
+    return True
+
+
+CHECKERS: tuple[Check, ...] = (
+    _rename,
+    _one_hot,
+    _flag,
+    _rows,
+    _drop_columns,
+    _fill,
+    _date_part,
+    _group,
+    _length,
+    _round,
+    _arith,
+    _transform,
+    _bin,
+    _clip,
+    _convert,
+    _text,
+    _sort,
+)
