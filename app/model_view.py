@@ -98,20 +98,12 @@ def show_metrics(m: dict[str, Any], key: str) -> None:
     if not m:
         st.info("No metrics recorded.")
         return
-    from core.model_result import ModelResult, metric_label
+    from core.model_result import ModelResult
 
     res = ModelResult.from_metrics(m)
     if res.leak_label:
         st.error(escape_md(res.leak_label))
-    label = metric_label(res.primary_metric)
-
-    def show(v: float | None) -> str:
-        return "—" if v is None else f"{v:.3f}"
-
-    c = st.columns(3)
-    c[0].metric(f"This model · test {label}" + (" ⚠️ leak" if res.leak_label else ""), show(res.score()))
-    c[1].metric("HGB default", show(res.score("baseline: hgb_default")))
-    c[2].metric("Dummy", show(res.score("baseline: dummy")))
+    # One table with one set of labels (core.model_result): no metric tiles repeating its numbers.
     st.dataframe(res.frame(), hide_index=True)
     st.caption(f"{res.task} · train {res.n_train or '?'} rows, test {res.n_test or '?'} rows")
     left = res.left_out_lines(escape=escape_md)
