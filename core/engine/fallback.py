@@ -73,7 +73,7 @@ def match_request(request: str, stage: str, profile: DatasetProfile, target: str
         "log1p": lambda: feature_recipes.log1p_recipe(cols),
         "frequency": lambda: feature_recipes.frequency_recipe(cols),
         "impute": lambda: impute_for(cols, profile),
-        "drop_missing": lambda: drop_missing_rows(cols),
+        "drop_missing": lambda: clean_recipes.drop_missing_rows_recipe(cols),
         "outliers": lambda: clean_recipes.cap_outliers_recipe(cols),
         "standardise": lambda: clean_recipes.standardise_recipe(cols),
         "numbers": lambda: clean_recipes.parse_numbers_recipe(cols),
@@ -98,18 +98,6 @@ def single_date_part(cols: list[str], part: str) -> Recipe:
         f"the {part} as its own column.",
         {"columns": cols, "part": part},
         "\n".join(lines),
-        cols,
-    )
-
-
-def drop_missing_rows(cols: list[str]) -> Recipe:
-    return Recipe(
-        "clean.drop_missing_rows",
-        "clean",
-        "Drop rows with a missing value",
-        "requested by you: rows without a value in these columns are removed.",
-        {"columns": cols},
-        f"df = df.dropna(subset={cols!r})",
         cols,
     )
 

@@ -9,6 +9,7 @@ on the full data. Column names are always written with `repr`, so any name in th
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from core.models import ColumnProfile, DatasetProfile
 from core.recipes.base import Recipe
@@ -80,6 +81,17 @@ def drop_columns_recipe(rid: str, title: str, why: str, columns: list[str]) -> R
         f'df = df.drop(columns={columns!r}, errors="ignore")',
         columns,
     )
+
+
+def drop_missing_rows_recipe(columns: list[str]) -> Recipe:
+    # The same recipe as dropping columns, but the code removes the rows without a value instead.
+    rows = drop_columns_recipe(
+        "clean.drop_missing_rows",
+        "Drop rows with a missing value",
+        "requested by you: rows without a value in these columns are removed.",
+        columns,
+    )
+    return replace(rows, code=f"df = df.dropna(subset={columns!r})")
 
 
 def missing_markers_recipe(columns: list[str]) -> Recipe:
