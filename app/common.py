@@ -270,6 +270,16 @@ def require_project(need_data: bool = True) -> Any | None:
     return project
 
 
+def page_project(stage: str, title: str) -> Any:
+    """A page's sidebar and title, then the open project; the page stops here without one."""
+    sidebar(stage)
+    st.title(title)
+    project = require_project()
+    if project is None:
+        st.stop()
+    return project
+
+
 def current_frame(project: Any) -> pd.DataFrame | None:
     if project.dataset is None:
         return None

@@ -64,16 +64,29 @@ def code_editor(code: str, key: str) -> str:
 
 
 # --------------------------------------------------------------------------- proposing
+def _waiting(status: Any, stage: str, kept: str) -> tuple[Any, Any]:
+    """Inside `status`: a Cancel button and the backend that streams the model's progress there."""
+    # A click re-runs the page, which stops this run at its next output: nothing is kept.
+    st.button("Cancel", key=f"cancel_{stage}", help=f"Stop waiting; {kept} is kept.")
+    progress = progress_view.ProposalProgress(status, st.empty())
+    return progress, progress_view.streaming_backend(ui.get_backend(), st.empty(), progress)
+
+
+def _show_proposal(stage: str, proposal: Any, forget: tuple[str, ...]) -> None:
+    """Make `proposal` the stage's current one: drop the state in `forget`, refresh the editor."""
+    st.session_state[f"proposal_{stage}"] = proposal
+    for k in forget:
+        st.session_state.pop(k, None)
+    st.session_state[f"edit_{stage}_v"] = st.session_state.get(f"edit_{stage}_v", 0) + 1
+
+
 def _propose(stage: str, project: Any, request: str | None) -> None:
     from core.engine.session import propose  # scikit-learn: loaded on the first proposal
 
     store = ui.get_store()
     slot = st.empty()
     with slot.status("Preparing the context from the profile…", expanded=True) as status:
-        # A click re-runs the page, which stops this run at its next output: nothing is kept.
-        st.button("Cancel", key=f"cancel_{stage}", help="Stop waiting; the current proposal is kept.")
-        progress = progress_view.ProposalProgress(status, st.empty())
-        backend = progress_view.streaming_backend(ui.get_backend(), st.empty(), progress)
+        progress, backend = _waiting(status, stage, "the current proposal")
         try:
             proposal = propose(
                 stage,
@@ -90,10 +103,7 @@ def _propose(stage: str, project: Any, request: str | None) -> None:
             return
     # The verdict below says how it went; a finished status would show a green tick for a failure.
     slot.empty()
-    st.session_state[f"proposal_{stage}"] = proposal
-    for k in (f"run_{stage}", f"blank_{stage}", f"confirm_{stage}"):
-        st.session_state.pop(k, None)
-    st.session_state[f"edit_{stage}_v"] = st.session_state.get(f"edit_{stage}_v", 0) + 1
+    _show_proposal(stage, proposal, (f"run_{stage}", f"blank_{stage}", f"confirm_{stage}"))
 
 
 def _run(stage: str, project: Any, code: str) -> None:
@@ -454,9 +464,7 @@ def _fix(stage: str, project: Any, code: str, error: str | None) -> None:
 
     store = ui.get_store()
     with st.status("Gemma is fixing the code…", expanded=True) as status:
-        st.button("Cancel", key=f"cancel_{stage}", help="Stop waiting; your code is kept.")
-        progress = progress_view.ProposalProgress(status, st.empty())
-        backend = progress_view.streaming_backend(ui.get_backend(), st.empty(), progress)
+        progress, backend = _waiting(status, stage, "your code")
         try:
             proposal = fix(
                 code,
@@ -475,7 +483,5 @@ def _fix(stage: str, project: Any, code: str, error: str | None) -> None:
         status.update(label="Fix verified" if ok else "No verified fix", state="complete" if ok else "error")
     if not proposal.verified:
         st.session_state["flash_error"] = f"Gemma could not fix it: {proposal.provenance_detail}"
-    st.session_state[f"proposal_{stage}"] = proposal
-    st.session_state.pop(f"run_{stage}", None)
-    st.session_state[f"edit_{stage}_v"] = st.session_state.get(f"edit_{stage}_v", 0) + 1
+    _show_proposal(stage, proposal, (f"run_{stage}",))
     st.rerun()

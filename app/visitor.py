@@ -3,7 +3,7 @@
 - `visitor_owner()`: on a shared deployment, the owner every project call is scoped to: the
   logged-in user where `st.login` (OIDC) is configured, else an anonymous visitor key kept in the
   browser's URL (`?visitor=`). In single-user mode it is None and every project stays visible.
-- `scoped(store)`: the store as this visitor sees it (`core.project.OwnedStore`).
+- `scoped(store)`: the store as this visitor sees it (`core.project_files.OwnedStore`).
 - `sidebar_line()` / `step_line(isolation)`: which containment layers are active.
 
 No project logic here: ownership lives in core/project.py, layer detection in

@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 BACKENDS = ("gguf", "transformers", "openai", "fake")
+T = TypeVar("T")
 
 
 def _add_backend_args(p: argparse.ArgumentParser) -> None:
@@ -62,15 +64,24 @@ def _data_file(path: str) -> Path:
     return Path(path)
 
 
+def _with_backend(args: argparse.Namespace, run: Callable[[Any], T], data: bool = True) -> T:
+    """`run(backend)` with the backend `args` names, closed afterwards (the data file checked first)."""
+    if data:
+        _data_file(args.data)
+    backend = build_backend_from_args(args)
+    try:
+        return run(backend)
+    finally:
+        backend.close()
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     from core.autopilot import run_autopilot
 
-    _data_file(args.data)
-    backend = build_backend_from_args(args)
-    try:
-        result = run_autopilot(args.data, args.target, args.out, backend, projects_root=args.projects)
-    finally:
-        backend.close()
+    result = _with_backend(
+        args,
+        lambda backend: run_autopilot(args.data, args.target, args.out, backend, projects_root=args.projects),
+    )
     model = result.scorecard.get("model")
     if not model:
         print("error: no model could be trained; see scorecard.json", file=sys.stderr)
@@ -88,12 +99,7 @@ def _cmd_ask(args: argparse.Namespace) -> int:
 
     from core.headless import run_question
 
-    _data_file(args.data)
-    backend = build_backend_from_args(args)
-    try:
-        out = run_question(args.data, args.question, backend)
-    finally:
-        backend.close()
+    out = _with_backend(args, lambda backend: run_question(args.data, args.question, backend))
     if args.json:
         print(json.dumps(out, indent=1, ensure_ascii=False))
         return 0 if out["status"] == "answered" else 1
@@ -118,13 +124,9 @@ def _cmd_request(args: argparse.Namespace) -> int:
 
     from core.headless import describe_changes, run_request
 
-    _data_file(args.data)
-    backend = build_backend_from_args(args)
-    try:
-        outcome = run_request(args.data, args.request, args.stage, backend, out=args.out, target=args.target,
-                              projects=args.projects, accept_unchecked=args.accept_unchecked)  # fmt: skip
-    finally:
-        backend.close()
+    outcome = _with_backend(args, lambda backend: run_request(
+        args.data, args.request, args.stage, backend, out=args.out, target=args.target,
+        projects=args.projects, accept_unchecked=args.accept_unchecked))  # fmt: skip
     code = {"done": 0, "could-not-do": 1, "needs-confirmation": 3}[outcome.status]
     if args.json:
         print(json.dumps(outcome.to_json(args.request, args.stage, args.data), indent=1, ensure_ascii=False))
@@ -152,11 +154,8 @@ def _cmd_request(args: argparse.Namespace) -> int:
 def _cmd_suite(args: argparse.Namespace) -> int:
     from core.autopilot import run_suite
 
-    backend = build_backend_from_args(args)
-    try:
-        rows = run_suite(args.out, backend, names=args.only.split(",") if args.only else None)
-    finally:
-        backend.close()
+    names = args.only.split(",") if args.only else None
+    rows = _with_backend(args, lambda backend: run_suite(args.out, backend, names=names), data=False)
     from core.autopilot import suite_table
 
     print(suite_table(rows))

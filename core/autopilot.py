@@ -239,27 +239,21 @@ def _run_stage(
         log(f"{stage}: no verified proposal; stage skipped")
         return entry
     try:
-        step = store.accept_step(
-            project,
-            stage,
-            proposal.code,
-            proposal.entrypoint,
-            proposal.provenance,
-            proposal.provenance_detail,
-            proposal=proposal,
-            rationale=proposal.rationale,
-            request=proposal.request,
-            sandbox=sandbox,
-        )
+        step = store.accept_proposal(project, stage, proposal, proposal.request, sandbox)
         entry["ok"] = True
         r = step.result
         if r is not None and stage_registry.transforms(stage):
             entry["shape"] = [r.rows_after, r.cols_after]
     except StepError as e:
         entry["error"] = str(e)
+    return _finish(entry, stage, entry["provenance"], t0, log)
+
+
+def _finish(entry: dict, stage: str, how: str, t0: float, log: Callable[[str], None]) -> dict:
+    """Time the stage's entry and log its outcome."""
     entry["seconds"] = round(time.perf_counter() - t0, 2)
     log(
-        f"{stage}: {'ok' if entry['ok'] else 'FAILED'} ({entry['provenance']}, {entry['seconds']} s)"
+        f"{stage}: {'ok' if entry['ok'] else 'FAILED'} ({how}, {entry['seconds']} s)"
         + (f" {entry.get('error')}" if entry.get("error") else "")
     )
     return entry
@@ -298,12 +292,7 @@ def _model_from_recipes(
         break
     else:
         entry["error"] = "; ".join(errors) or "no model recipe"
-    entry["seconds"] = round(time.perf_counter() - t0, 2)
-    log(
-        f"model: {'ok' if entry['ok'] else 'FAILED'} (rule, {entry['seconds']} s)"
-        + (f" {entry.get('error')}" if entry.get("error") else "")
-    )
-    return entry
+    return _finish(entry, "model", "rule", t0, log)
 
 
 def scorecard(

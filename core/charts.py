@@ -15,7 +15,8 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from core.models import DatasetProfile
-from core.profile import _text_numbers, correlation_matrix
+from core.profile import correlation_matrix
+from core.profile.columns import text_numbers
 
 PAGE_SIZE = 50
 _TOP_BARS = 20
@@ -97,9 +98,9 @@ def _numeric_values(s: pd.Series) -> pd.Series | None:
         nn = s.dropna()
         if len(nn) == 0:
             return None
-        parsed = _text_numbers(nn.head(2000))
+        parsed = text_numbers(nn.head(2000))
         if parsed.notna().mean() >= 0.8:
-            return _text_numbers(s)
+            return text_numbers(s)
     return None
 
 
@@ -180,19 +181,13 @@ def distribution_before_after(
     fig = go.Figure(
         [
             go.Bar(
-                name="before",
+                name=name,
                 y=labels,
-                x=[int(bv.get(v, 0)) for v in labels],
+                x=[int(counts.get(v, 0)) for v in labels],
                 orientation="h",
-                marker_color="#9e9e9e",
-            ),
-            go.Bar(
-                name="after",
-                y=labels,
-                x=[int(av.get(v, 0)) for v in labels],
-                orientation="h",
-                marker_color="#1f77b4",
-            ),
+                marker_color=color,
+            )
+            for name, counts, color in (("before", bv, "#9e9e9e"), ("after", av, "#1f77b4"))
         ]
     )
     fig.update_layout(barmode="group")

@@ -80,12 +80,9 @@ def profile_facts_text(profile: DatasetProfile, target: str | None = None) -> st
     ]
     if profile.sampled_from:
         lines.append(f"- profiled on a sample of {profile.n_rows:,} rows of {profile.sampled_from:,}")
-    if target:
-        try:
-            tc = profile.column(target)
-            lines.append(f"- target: {target} ({tc.semantic})")
-        except KeyError:
-            pass
+    semantic = _target_semantic(profile, target)
+    if semantic is not None:
+        lines.append(f"- target: {target} ({semantic})")
     leaks = {str(d.get("column")): str(d.get("reason", "")) for d in profile.leakage}
     cols = _ranked_columns(profile, target)
     for c in cols:
@@ -100,17 +97,24 @@ def profile_facts_text(profile: DatasetProfile, target: str | None = None) -> st
     return "\n".join(lines)
 
 
+def _target_semantic(profile: DatasetProfile, target: str | None) -> str | None:
+    """The target column's semantic type; None without a target or when the profile lacks it."""
+    if not target:
+        return None
+    try:
+        return profile.column(target).semantic
+    except KeyError:
+        return None
+
+
 def template_doc(profile: DatasetProfile, dataset_name: str, target: str | None = None) -> str:
     """A deterministic documentation from the profile alone (the fallback)."""
     s = [f"{dataset_name} has {profile.n_rows:,} rows and {profile.n_cols:,} columns."]
     if profile.n_duplicate_rows:
         s.append(f"{profile.n_duplicate_rows:,} rows are exact duplicates of earlier rows.")
-    if target:
-        try:
-            tc = profile.column(target)
-            s.append(f"The target is {target} ({tc.semantic}).")
-        except KeyError:
-            pass
+    semantic = _target_semantic(profile, target)
+    if semantic is not None:
+        s.append(f"The target is {target} ({semantic}).")
     ids = [c.name for c in profile.columns if c.semantic == "id"]
     if ids:
         s.append(f"Identifier columns: {', '.join(ids[:5])}.")

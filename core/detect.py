@@ -233,22 +233,6 @@ def find_identifiers(
     return out
 
 
-# --------------------------------------------------------------------------- leaks
-def find_leaks(
-    df: pd.DataFrame,
-    target: str,
-    task: str | None = None,
-    skip: tuple[str, ...] = (),
-    th: Thresholds = THRESHOLDS,
-) -> list[Finding]:
-    """Leak and post-outcome findings for `target` (columns in `skip`, e.g. identifiers, are not
-    tested): one-column cross-validated skill, category-to-target mappings, copies and sums,
-    missing-exactly-when patterns and after-the-fact amounts (see `core.detect_leaks`)."""
-    from core.detect_leaks import find_leaks as _find_leaks
-
-    return _find_leaks(df, target, task, skip, th)
-
-
 # --------------------------------------------------------------------------- the scan
 def sample_rows(df: pd.DataFrame, th: Thresholds = THRESHOLDS) -> pd.DataFrame:
     """A fixed random sample: at most `sample_rows` rows and `scan_cells` cells (wide tables get
@@ -260,7 +244,10 @@ def sample_rows(df: pd.DataFrame, th: Thresholds = THRESHOLDS) -> pd.DataFrame:
 def scan(
     df: pd.DataFrame, target: str | None = None, task: str | None = None, th: Thresholds = THRESHOLDS
 ) -> list[Finding]:
-    """Identifiers, then (with a target) leaks and post-outcome columns, on a sample of rows."""
+    """Identifiers, then (with a target) leaks and post-outcome columns (`core.detect_leaks`), on a
+    sample of rows."""
+    from core.detect_leaks import find_leaks  # it builds on this module's thresholds and records
+
     s = sample_rows(df, th)
     target_s = str(target) if target is not None else None
     ids = find_identifiers(s, skip=(target_s,) if target_s else (), th=th)

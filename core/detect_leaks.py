@@ -1,5 +1,5 @@
 """Leak and post-outcome tests of the one detector (`core.detect`, which owns the thresholds,
-the `Finding` record and the public `scan` / `find_leaks`). Kept apart only for size.
+the `Finding` record and the public `scan`). Kept apart only for size.
 
 Cheap on purpose: quantile bins and out-of-fold group means stand in for fitted one-column
 models, so a 50-column table is scanned in well under a second.
@@ -138,7 +138,9 @@ def find_leaks(
     skip: tuple[str, ...] = (),
     th: Thresholds = THRESHOLDS,
 ) -> list[Finding]:
-    """Leak and post-outcome findings for `target` (columns in `skip`, e.g. identifiers, are not tested)."""
+    """Leak and post-outcome findings for `target` (columns in `skip`, e.g. identifiers, are not
+    tested): one-column cross-validated skill, category-to-target mappings, copies and sums,
+    missing-exactly-when patterns and after-the-fact amounts."""
     if target not in df.columns:
         return []
     names = [str(c) for c in df.columns]

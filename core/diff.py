@@ -13,11 +13,21 @@ among three candidates:
 The result is a typed `FrameDiff`: rows added / removed / changed, columns added / removed /
 retyped / changed, missing-value deltas per column, a sample of changed rows, and the
 `StepResult` fields the project records. Pure pandas; no UI.
+
+Speed (a step's preview waits on it): every count is exact, never from a sample. Columns are
+normalised once per frame with vectorised numpy (bool, text, dates at midnight), hashed once per
+column, and rows are paired by content through one integer hash-table lookup. `diff_parquet`
+keeps the last few Parquet files it read (by the sha256 of their bytes) with that work done, so
+a step's input - the previous step's accepted preview - is not read or normalised again.
 """
 
 from __future__ import annotations
 
+import hashlib
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -146,35 +156,104 @@ def _unique_names(df: pd.DataFrame) -> pd.DataFrame:
     return out.loc[:, ~dup] if dup.any() else out
 
 
-def _normal(s: pd.Series) -> pd.Series:
-    """Values in a form where 1 == 1.0 and a type change alone is not a value change."""
+def _normal(s: pd.Series, has_missing: bool = True) -> pd.Series:
+    """Values in a form where 1 == 1.0 and a type change alone is not a value change.
+    `has_missing=False` (the caller counted none) only skips looking for missing values."""
     if pd.api.types.is_bool_dtype(s):
-        return s.astype("object").map(lambda v: _MISSING_MARK if pd.isna(v) else str(bool(v)))
+        # "True" / "False" / the missing mark, as `str(bool(v))` per cell would give, vectorised.
+        out = np.where(s.to_numpy(dtype=bool, na_value=False), "True", "False").astype(object)
+        out[s.isna().to_numpy()] = _MISSING_MARK
+        return pd.Series(out, index=s.index)
     if pd.api.types.is_numeric_dtype(s):
         return pd.Series(s.to_numpy(dtype="float64", na_value=np.nan), index=s.index)
+    fast = _text_fast(s, has_missing)
+    if fast is not None:
+        return pd.Series(fast, index=s.index)
     text = s.astype("string")
     return text.fillna(_MISSING_MARK).astype("object")
+
+
+def _text_fast(s: pd.Series, has_missing: bool = True) -> np.ndarray | None:
+    """`_normal` of a text or plain datetime column without a round trip through pandas' string
+    dtype (the same values; None where the general path must run)."""
+    if s.dtype == object:
+        # Only Python strings and missing values: the strings are already their own text.
+        if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
+            return None
+        if not has_missing:
+            return s.to_numpy(dtype=object)
+        out = s.to_numpy(dtype=object, copy=True)
+        out[pd.isna(out)] = _MISSING_MARK
+        return out
+    if s.dtype.kind == "M" and getattr(s.dtype, "tz", None) is None:
+        # pandas writes dates alone when every value falls on midnight, as numpy's day unit does.
+        values = s.to_numpy()
+        nat = np.isnat(values)
+        ticks = values.astype("datetime64[ns]").view("int64")
+        if not (ticks[~nat] % (86_400 * 10**9) == 0).all():
+            return None
+        # Each distinct day written once (a column of dates repeats few of them).
+        codes, days = pd.factorize(ticks // (86_400 * 10**9))
+        text = np.datetime_as_string(days.astype("datetime64[D]"), unit="D").astype(object)
+        out = text[codes] if len(days) else np.empty(len(values), dtype=object)
+        out[nat] = _MISSING_MARK
+        return out
+    return None
 
 
 class _Normal:
     """A frame's columns normalised (`_normal`) once, on first use, as numpy arrays."""
 
-    def __init__(self, df: pd.DataFrame) -> None:
+    def __init__(self, df: pd.DataFrame, text: dict[str, int | None] | None = None) -> None:
         self.df = df
+        # Columns known (from a Parquet schema) to hold only text and nulls: name -> null count
+        # (None when the file does not record it). Spares a scan of each such column.
+        self._text = {c: n for c, n in (text or {}).items() if c in df.columns and df[c].dtype == object}
         self._cols: dict[str, np.ndarray] = {}
         self._hashes: dict[tuple[str, ...], np.ndarray] = {}
+        self._col_hashes: dict[str, np.ndarray] = {}
+        self._unique: dict[str, bool] = {}
         self._missing: dict[str, int] | None = None
+
+    def prepare(self) -> _Normal:
+        """Everything a diff may ask of this side, now (what a diff that used it leaves behind)."""
+        for c in self.df.columns:
+            self.col_hash(c)
+        return self
+
+    def unique(self, col: str) -> bool:
+        """The column's raw values are unique (remembered: a kept side is asked every step)."""
+        if col not in self._unique:
+            self._unique[col] = bool(self.df[col].is_unique)
+        return self._unique[col]
+
+    def col_hash(self, col: str) -> np.ndarray:
+        """One hash per value of the normalised column (remembered per column, so any set of
+        columns combines them without hashing again)."""
+        if col not in self._col_hashes:
+            self._col_hashes[col] = pd.util.hash_array(self(col), categorize=True)
+        return self._col_hashes[col]
 
     @property
     def missing(self) -> dict[str, int]:
         """Missing cells per column (one pass over the frame)."""
         if self._missing is None:
-            self._missing = {str(k): int(v) for k, v in self.df.isna().sum().items()}
+            known = {c: n for c, n in self._text.items() if n is not None}
+            rest = [c for c in self.df.columns if c not in known]
+            counted = self.df[rest].isna().sum() if rest else {}
+            self._missing = {str(c): int(known[c] if c in known else counted[c]) for c in self.df.columns}
         return self._missing
 
     def __call__(self, col: str) -> np.ndarray:
         if col not in self._cols:
-            self._cols[col] = _normal(self.df[col]).to_numpy()
+            s, has_missing = self.df[col], self.missing[col] > 0
+            if col in self._text:  # text and nulls only: `_text_fast` without looking
+                out = s.to_numpy(dtype=object, copy=has_missing)
+                if has_missing:
+                    out[pd.isna(out)] = _MISSING_MARK
+                self._cols[col] = out
+            else:
+                self._cols[col] = _normal(s, has_missing=has_missing).to_numpy()
         return self._cols[col]
 
     def row_hashes(self, cols: list[str]) -> np.ndarray:
@@ -184,9 +263,23 @@ class _Normal:
             if not cols:
                 self._hashes[key] = np.zeros(len(self.df), dtype="uint64")
             else:
-                norm = pd.DataFrame({c: self(c) for c in cols})
-                self._hashes[key] = pd.util.hash_pandas_object(norm, index=False).to_numpy()
+                self._hashes[key] = _combine_hashes([self.col_hash(c) for c in cols])
         return self._hashes[key]
+
+
+def _combine_hashes(arrays: list[np.ndarray]) -> np.ndarray:
+    """Row hashes from column hashes, as `pd.util.hash_pandas_object(frame, index=False)`
+    combines them (the same numbers; written out because pandas keeps it private)."""
+    mult = np.uint64(1000003)
+    out = np.zeros_like(arrays[0]) + np.uint64(0x345678)
+    with np.errstate(over="ignore"):
+        for i, a in enumerate(arrays):
+            inverse_i = len(arrays) - i
+            out ^= a
+            out *= mult
+            mult += np.uint64(82520 + inverse_i + inverse_i)
+        out += np.uint64(97531)
+    return out
 
 
 def _equal(x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -215,7 +308,7 @@ def _key_columns(nb: _Normal, na: _Normal, common: list[str]) -> list[str]:
         bs, as_ = nb.df[c], na.df[c]
         if pd.api.types.is_float_dtype(bs) or pd.api.types.is_float_dtype(as_):
             continue  # measurements, not identifiers
-        if nb.missing[c] or na.missing[c] or not (bs.is_unique and as_.is_unique):
+        if nb.missing[c] or na.missing[c] or not (nb.unique(c) and na.unique(c)):
             continue
         keys.append(c)
         if len(keys) >= _MAX_KEY_CANDIDATES:
@@ -223,32 +316,51 @@ def _key_columns(nb: _Normal, na: _Normal, common: list[str]) -> list[str]:
     return keys
 
 
-def _by_key(nb: _Normal, na: _Normal, key: str) -> Pairs:
-    pos = pd.Index(nb(key)).get_indexer(pd.Index(na(key)))
+def _by_key(nb: _Normal, na: _Normal, key: str) -> Pairs | None:
+    kb, ka = pd.Index(nb(key)), pd.Index(na(key))
+    if not (kb.is_unique and ka.is_unique):  # e.g. 1 and "1": distinct values, one text
+        return None
+    pos = kb.get_indexer(ka)
     found = pos >= 0
     return pos[found], np.flatnonzero(found)
+
+
+def _occurrence(codes: np.ndarray) -> np.ndarray:
+    """For each element, how many equal elements come before it (0 for the first of its kind)."""
+    if len(codes) == 0:
+        return np.zeros(0, dtype=np.int64)
+    order = np.argsort(codes, kind="stable")
+    sorted_codes = codes[order]
+    starts = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]
+    run_start = np.maximum.accumulate(np.where(starts, np.arange(len(codes)), 0))
+    occ = np.empty(len(codes), dtype=np.int64)
+    occ[order] = np.arange(len(codes)) - run_start
+    return occ
 
 
 def _by_content(hb: np.ndarray, ha: np.ndarray) -> Pairs:
     """Identical rows pair as a multiset. Of the rows left over, `before`'s surplus is taken
     from repeated rows first (de-duplication removed them); the rest pair in their order."""
-    # The n-th occurrence of a row in `after` pairs with its n-th occurrence in `before`.
-    occ_b = pd.Series(hb).groupby(hb).cumcount().to_numpy()
-    occ_a = pd.Series(ha).groupby(ha).cumcount().to_numpy()
-    left = pd.DataFrame({"h": hb, "n": occ_b, "pb": np.arange(len(hb))})
-    right = pd.DataFrame({"h": ha, "n": occ_a, "pa": np.arange(len(ha))})
-    m = left.merge(right, on=["h", "n"], how="outer")
-    exact = m.dropna(subset=["pb", "pa"])
-    rest_b = m[m["pa"].isna()].sort_values("pb")
-    rest_a = m[m["pb"].isna()].sort_values("pa")
+    # The n-th occurrence of a row in `after` pairs with its n-th occurrence in `before`: one
+    # exact integer key per (row hash, n), looked up in a hash table (no merge, no Python loop).
+    codes, _ = pd.factorize(np.concatenate([hb, ha]))
+    cb, ca = codes[: len(hb)].astype(np.int64), codes[len(hb) :].astype(np.int64)
+    occ_b, occ_a = _occurrence(cb), _occurrence(ca)
+    width = int(max(occ_b.max(initial=0), occ_a.max(initial=0))) + 1
+    pos = pd.Index(cb * width + occ_b).get_indexer(ca * width + occ_a)  # unique keys in `before`
+    hit = pos >= 0
+    exact_b, exact_a = pos[hit], np.flatnonzero(hit)
+    left_b = np.ones(len(hb), dtype=bool)
+    left_b[exact_b] = False
+    rest_b = np.flatnonzero(left_b)  # in order of position
+    rest_a = np.flatnonzero(~hit)
     surplus = len(rest_b) - len(rest_a)
     if surplus > 0:
-        repeat = rest_b["pb"].astype(int).map(lambda i: bool(occ_b[i] > 0))
-        drop = rest_b.index[repeat.to_numpy()][:surplus]
-        rest_b = rest_b.drop(index=drop)
+        repeats = np.flatnonzero(occ_b[rest_b] > 0)[:surplus]
+        rest_b = np.delete(rest_b, repeats)
     n = min(len(rest_b), len(rest_a))
-    pb = np.concatenate([exact["pb"].to_numpy(dtype=int), rest_b["pb"].to_numpy(dtype=int)[:n]])
-    pa = np.concatenate([exact["pa"].to_numpy(dtype=int), rest_a["pa"].to_numpy(dtype=int)[:n]])
+    pb = np.concatenate([exact_b, rest_b[:n]]).astype(np.intp)
+    pa = np.concatenate([exact_a, rest_a[:n]]).astype(np.intp)
     order = np.argsort(pa, kind="stable")
     return pb[order], pa[order]
 
@@ -274,8 +386,107 @@ def _equal_cells(
 # --------------------------------------------------------------------------- the diff
 def diff_frames(before: pd.DataFrame, after: pd.DataFrame, sample_rows: int = 20) -> FrameDiff:
     """Compare two frames; rows are matched by index, a key column or content (best explains)."""
-    b, a = _unique_names(before), _unique_names(after)
-    nb, na = _Normal(b), _Normal(a)
+    return _diff(before, after, _Normal(_unique_names(before)), _Normal(_unique_names(after)), sample_rows)
+
+
+# A Parquet file's frame with its normalised columns, by the sha256 of the file's bytes. Snapshots
+# never change and each accepted preview becomes the next step's input, so a preview's `before`
+# is usually the previous preview's `after`: read and normalised once, not once per step.
+_SIDES: OrderedDict[str, tuple[pd.DataFrame, _Normal]] = OrderedDict()
+_SIDES_LOCK = threading.Lock()
+_SIDES_KEEP = 4  # frames kept (the current input, its preview, a couple of alternatives)
+_SIDES_MAX_BYTES = 128 * 1024**2  # all kept frames together (shallow); a larger one is never kept
+
+
+def _file_sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _side(path: str | Path) -> tuple[pd.DataFrame, _Normal]:
+    """The frame stored in `path` and its `_Normal`, from the cache when the bytes are known."""
+    digest = _file_sha256(Path(path))
+    with _SIDES_LOCK:
+        hit = _SIDES.get(digest)
+        if hit is not None:
+            _SIDES.move_to_end(digest)
+            return hit
+    df = pd.read_parquet(path)
+    side = (df, _Normal(_unique_names(df), _parquet_text_columns(Path(path))))
+    size = _shallow_bytes(df)
+    if size <= _SIDES_MAX_BYTES:
+        with _SIDES_LOCK:
+            _SIDES[digest] = side
+            while (
+                len(_SIDES) > _SIDES_KEEP
+                or sum(_shallow_bytes(f) for f, _ in _SIDES.values()) > _SIDES_MAX_BYTES
+            ):
+                _SIDES.popitem(last=False)
+    return side
+
+
+def _parquet_text_columns(path: Path) -> dict[str, int | None]:
+    """Data columns the file stores as Arrow strings (so only text and nulls), with their null
+    count where every row group records one. From the footer only; {} when it cannot tell."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
+        meta = pq.read_metadata(path)
+        schema = meta.schema.to_arrow_schema()
+        pandas_meta = json.loads((schema.metadata or {}).get(b"pandas", b"{}"))
+    except Exception:  # noqa: BLE001 - a hint only: the diff then looks at the values
+        return {}
+    index = {c for c in pandas_meta.get("index_columns", []) if isinstance(c, str)}
+    names = [f.name for f in schema]
+    out: dict[str, int | None] = {}
+    for i, f in enumerate(schema):
+        if f.name in index or names.count(f.name) > 1:
+            continue
+        if not (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)):
+            continue
+        nulls: int | None = 0
+        for r in range(meta.num_row_groups):
+            col = meta.row_group(r).column(i) if i < meta.num_columns else None
+            stats = col.statistics if col is not None and col.path_in_schema == f.name else None
+            if stats is None or not stats.has_null_count:
+                nulls = None
+                break
+            nulls += stats.null_count
+        out[f.name] = nulls
+    return out
+
+
+def clear_cache() -> None:
+    """Forget every kept Parquet frame (tests and benchmarks; memory is bounded anyway)."""
+    with _SIDES_LOCK:
+        _SIDES.clear()
+
+
+def warm(path: str | Path) -> None:
+    """Keep `path` read, normalised and hashed, as a diff that used it as `after` leaves it."""
+    _side(path)[1].prepare()
+
+
+def _shallow_bytes(df: pd.DataFrame) -> int:
+    return int(df.memory_usage(index=True, deep=False).sum())
+
+
+def diff_parquet(before: str | Path, after: str | Path, sample_rows: int = 20) -> FrameDiff:
+    """`diff_frames` of two Parquet files. The same bytes give the same frame, so a file seen in
+    a recent call (by content hash) is not read or normalised again. Callers must not change the
+    frames they get back from a `FrameDiff` (its `changed_rows` is a fresh frame)."""
+    (b_df, nb), (a_df, na) = _side(before), _side(after)
+    return _diff(b_df, a_df, nb, na, sample_rows)
+
+
+def _diff(before: pd.DataFrame, after: pd.DataFrame, nb: _Normal, na: _Normal, sample_rows: int) -> FrameDiff:
+    b, a = nb.df, na.df
     common = [c for c in a.columns if c in set(b.columns)]
 
     best: tuple[str, Pairs, np.ndarray] | None = None
@@ -285,7 +496,8 @@ def diff_frames(before: pd.DataFrame, after: pd.DataFrame, sample_rows: int = 20
     # When the index explains every row of the smaller side unchanged, nothing can do better.
     perfect = best is not None and len(best[1][0]) == min(len(b), len(a)) and bool(best[2].all())
     if not perfect:
-        others = [(f"key:{k}", _by_key(nb, na, k)) for k in _key_columns(nb, na, common)]
+        keyed = [(f"key:{k}", _by_key(nb, na, k)) for k in _key_columns(nb, na, common)]
+        others: list[tuple[str, Pairs]] = [(name, p) for name, p in keyed if p is not None]
         if common and len(b) and len(a):
             others.append(("content", _by_content(nb.row_hashes(common), na.row_hashes(common))))
         for name, pairs in others:
@@ -327,8 +539,10 @@ def _removed_duplicates(hb: np.ndarray, pb: np.ndarray) -> int:
         return 0
     removed = np.ones(len(hb), dtype=bool)
     removed[pb] = False
-    groups = pd.DataFrame({"h": hb, "removed": removed}).groupby("h")["removed"].agg(["sum", "size"])
-    return int(np.minimum(groups["sum"], groups["size"] - 1).sum())
+    codes, uniques = pd.factorize(hb)
+    size = np.bincount(codes, minlength=len(uniques))
+    gone = np.bincount(codes, weights=removed, minlength=len(uniques)).astype(np.int64)
+    return int(np.minimum(gone, size - 1).sum())
 
 
 def _total_missing(original: pd.DataFrame, norm: _Normal) -> int:

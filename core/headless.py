@@ -158,18 +158,7 @@ def run_request(
             else:
                 before = store.current_frame(project)
                 try:
-                    store.accept_step(
-                        project,
-                        stage,
-                        proposal.code,
-                        proposal.entrypoint,
-                        proposal.provenance,
-                        proposal.provenance_detail,
-                        proposal=proposal,
-                        request=request,
-                        rationale=proposal.rationale,
-                        sandbox=sandbox,
-                    )
+                    store.accept_proposal(project, stage, proposal, request, sandbox)
                 except StepError as e:
                     outcome.withheld = f"the code failed on the whole table: {e}"
                 else:

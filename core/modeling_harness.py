@@ -531,87 +531,62 @@ def train_and_evaluate(
 
     # limits=None leaves the thread pools as they are.
     with threadpool_limits(limits=int(n_threads) if n_threads else None):
-        return _train_and_evaluate(
-            df,
-            build_model,
-            target,
-            task,
-            seed,
-            test_size,
-            cv,
-            drop_columns,
-            model_path,
-            baselines,
-            importance,
+        notes: list[str] = []
+        task, X, y, X_train, X_test, y_train, y_test, X_cv, y_cv, dropped = split_data(
+            df, target, task, seed, test_size, drop_columns, notes
         )
 
+        t0 = time.perf_counter()
+        model = build_model(X_train.copy())
+        model.fit(X_train, y_train)
+        result: dict[str, Any] = {
+            "harness_version": HARNESS_VERSION,
+            "task": task,
+            "target": str(target),
+            "primary_metric": "roc_auc" if task == "classification" else "r2",
+            "test": evaluate(model, X_test, y_test, task),
+            "cv": cross_validate(model, X_cv, y_cv, task, cv, seed),
+            "seconds": time.perf_counter() - t0,
+            "estimator": type(model).__name__
+            if not isinstance(model, Pipeline)
+            else type(model.steps[-1][1]).__name__,
+            "n_train": len(X_train),
+            "n_test": len(X_test),
+            "feature_columns": [str(c) for c in X.columns],
+            "dropped_columns": [str(c) for c in dropped],
+            "seed": seed,
+            "test_size": test_size,
+        }
+        if task == "classification":
+            result["classes"] = sorted(str(c) for c in y.unique())[:100]
+            result["n_classes"] = int(y.nunique())
+        result["baselines"] = {}
+        if baselines:
+            for name, base in (
+                ("dummy", dummy_model(task)),
+                ("hgb_default", hgb_default(task, X_train, seed)),
+            ):
+                t1 = time.perf_counter()
+                try:
+                    fitted = clone(base).fit(X_train, y_train)
+                    result["baselines"][name] = {
+                        "test": evaluate(fitted, X_test, y_test, task),
+                        "cv": cross_validate(base, X_cv, y_cv, task, cv, seed),
+                        "seconds": time.perf_counter() - t1,
+                    }
+                except Exception as e:  # noqa: BLE001 - a baseline failure is shown, not fatal
+                    result["baselines"][name] = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
+        result["charts"] = chart_data(model, X_test, y_test, task, seed, importance=importance)
+        result["notes"] = notes
+        if model_path:
+            import pickle
 
-def _train_and_evaluate(
-    df: pd.DataFrame,
-    build_model: Any,
-    target: str,
-    task: str | None = None,
-    seed: int = 42,
-    test_size: float = 0.25,
-    cv: int = 5,
-    drop_columns: list[str] | tuple[str, ...] = (),
-    model_path: str | None = None,
-    baselines: bool = True,
-    importance: bool = True,
-) -> dict[str, Any]:
-    notes: list[str] = []
-    task, X, y, X_train, X_test, y_train, y_test, X_cv, y_cv, dropped = split_data(
-        df, target, task, seed, test_size, drop_columns, notes
-    )
-
-    t0 = time.perf_counter()
-    model = build_model(X_train.copy())
-    model.fit(X_train, y_train)
-    result: dict[str, Any] = {
-        "harness_version": HARNESS_VERSION,
-        "task": task,
-        "target": str(target),
-        "primary_metric": "roc_auc" if task == "classification" else "r2",
-        "test": evaluate(model, X_test, y_test, task),
-        "cv": cross_validate(model, X_cv, y_cv, task, cv, seed),
-        "seconds": time.perf_counter() - t0,
-        "estimator": type(model).__name__
-        if not isinstance(model, Pipeline)
-        else type(model.steps[-1][1]).__name__,
-        "n_train": len(X_train),
-        "n_test": len(X_test),
-        "feature_columns": [str(c) for c in X.columns],
-        "dropped_columns": [str(c) for c in dropped],
-        "seed": seed,
-        "test_size": test_size,
-    }
-    if task == "classification":
-        result["classes"] = sorted(str(c) for c in y.unique())[:100]
-        result["n_classes"] = int(y.nunique())
-    result["baselines"] = {}
-    if baselines:
-        for name, base in (("dummy", dummy_model(task)), ("hgb_default", hgb_default(task, X_train, seed))):
-            t1 = time.perf_counter()
             try:
-                fitted = clone(base).fit(X_train, y_train)
-                result["baselines"][name] = {
-                    "test": evaluate(fitted, X_test, y_test, task),
-                    "cv": cross_validate(base, X_cv, y_cv, task, cv, seed),
-                    "seconds": time.perf_counter() - t1,
-                }
-            except Exception as e:  # noqa: BLE001 - a baseline failure is shown, not fatal
-                result["baselines"][name] = {"error": f"{type(e).__name__}: {str(e)[:300]}"}
-    result["charts"] = chart_data(model, X_test, y_test, task, seed, importance=importance)
-    result["notes"] = notes
-    if model_path:
-        import pickle
-
-        try:
-            with open(model_path, "wb") as fh:
-                pickle.dump(model, fh)
-            result["model_path"] = str(model_path)
-        except (OSError, pickle.PicklingError) as e:  # a model that cannot be saved still has metrics
-            notes.append(f"the fitted model was not saved ({type(e).__name__})")
-    safe = json_safe(result)
-    json.dumps(safe)  # fail here, not in a caller, if anything slipped through
-    return safe
+                with open(model_path, "wb") as fh:
+                    pickle.dump(model, fh)
+                result["model_path"] = str(model_path)
+            except (OSError, pickle.PicklingError) as e:  # a model that cannot be saved still has metrics
+                notes.append(f"the fitted model was not saved ({type(e).__name__})")
+        safe = json_safe(result)
+        json.dumps(safe)  # fail here, not in a caller, if anything slipped through
+        return safe

@@ -11,12 +11,7 @@ from core import charts, datadoc
 from core import profile as profile_mod
 from core.safe_text import escape_md
 
-ui.sidebar("profile")
-st.title("🔎 Profile")
-
-project = ui.require_project()
-if project is None:
-    st.stop()
+project = ui.page_project("profile", "🔎 Profile")
 store = ui.get_store()
 df = ui.current_frame(project)
 if df is None:

@@ -9,12 +9,7 @@ from core.export import notebook, report
 from core.models import utcnow
 from core.safe_text import defuse_md
 
-ui.sidebar("report")
-st.title("📄 Report")
-
-project = ui.require_project()
-if project is None:
-    st.stop()
+project = ui.page_project("report", "📄 Report")
 store = ui.get_store()
 stem = ui.file_stem(project)
 # Opening the report is what marks the stage done in the sidebar (stale again after a new step).

@@ -171,3 +171,131 @@ def test_dedupe_then_change_every_row_still_pairs_each_row_with_its_origin():
     assert d.columns_changed == ["plan"]
     cells = {c.name: c.cells_changed for c in d.columns}
     assert cells == {"tenure": 0, "charges": 0, "plan": 40, "churn": 0}
+
+
+# --------------------------------------------------------------------------- fast paths
+def _slow_normal(s: pd.Series) -> list[object]:
+    """The per-cell definition the vectorised `_normal` must reproduce."""
+    if pd.api.types.is_bool_dtype(s):
+        return ["\x00<NA>" if pd.isna(v) else str(bool(v)) for v in s.astype("object")]
+    return s.astype("string").fillna("\x00<NA>").astype("object").tolist()
+
+
+def test_vectorised_normal_forms_match_the_per_cell_definition():
+    from core.diff import _normal
+
+    midnight = pd.Series(pd.to_datetime(["2020-01-01", None, "2021-12-31", "1969-12-31", "2020-01-01"]))
+    columns = [
+        pd.Series([True, False, True]),
+        pd.Series([True, None, False], dtype="boolean"),
+        pd.Series(["a", None, float("nan"), "b"], dtype=object),
+        pd.Series(["a", "b"], dtype=object),
+        pd.Series([1, "1", None], dtype=object),  # not all text: the general path
+        midnight,
+        pd.Series(pd.to_datetime(["2020-01-01 10:30", None])),  # a time of day: the general path
+        pd.Series(pd.to_datetime(["2020-01-01"]).tz_localize("UTC")),
+        pd.Series([None, None], dtype=object),
+    ]
+    for s in columns:
+        assert _normal(s).tolist() == _slow_normal(s), s
+    # A caller that counted no missing value may skip looking for them: the same result.
+    assert _normal(columns[3], has_missing=False).tolist() == ["a", "b"]
+
+
+def _reference_by_content(hb: np.ndarray, ha: np.ndarray):
+    """The pairing rule written with a merge (the first implementation), to check the fast one."""
+    occ_b = pd.Series(hb).groupby(hb).cumcount().to_numpy()
+    occ_a = pd.Series(ha).groupby(ha).cumcount().to_numpy()
+    left = pd.DataFrame({"h": hb, "n": occ_b, "pb": np.arange(len(hb))})
+    right = pd.DataFrame({"h": ha, "n": occ_a, "pa": np.arange(len(ha))})
+    m = left.merge(right, on=["h", "n"], how="outer")
+    exact = m.dropna(subset=["pb", "pa"])
+    rest_b = m[m["pa"].isna()].sort_values("pb")
+    rest_a = m[m["pb"].isna()].sort_values("pa")
+    surplus = len(rest_b) - len(rest_a)
+    if surplus > 0:
+        repeat = rest_b["pb"].astype(int).map(lambda i: bool(occ_b[i] > 0))
+        rest_b = rest_b.drop(index=rest_b.index[repeat.to_numpy()][:surplus])
+    n = min(len(rest_b), len(rest_a))
+    pb = np.concatenate([exact["pb"].to_numpy(dtype=int), rest_b["pb"].to_numpy(dtype=int)[:n]])
+    pa = np.concatenate([exact["pa"].to_numpy(dtype=int), rest_a["pa"].to_numpy(dtype=int)[:n]])
+    order = np.argsort(pa, kind="stable")
+    return pb[order], pa[order]
+
+
+def test_content_pairing_matches_the_reference_rule():
+    from core.diff import _by_content
+
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        hb = rng.integers(0, 8, rng.integers(0, 30)).astype("uint64")
+        ha = rng.integers(0, 10, rng.integers(0, 30)).astype("uint64")
+        got, want = _by_content(hb, ha), _reference_by_content(hb, ha)
+        assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1]), (hb, ha)
+
+
+def test_a_key_unique_only_before_normalising_is_not_used():
+    # 1 and "1" are distinct values but the same text: such a column cannot pair rows.
+    before = pd.DataFrame({"id": [1, "1", 2], "v": [1.0, 2.0, 3.0]})
+    after = before.iloc[::-1].reset_index(drop=True)
+    d = diff_frames(before, after)
+    assert d.matched_by == "content" and d.rows_changed == 0
+
+
+def test_diff_parquet_is_diff_frames_and_reads_a_known_file_once(tmp_path, monkeypatch):
+    from core import diff
+
+    before = _with_duplicates()
+    after = before.drop_duplicates().reset_index(drop=True).assign(plan=lambda f: f["plan"].str.upper())
+    before.to_parquet(tmp_path / "b.parquet")
+    after.to_parquet(tmp_path / "a.parquet")
+    want = diff_frames(pd.read_parquet(tmp_path / "b.parquet"), pd.read_parquet(tmp_path / "a.parquet"))
+    diff.clear_cache()
+    reads = []
+    real = pd.read_parquet
+    monkeypatch.setattr(pd, "read_parquet", lambda p, *a, **k: reads.append(p) or real(p, *a, **k))
+    got = diff.diff_parquet(tmp_path / "b.parquet", tmp_path / "a.parquet")
+    assert got.step_fields() == want.step_fields() and got.columns == want.columns
+    assert got.changed_rows.equals(want.changed_rows)
+    # The next step's input is this preview under another name: known by its bytes, not re-read.
+    (tmp_path / "snap.parquet").write_bytes((tmp_path / "a.parquet").read_bytes())
+    again = diff.diff_parquet(tmp_path / "snap.parquet", tmp_path / "a.parquet")
+    assert len(reads) == 2 and again.rows_changed == 0 and again.matched_by == "index"
+    # Other bytes under a known name are read again.
+    after.head(5).to_parquet(tmp_path / "a.parquet")
+    assert diff.diff_parquet(tmp_path / "b.parquet", tmp_path / "a.parquet").rows_after == 5
+    assert len(reads) == 3
+    diff.clear_cache()
+
+
+def test_row_hashes_are_pandas_row_hashes():
+    from core.diff import _Normal
+
+    df = pd.DataFrame({"a": [1.0, None, 3.0], "b": ["x", None, "z"], "c": [True, False, True]})
+    norm = _Normal(df)
+    frame = pd.DataFrame({c: norm(c) for c in df.columns})
+    want = pd.util.hash_pandas_object(frame, index=False).to_numpy()
+    assert np.array_equal(norm.row_hashes(list(df.columns)), want)
+    assert np.array_equal(
+        norm.prepare().row_hashes(["b"]), pd.util.hash_pandas_object(frame[["b"]], index=False)
+    )
+
+
+def test_parquet_text_hints_give_the_same_diff(tmp_path):
+    from core import diff
+
+    before = pd.DataFrame(
+        {"s": ["a", None, "c", "d"], "n": [1.0, np.nan, 3.0, 4.0], "o": [1, "x", None, 2.5]},
+        index=pd.Index([10, 11, 12, 13], name="s2"),
+    )
+    after = before.assign(s=["a", "b", None, "d"]).iloc[[0, 1, 3, 2]].reset_index(drop=True)
+    before.assign(o=before["o"].astype(str)).to_parquet(tmp_path / "b.parquet")
+    after.assign(o=after["o"].astype(str)).to_parquet(tmp_path / "a.parquet")
+    hints = diff._parquet_text_columns(tmp_path / "b.parquet")
+    assert hints == {"s": 1, "o": 0}  # the index column is not a data column
+    diff.clear_cache()
+    got = diff.diff_parquet(tmp_path / "b.parquet", tmp_path / "a.parquet")
+    want = diff_frames(pd.read_parquet(tmp_path / "b.parquet"), pd.read_parquet(tmp_path / "a.parquet"))
+    assert got.step_fields() == want.step_fields() and got.columns == want.columns
+    assert got.matched_by == want.matched_by and got.changed_rows.equals(want.changed_rows)
+    diff.clear_cache()

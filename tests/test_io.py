@@ -310,15 +310,15 @@ def test_bracketed_csv_header_is_not_json(tmp_path):
 
 @pytest.mark.parametrize("giant_line", [1, 2, 5])
 def test_giant_line_is_located_across_chunks(tmp_path, giant_line):
-    from core.io import _check_line_lengths
+    from core.io.load_csv import check_line_lengths
 
     p = tmp_path / "g.csv"
     lines = ["a,b"] + [f"{i},x" for i in range(1, 6)]
     lines[giant_line] = "9," + "y" * 3000
     p.write_text("\n".join(lines) + "\n")
     with pytest.raises(LoadError, match=f"line {giant_line + 1} "):
-        _check_line_lengths(p, 2000)
-    _check_line_lengths(p, 5000)  # under the limit: no error
+        check_line_lengths(p, 2000)
+    check_line_lengths(p, 5000)  # under the limit: no error
 
 
 def test_large_single_json_document_is_refused_with_advice(tmp_path):

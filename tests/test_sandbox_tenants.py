@@ -12,7 +12,8 @@ import pandas as pd
 import pytest
 
 from core.models import LoadOptions
-from core.project import OwnedStore, ProjectStore, StepError, owner_id
+from core.project import ProjectStore, StepError
+from core.project_files import OwnedStore, owner_id
 from core.sandbox import LocalSandbox, SandboxLimits, policy
 
 HOSTILE = Path(__file__).parent / "hostile"

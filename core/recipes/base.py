@@ -35,6 +35,24 @@ class Recipe:
         return f"# {self.title}: {self.rationale}"
 
 
+def per_column(
+    rid: str, title: str, rationale: str, columns: list[str], body: str, *, setup: str = "", **params: Any
+) -> Recipe:
+    """A recipe whose code runs `body` (indented, reading `col`) once for each of `columns`.
+
+    `setup` lines come before the loop; the stage is the part of `rid` before the dot, and
+    `params` are recorded after `columns`."""
+    return Recipe(
+        rid,
+        rid.split(".", 1)[0],
+        title,
+        rationale,
+        {"columns": columns, **params},
+        f"{setup}for col in {columns!r}:\n{body}",
+        columns,
+    )
+
+
 def entrypoint_for(stage: str) -> str:
     return CONTRACTS[stage][0]
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import replace
 
 from core.models import ColumnProfile, DatasetProfile
-from core.recipes.base import Recipe
+from core.recipes.base import Recipe, per_column
 
 # Strings that mean "no value" in files from the wild (compared stripped and case-folded).
 MISSING_MARKERS = ("", "na", "n/a", "nan", "none", "null", "missing", "?", "-", "--", "#n/a", "nil")
@@ -95,22 +95,20 @@ def drop_missing_rows_recipe(columns: list[str]) -> Recipe:
 
 
 def missing_markers_recipe(columns: list[str]) -> Recipe:
-    return Recipe(
+    return per_column(
         "clean.missing_markers",
-        "clean",
         "Turn placeholder text into missing values",
         "strings like 'N/A', '?', '-' or '' mean 'no value' and would otherwise count as a category.",
-        {"columns": columns, "markers": list(MISSING_MARKERS)},
-        f"markers = {list(MISSING_MARKERS)!r}\n"
-        f"for col in {columns!r}:\n"
+        columns,
         "    text = df[col].astype(str).str.strip().str.casefold()\n"
         "    df[col] = df[col].mask(text.isin(markers))",
-        columns,
+        setup=f"markers = {list(MISSING_MARKERS)!r}\n",
+        markers=list(MISSING_MARKERS),
     )
 
 
+# The loop body (one column, `col`) of the parse-numbers recipe.
 _PARSE_NUMBERS = """\
-for col in {columns!r}:
     text = df[col].astype(str).str.strip()
     negative = text.str.match(r"^\\(.*\\)$", na=False) | text.str.startswith("-", na=False)
     digits = text.str.replace(r"[^0-9.]", "", regex=True)
@@ -122,63 +120,52 @@ for col in {columns!r}:
 
 
 def parse_numbers_recipe(columns: list[str]) -> Recipe:
-    return Recipe(
+    return per_column(
         "clean.parse_numbers",
-        "clean",
         "Convert numbers stored as text",
         "currency signs, thousands separators, percent signs and spaces stop these columns "
         "from being numbers; '(12)' is read as -12.",
-        {"columns": columns},
-        _PARSE_NUMBERS.format(columns=columns),
         columns,
+        _PARSE_NUMBERS,
     )
 
 
 def parse_dates_recipe(columns: list[str]) -> Recipe:
-    return Recipe(
+    return per_column(
         "clean.parse_dates",
-        "clean",
         "Parse dates",
         "dates stored as text (possibly in mixed formats) become real dates; unreadable ones become missing.",
-        {"columns": columns},
-        f"for col in {columns!r}:\n"
+        columns,
         '    parsed = pd.to_datetime(df[col], format="mixed", errors="coerce", utc=True)\n'
         "    if parsed.notna().sum() >= 0.5 * df[col].notna().sum():\n"
         "        df[col] = parsed.dt.tz_localize(None)",
-        columns,
     )
 
 
 def parse_booleans_recipe(columns: list[str]) -> Recipe:
     truth = {**dict.fromkeys(BOOL_TRUE, 1.0), **dict.fromkeys(BOOL_FALSE, 0.0)}
-    return Recipe(
+    return per_column(
         "clean.parse_booleans",
-        "clean",
         "Convert yes/no text to 1/0",
         "yes/no, true/false, y/n and 1/0 written as text become one numeric 1/0 column.",
-        {"columns": columns},
-        f"truth = {truth!r}\n"
-        f"for col in {columns!r}:\n"
+        columns,
         "    mapped = df[col].astype(str).str.strip().str.casefold().map(truth)\n"
         "    if mapped.notna().sum() >= 0.9 * df[col].notna().sum():\n"
         '        df[col] = mapped.astype("float64")',
-        columns,
+        setup=f"truth = {truth!r}\n",
     )
 
 
 def standardise_recipe(columns: list[str]) -> Recipe:
-    return Recipe(
+    return per_column(
         "clean.standardise_categories",
-        "clean",
         "Standardise category spelling",
         "values differing only in case or spaces ('NY', ' ny ') are merged into their most common spelling.",
-        {"columns": columns},
-        f"for col in {columns!r}:\n"
+        columns,
         '    text = df[col].dropna().astype(str).str.strip().str.replace(r"\\s+", " ", regex=True)\n'
         "    key = text.str.casefold()\n"
         "    canonical = text.groupby(key).agg(lambda v: v.value_counts().index[0])\n"
         "    df[col] = key.map(canonical).reindex(df.index)",
-        columns,
     )
 
 
@@ -229,19 +216,17 @@ def impute_recipe(numeric: list[str], categorical: list[str], indicators: list[s
 
 
 def cap_outliers_recipe(columns: list[str], k: float = IQR_K) -> Recipe:
-    return Recipe(
+    return per_column(
         "clean.cap_outliers",
-        "clean",
         "Cap extreme outliers",
         f"skewed columns are winsorised at the IQR fences (Q1 - {k:g} IQR, Q3 + {k:g} IQR) "
         "so a few extreme values do not dominate.",
-        {"columns": columns, "k": k},
-        f"for col in {columns!r}:\n"
+        columns,
         "    if pd.api.types.is_numeric_dtype(df[col]):\n"
         "        q1, q3 = df[col].quantile([0.25, 0.75])\n"
         "        iqr = q3 - q1\n"
         f"        df[col] = df[col].clip(lower=q1 - {k!r} * iqr, upper=q3 + {k!r} * iqr)",
-        columns,
+        k=k,
     )
 
 

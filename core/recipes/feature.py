@@ -9,7 +9,7 @@ split only), and ratio features are not guessed: which ratios mean something is 
 from __future__ import annotations
 
 from core.models import ColumnProfile, DatasetProfile
-from core.recipes.base import Recipe
+from core.recipes.base import Recipe, per_column
 from core.recipes.clean import SKEW_LIMIT, is_text_dtype
 
 # Categorical columns with more distinct values than this are frequency-encoded.
@@ -33,68 +33,58 @@ def _is_category(c: ColumnProfile) -> bool:
 
 
 def date_parts_recipe(columns: list[str]) -> Recipe:
-    return Recipe(
+    return per_column(
         "feature.date_parts",
-        "feature",
         "Date parts",
         "models cannot use raw dates: year, month and day of week carry the seasonality; "
         "the raw date is then dropped.",
-        {"columns": columns, "parts": ["year", "month", "dayofweek"]},
-        f"for col in {columns!r}:\n"
+        columns,
         '    when = pd.to_datetime(df[col], format="mixed", errors="coerce", utc=True)\n'
         '    df[f"{col}_year"] = when.dt.year.astype("float64")\n'
         '    df[f"{col}_month"] = when.dt.month.astype("float64")\n'
         '    df[f"{col}_dayofweek"] = when.dt.dayofweek.astype("float64")\n'
         "    df = df.drop(columns=[col])",
-        columns,
+        parts=["year", "month", "dayofweek"],
     )
 
 
 def log1p_recipe(columns: list[str]) -> Recipe:
-    return Recipe(
+    return per_column(
         "feature.log1p",
-        "feature",
         "Log of skewed amounts",
         "log(1 + x) tames long right tails of non-negative amounts and counts, which helps linear "
         "models; the raw column is replaced by log1p_<name>.",
-        {"columns": columns},
-        f"for col in {columns!r}:\n"
+        columns,
         "    if pd.api.types.is_numeric_dtype(df[col]) and (df[col].dropna() >= 0).all():\n"
         '        df[f"log1p_{col}"] = np.log1p(df[col].astype("float64"))\n'
         "        df = df.drop(columns=[col])",
-        columns,
     )
 
 
 def frequency_recipe(columns: list[str]) -> Recipe:
-    return Recipe(
+    return per_column(
         "feature.frequency_encode",
-        "feature",
         "Frequency encoding",
         f"categories with many values (over {HIGH_CARDINALITY}) would explode one-hot encoding; each "
         "value is replaced by its share of rows (<name>_freq) and the raw column dropped.",
-        {"columns": columns},
-        f"for col in {columns!r}:\n"
+        columns,
         "    share = df[col].value_counts(normalize=True)\n"
         '    df[f"{col}_freq"] = df[col].map(share).astype("float64").fillna(0.0)\n'
         "    df = df.drop(columns=[col])",
-        columns,
     )
 
 
 def rare_recipe(columns: list[str], min_share: float = RARE_SHARE) -> Recipe:
-    return Recipe(
+    return per_column(
         "feature.rare_to_other",
-        "feature",
         "Merge rare categories",
         f"values seen in less than {min_share:.0%} of rows are merged into 'Other', so the model "
         "does not learn from a handful of rows.",
-        {"columns": columns, "min_share": min_share},
-        f"for col in {columns!r}:\n"
+        columns,
         "    share = df[col].value_counts(normalize=True)\n"
         f"    rare = share[share < {min_share!r}].index\n"
         '    df[col] = df[col].where(~df[col].isin(rare), "Other")',
-        columns,
+        min_share=min_share,
     )
 
 

@@ -35,18 +35,19 @@ _COLUMNS = """\
     many = [c for c in categorical if c not in few]
 """
 
-# The linear model needs scaled numbers and one-hot categories.
-_PRE_LINEAR = """\
-    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])
+# Both preprocessors one-hot encode few-valued categories and ordinal-encode many-valued ones.
+_ONEHOT = """\
     onehot = Pipeline([
         ("impute", SimpleImputer(strategy="most_frequent")),
         ("encode", OneHotEncoder(handle_unknown="ignore", min_frequency=5, sparse_output=False)),
     ])
+"""
+_ORDINAL_STEPS = """\
     ordinal = Pipeline([
         ("impute", SimpleImputer(strategy="most_frequent")),
         ("encode", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)),
-        ("scale", StandardScaler()),
-    ])
+"""
+_TRANSFORMER = """\
     pre = ColumnTransformer([
         ("num", numeric, make_column_selector(dtype_include="number")),
         ("onehot", onehot, few),
@@ -54,23 +55,23 @@ _PRE_LINEAR = """\
     ])
 """
 
+# The linear model needs scaled numbers and one-hot categories.
+_PRE_LINEAR = (
+    '    numeric = Pipeline([("impute", SimpleImputer(strategy="median")), ("scale", StandardScaler())])\n'
+    + _ONEHOT
+    + _ORDINAL_STEPS
+    + '        ("scale", StandardScaler()),\n    ])\n'
+    + _TRANSFORMER
+)
+
 # Trees need no scaling; a missing-value indicator keeps "was missing" as a signal.
-_PRE_TREES = """\
-    numeric = SimpleImputer(strategy="median", add_indicator=True)
-    onehot = Pipeline([
-        ("impute", SimpleImputer(strategy="most_frequent")),
-        ("encode", OneHotEncoder(handle_unknown="ignore", min_frequency=5, sparse_output=False)),
-    ])
-    ordinal = Pipeline([
-        ("impute", SimpleImputer(strategy="most_frequent")),
-        ("encode", OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1)),
-    ])
-    pre = ColumnTransformer([
-        ("num", numeric, make_column_selector(dtype_include="number")),
-        ("onehot", onehot, few),
-        ("ordinal", ordinal, many),
-    ])
-"""
+_PRE_TREES = (
+    '    numeric = SimpleImputer(strategy="median", add_indicator=True)\n'
+    + _ONEHOT
+    + _ORDINAL_STEPS
+    + "    ])\n"
+    + _TRANSFORMER
+)
 
 # HistGradientBoosting handles missing values and categories itself: categories are
 # ordinal-encoded (at most 250 values, rarer ones grouped) and declared categorical by name.

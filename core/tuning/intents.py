@@ -73,6 +73,13 @@ class Cols:
         self.label = self.cat + self.text
 
 
+def _row_filter(req: str, col: str, op: str, value: Any, literal: str) -> Candidate:
+    """A clean-stage row filter `df[df[col] <op> <literal>]` (`literal`: the value as code)."""
+    body = f"    df = df[df[{q(col)}] {op} {literal}]\n    return df\n"
+    spec = {"kind": "rows", "how": "cmp", "col": col, "op": op, "value": value}
+    return Candidate("clean", "filter", req, body, spec, [col])
+
+
 def _pick(rng: np.random.Generator, items: list[str], k: int = 1) -> list[str]:
     if len(items) < k:
         return []
@@ -359,33 +366,13 @@ def clean_candidates(df: pd.DataFrame, c: Cols, rng: np.random.Generator) -> lis
         s = _say(a, rng)
         op, req = _one(rng, [(">", f"keep only rows where {s} is greater than {t}"), ("<", f"keep rows with {s} below {t}"),
                              (">=", f"remove rows where {s} is below {t}"), ("<=", f"drop rows with {s} above {t}")])  # fmt: skip
-        body = f"    df = df[df[{q(a)}] {op} {t}]\n    return df\n"
-        out.append(
-            Candidate(
-                "clean",
-                "filter",
-                req,
-                body,
-                {"kind": "rows", "how": "cmp", "col": a, "op": op, "value": t},
-                [a],
-            )
-        )
+        out.append(_row_filter(req, a, op, t, str(t)))
     for cat in _pick(rng, c.cat, 1):
         v = str(df[cat].dropna().astype(str).value_counts().index[0])
         keep = rng.random() < 0.5
         req = _one(rng, [f"keep only rows where {cat} is '{v}'", f"filter to {cat} == {v}"] if keep else
                    [f"drop rows where {cat} is '{v}'", f"remove the {v} rows of {cat}"])  # fmt: skip
-        body = f"    df = df[df[{q(cat)}] {'==' if keep else '!='} {q(v)}]\n    return df\n"
-        out.append(
-            Candidate(
-                "clean",
-                "filter",
-                req,
-                body,
-                {"kind": "rows", "how": "cmp", "col": cat, "op": "==" if keep else "!=", "value": v},
-                [cat],
-            )
-        )
+        out.append(_row_filter(req, cat, "==" if keep else "!=", v, q(v)))
     for a in _pick(rng, list(df.columns), 1):
         new = _one(
             rng,
