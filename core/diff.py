@@ -399,11 +399,8 @@ _SIDES_MAX_BYTES = 128 * 1024**2  # all kept frames together (shallow); a larger
 
 
 def _file_sha256(path: Path) -> str:
-    h = hashlib.sha256()
     with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
 def _side(path: str | Path) -> tuple[pd.DataFrame, _Normal]:

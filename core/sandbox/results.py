@@ -239,14 +239,6 @@ def copy_output(src: str | Path, root: Path, dest: Path, max_bytes: int) -> tupl
     return h.hexdigest(), size
 
 
-def sha256_file(path: str | Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _figures(raw: Any, notes: list[str]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     total = 0
