@@ -10,17 +10,14 @@ its intent checks passed: a failure never gets a green mark.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
-import pandas as pd
 import streamlit as st
 
 from app import common as ui
 from app import progress_view, proposal_view
-from core.diff import diff_frames
+from app.run_view import prepare_next_run, show_result
 from core.safe_text import escape_md
-from core.sandbox import policy as sandbox_policy
 
 STAGE_HELP = {
     "clean": "Fix types, spelling, duplicates and missing values. The code must define "
@@ -158,95 +155,6 @@ def _accept(stage: str, project: Any, code: str, proposal: Any, request: str | N
 
 
 # --------------------------------------------------------------------------- views
-def _column(df: pd.DataFrame, name: str) -> pd.Series:
-    """A column by its text name (first of duplicates); empty when the frame lacks it."""
-    for i, c in enumerate(df.columns):
-        if str(c) == name:
-            return df.iloc[:, i]
-    return pd.Series([], dtype="float64", name=name)
-
-
-def before_after(before: pd.DataFrame, after: pd.DataFrame, key: str) -> None:
-    """What the run changed, rows matched by identity (core.diff), never by position."""
-    d = diff_frames(before, after)
-    c = st.columns(4)
-    c[0].metric("Rows", f"{d.rows_after:,}", delta=d.rows_after - d.rows_before)
-    c[1].metric("Columns", f"{d.cols_after:,}", delta=d.cols_after - d.cols_before)
-    c[2].metric("Missing cells", f"{d.missing_after:,}", delta=d.missing_delta, delta_color="inverse")
-    c[3].metric("Changed columns", len(d.columns_changed))
-    dups = f" ({d.duplicates_removed:,} duplicates)" if d.duplicates_removed else ""
-    st.caption(
-        f"Rows matched {d.alignment}: {d.rows_matched:,} kept, {d.rows_changed:,} of them changed; "
-        f"{d.rows_removed:,} removed{dups}; {d.rows_added:,} added."
-    )
-    for label, names in (
-        ("New columns", d.columns_added),
-        ("Removed columns", d.columns_removed),
-        ("Changed columns", d.columns_changed),
-    ):
-        if names:
-            st.markdown(f"**{label}:** " + ", ".join(escape_md(x, code=True) for x in names))
-    tabs = st.tabs(["Changed rows (sample)", "Types and missing values", "Charts"])
-    with tabs[0]:
-        if d.changed_rows.empty:
-            st.caption("No value changed in the rows both frames share.")
-        else:
-            st.dataframe(d.changed_rows)
-    with tabs[1]:
-        st.dataframe(d.dtypes())
-    with tabs[2]:
-        from core import charts  # plotly: loaded when a run is shown
-
-        st.plotly_chart(charts.missingness_before_after(before, after), key=f"{key}_miss")
-        cols = [c for c in d.columns_changed + d.columns_added if c in set(map(str, after.columns))]
-        if cols:
-            col = st.selectbox("Distribution of (changed and new columns)", cols, key=f"{key}_dist")
-            fig = charts.distribution_before_after(_column(before, col), _column(after, col), name=col)
-            st.plotly_chart(fig, key=f"{key}_distfig")
-
-
-def show_result(stage: str, project: Any, run: dict[str, Any], before: pd.DataFrame | None) -> None:
-    result = run["result"]
-    if not result.ok:
-        st.error(f"The run failed: {escape_md(result.error)}")
-        if result.stdout:
-            st.code(result.stdout[-3000:], language="text")
-        return
-    st.success(f"Ran in {result.duration_s:.2f} s.")
-    sandboxed = getattr(result, "sandbox_result", None)
-    if sandboxed is not None:  # issue 16: the layers this very run had
-        st.caption(escape_md(sandbox_policy.describe(sandboxed.isolation)))
-    if stage != "model" and project.target and project.target in (result.removed_columns or []):
-        st.warning(
-            f"This code removes the target column {escape_md(project.target, code=True)}; "
-            "the model stage needs it."
-        )
-    if result.stdout:
-        with st.expander("Printed output"):
-            st.code(result.stdout[-3000:], language="text")
-    if stage == "model":
-        from app import model_view
-
-        model_view.show_metrics(result.metrics or {}, key="run")
-        return
-    out = getattr(result, "output_path", None)
-    after = pd.read_parquet(out) if out and Path(out).is_file() else None
-    if after is not None and before is not None:
-        before_after(before, after, key=f"{stage}_run")
-        return
-    c = st.columns(3)
-    c[0].metric("Rows", f"{result.rows_after}", delta=(result.rows_after or 0) - (result.rows_before or 0))
-    c[1].metric("Columns", f"{result.cols_after}", delta=(result.cols_after or 0) - (result.cols_before or 0))
-    c[2].metric("Missing cells", f"{result.missing_after}")
-    for label, cols in (
-        ("New", result.added_columns),
-        ("Removed", result.removed_columns),
-        ("Changed", result.changed_columns),
-    ):
-        if cols:
-            st.markdown(f"**{label} columns:** " + ", ".join(escape_md(x, code=True) for x in cols))
-
-
 def steps_list(stage: str, project: Any) -> None:
     """This stage's steps with provenance; edit, remove, replay."""
     store = ui.get_store()
@@ -356,6 +264,8 @@ def stage_page(stage: str, title: str) -> None:
     store = ui.get_store()
     before = ui.current_frame(project)
     columns = [str(c) for c in before.columns] if before is not None else []
+    if stage != "model":  # model runs ask for their own limits: a prepared process would not fit
+        prepare_next_run(store, project)
 
     if stage == "model" and not model_view.target_and_checks(project, before):
         return

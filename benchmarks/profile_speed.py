@@ -183,7 +183,7 @@ def run(rows: int, ydata: bool = True, sample_rows: int = SAMPLE_ROWS) -> dict[s
         "cols": df.shape[1],
         "gen_s": gen_s,
         "sample_rows": min(sample_rows, len(df)),
-        "sampled_notes": [n for n in sampled.notes if "sample" in n],
+        "sampled_notes": [n for n in sampled.notes if "sample" in n or "random rows" in n],
         "ours_s": ours_s,
         "exact_s": exact_s,
         "no_target_s": no_target_s,

@@ -106,7 +106,10 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if out["status"] != "answered":
         print(f"error: {out['error']}", file=sys.stderr)
         return 1
-    print("# code\n" + out["code"].rstrip() + "\n\n# output")
+    # Who wrote the code is said first: a question recipe's answer is never passed off as Gemma's.
+    by = {"gemma": "Gemma", "gemma-repaired": "Gemma (repaired)"}.get(out["written_by"], "a question recipe")
+    reading = f", reading the question as {out['reading']}" if out["written_by"] == "rule" else ""
+    print(f"# code (written by {by}{reading})\n" + out["code"].rstrip() + "\n\n# output")
     if out["stdout"].strip():
         print(out["stdout"].rstrip())
     if out["value"] is not None:

@@ -33,11 +33,10 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
+from core.diff_align import Pairs, by_content, by_index, by_key, equal_cells, key_columns
+from core.diff_normal import Normal, unique_names
+
 ColumnStatus = Literal["added", "removed", "retyped", "changed", "same"]
-# Keys are looked for among the first columns only: an ID is nearly always near the front, and
-# each candidate costs a full comparison.
-_MAX_KEY_CANDIDATES = 3
-_MISSING_MARK = "\x00<NA>"  # missing values compare equal to each other, never to a text
 
 
 @dataclass(frozen=True)
@@ -147,252 +146,16 @@ class FrameDiff:
         }
 
 
-# --------------------------------------------------------------------------- helpers
-def _unique_names(df: pd.DataFrame) -> pd.DataFrame:
-    """Columns as text, first of duplicated names kept (a diff needs one column per name)."""
-    out = df.copy(deep=False)  # only the labels change: no data is copied
-    out.columns = [str(c) for c in df.columns]
-    dup = out.columns.duplicated()
-    return out.loc[:, ~dup] if dup.any() else out
-
-
-def _normal(s: pd.Series, has_missing: bool = True) -> pd.Series:
-    """Values in a form where 1 == 1.0 and a type change alone is not a value change.
-    `has_missing=False` (the caller counted none) only skips looking for missing values."""
-    if pd.api.types.is_bool_dtype(s):
-        # "True" / "False" / the missing mark, as `str(bool(v))` per cell would give, vectorised.
-        out = np.where(s.to_numpy(dtype=bool, na_value=False), "True", "False").astype(object)
-        out[s.isna().to_numpy()] = _MISSING_MARK
-        return pd.Series(out, index=s.index)
-    if pd.api.types.is_numeric_dtype(s):
-        return pd.Series(s.to_numpy(dtype="float64", na_value=np.nan), index=s.index)
-    fast = _text_fast(s, has_missing)
-    if fast is not None:
-        return pd.Series(fast, index=s.index)
-    text = s.astype("string")
-    return text.fillna(_MISSING_MARK).astype("object")
-
-
-def _text_fast(s: pd.Series, has_missing: bool = True) -> np.ndarray | None:
-    """`_normal` of a text or plain datetime column without a round trip through pandas' string
-    dtype (the same values; None where the general path must run)."""
-    if s.dtype == object:
-        # Only Python strings and missing values: the strings are already their own text.
-        if pd.api.types.infer_dtype(s, skipna=True) not in ("string", "empty"):
-            return None
-        if not has_missing:
-            return s.to_numpy(dtype=object)
-        out = s.to_numpy(dtype=object, copy=True)
-        out[pd.isna(out)] = _MISSING_MARK
-        return out
-    if s.dtype.kind == "M" and getattr(s.dtype, "tz", None) is None:
-        # pandas writes dates alone when every value falls on midnight, as numpy's day unit does.
-        values = s.to_numpy()
-        nat = np.isnat(values)
-        ticks = values.astype("datetime64[ns]").view("int64")
-        if not (ticks[~nat] % (86_400 * 10**9) == 0).all():
-            return None
-        # Each distinct day written once (a column of dates repeats few of them).
-        codes, days = pd.factorize(ticks // (86_400 * 10**9))
-        text = np.datetime_as_string(days.astype("datetime64[D]"), unit="D").astype(object)
-        out = text[codes] if len(days) else np.empty(len(values), dtype=object)
-        out[nat] = _MISSING_MARK
-        return out
-    return None
-
-
-class _Normal:
-    """A frame's columns normalised (`_normal`) once, on first use, as numpy arrays."""
-
-    def __init__(self, df: pd.DataFrame, text: dict[str, int | None] | None = None) -> None:
-        self.df = df
-        # Columns known (from a Parquet schema) to hold only text and nulls: name -> null count
-        # (None when the file does not record it). Spares a scan of each such column.
-        self._text = {c: n for c, n in (text or {}).items() if c in df.columns and df[c].dtype == object}
-        self._cols: dict[str, np.ndarray] = {}
-        self._hashes: dict[tuple[str, ...], np.ndarray] = {}
-        self._col_hashes: dict[str, np.ndarray] = {}
-        self._unique: dict[str, bool] = {}
-        self._missing: dict[str, int] | None = None
-
-    def prepare(self) -> _Normal:
-        """Everything a diff may ask of this side, now (what a diff that used it leaves behind)."""
-        for c in self.df.columns:
-            self.col_hash(c)
-        return self
-
-    def unique(self, col: str) -> bool:
-        """The column's raw values are unique (remembered: a kept side is asked every step)."""
-        if col not in self._unique:
-            self._unique[col] = bool(self.df[col].is_unique)
-        return self._unique[col]
-
-    def col_hash(self, col: str) -> np.ndarray:
-        """One hash per value of the normalised column (remembered per column, so any set of
-        columns combines them without hashing again)."""
-        if col not in self._col_hashes:
-            self._col_hashes[col] = pd.util.hash_array(self(col), categorize=True)
-        return self._col_hashes[col]
-
-    @property
-    def missing(self) -> dict[str, int]:
-        """Missing cells per column (one pass over the frame)."""
-        if self._missing is None:
-            known = {c: n for c, n in self._text.items() if n is not None}
-            rest = [c for c in self.df.columns if c not in known]
-            counted = self.df[rest].isna().sum() if rest else {}
-            self._missing = {str(c): int(known[c] if c in known else counted[c]) for c in self.df.columns}
-        return self._missing
-
-    def __call__(self, col: str) -> np.ndarray:
-        if col not in self._cols:
-            s, has_missing = self.df[col], self.missing[col] > 0
-            if col in self._text:  # text and nulls only: `_text_fast` without looking
-                out = s.to_numpy(dtype=object, copy=has_missing)
-                if has_missing:
-                    out[pd.isna(out)] = _MISSING_MARK
-                self._cols[col] = out
-            else:
-                self._cols[col] = _normal(s, has_missing=has_missing).to_numpy()
-        return self._cols[col]
-
-    def row_hashes(self, cols: list[str]) -> np.ndarray:
-        """One hash per row over `cols` (normalised, so 1 and 1.0 hash alike)."""
-        key = tuple(cols)
-        if key not in self._hashes:
-            if not cols:
-                self._hashes[key] = np.zeros(len(self.df), dtype="uint64")
-            else:
-                self._hashes[key] = _combine_hashes([self.col_hash(c) for c in cols])
-        return self._hashes[key]
-
-
-def _combine_hashes(arrays: list[np.ndarray]) -> np.ndarray:
-    """Row hashes from column hashes, as `pd.util.hash_pandas_object(frame, index=False)`
-    combines them (the same numbers; written out because pandas keeps it private)."""
-    mult = np.uint64(1000003)
-    out = np.zeros_like(arrays[0]) + np.uint64(0x345678)
-    with np.errstate(over="ignore"):
-        for i, a in enumerate(arrays):
-            inverse_i = len(arrays) - i
-            out ^= a
-            out *= mult
-            mult += np.uint64(82520 + inverse_i + inverse_i)
-        out += np.uint64(97531)
-    return out
-
-
-def _equal(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """Element-wise: two aligned normalised columns hold the same value (both missing: same)."""
-    if x.dtype == "float64" and y.dtype == "float64":
-        return np.isclose(x, y, rtol=1e-9, atol=0.0) | (np.isnan(x) & np.isnan(y))
-    if x.dtype != y.dtype:  # a number became text (or back): compare as text
-        x, y = x.astype(str), y.astype(str)
-    return np.asarray(x == y, dtype=bool)
-
-
-# --------------------------------------------------------------------------- alignments
-Pairs = tuple[np.ndarray, np.ndarray]  # positions in before, positions in after
-
-
-def _by_index(b: pd.DataFrame, a: pd.DataFrame) -> Pairs | None:
-    if not (b.index.is_unique and a.index.is_unique):
-        return None
-    common = a.index.intersection(b.index, sort=False)
-    return b.index.get_indexer(common), a.index.get_indexer(common)
-
-
-def _key_columns(nb: _Normal, na: _Normal, common: list[str]) -> list[str]:
-    keys = []
-    for c in common:
-        bs, as_ = nb.df[c], na.df[c]
-        if pd.api.types.is_float_dtype(bs) or pd.api.types.is_float_dtype(as_):
-            continue  # measurements, not identifiers
-        if nb.missing[c] or na.missing[c] or not (nb.unique(c) and na.unique(c)):
-            continue
-        keys.append(c)
-        if len(keys) >= _MAX_KEY_CANDIDATES:
-            break
-    return keys
-
-
-def _by_key(nb: _Normal, na: _Normal, key: str) -> Pairs | None:
-    kb, ka = pd.Index(nb(key)), pd.Index(na(key))
-    if not (kb.is_unique and ka.is_unique):  # e.g. 1 and "1": distinct values, one text
-        return None
-    pos = kb.get_indexer(ka)
-    found = pos >= 0
-    return pos[found], np.flatnonzero(found)
-
-
-def _occurrence(codes: np.ndarray) -> np.ndarray:
-    """For each element, how many equal elements come before it (0 for the first of its kind)."""
-    if len(codes) == 0:
-        return np.zeros(0, dtype=np.int64)
-    order = np.argsort(codes, kind="stable")
-    sorted_codes = codes[order]
-    starts = np.r_[True, sorted_codes[1:] != sorted_codes[:-1]]
-    run_start = np.maximum.accumulate(np.where(starts, np.arange(len(codes)), 0))
-    occ = np.empty(len(codes), dtype=np.int64)
-    occ[order] = np.arange(len(codes)) - run_start
-    return occ
-
-
-def _by_content(hb: np.ndarray, ha: np.ndarray) -> Pairs:
-    """Identical rows pair as a multiset. Of the rows left over, `before`'s surplus is taken
-    from repeated rows first (de-duplication removed them); the rest pair in their order."""
-    # The n-th occurrence of a row in `after` pairs with its n-th occurrence in `before`: one
-    # exact integer key per (row hash, n), looked up in a hash table (no merge, no Python loop).
-    codes, _ = pd.factorize(np.concatenate([hb, ha]))
-    cb, ca = codes[: len(hb)].astype(np.int64), codes[len(hb) :].astype(np.int64)
-    occ_b, occ_a = _occurrence(cb), _occurrence(ca)
-    width = int(max(occ_b.max(initial=0), occ_a.max(initial=0))) + 1
-    pos = pd.Index(cb * width + occ_b).get_indexer(ca * width + occ_a)  # unique keys in `before`
-    hit = pos >= 0
-    exact_b, exact_a = pos[hit], np.flatnonzero(hit)
-    left_b = np.ones(len(hb), dtype=bool)
-    left_b[exact_b] = False
-    rest_b = np.flatnonzero(left_b)  # in order of position
-    rest_a = np.flatnonzero(~hit)
-    surplus = len(rest_b) - len(rest_a)
-    if surplus > 0:
-        repeats = np.flatnonzero(occ_b[rest_b] > 0)[:surplus]
-        rest_b = np.delete(rest_b, repeats)
-    n = min(len(rest_b), len(rest_a))
-    pb = np.concatenate([exact_b, rest_b[:n]]).astype(np.intp)
-    pa = np.concatenate([exact_a, rest_a[:n]]).astype(np.intp)
-    order = np.argsort(pa, kind="stable")
-    return pb[order], pa[order]
-
-
-def _equal_cells(
-    b: pd.DataFrame, a: pd.DataFrame, nb: _Normal, na: _Normal, pairs: Pairs, common: list[str]
-) -> np.ndarray:
-    """A (pairs × common columns) boolean matrix: the cell is unchanged."""
-    pb, pa = pairs
-    if not common or len(pb) == 0:
-        return np.ones((len(pb), len(common)), dtype=bool)
-    # Row i paired with row i throughout: an untouched column is seen equal without normalising.
-    same_rows = len(pb) == len(b) == len(a) and bool((pb == np.arange(len(pb))).all() and (pa == pb).all())
-    cols = []
-    for c in common:
-        if same_rows and b[c].reset_index(drop=True).equals(a[c].reset_index(drop=True)):
-            cols.append(np.ones(len(pb), dtype=bool))
-        else:
-            cols.append(_equal(nb(c)[pb], na(c)[pa]))
-    return np.column_stack(cols)
-
-
 # --------------------------------------------------------------------------- the diff
 def diff_frames(before: pd.DataFrame, after: pd.DataFrame, sample_rows: int = 20) -> FrameDiff:
     """Compare two frames; rows are matched by index, a key column or content (best explains)."""
-    return _diff(before, after, _Normal(_unique_names(before)), _Normal(_unique_names(after)), sample_rows)
+    return _diff(before, after, Normal(unique_names(before)), Normal(unique_names(after)), sample_rows)
 
 
 # A Parquet file's frame with its normalised columns, by the sha256 of the file's bytes. Snapshots
 # never change and each accepted preview becomes the next step's input, so a preview's `before`
 # is usually the previous preview's `after`: read and normalised once, not once per step.
-_SIDES: OrderedDict[str, tuple[pd.DataFrame, _Normal]] = OrderedDict()
+_SIDES: OrderedDict[str, tuple[pd.DataFrame, Normal]] = OrderedDict()
 _SIDES_LOCK = threading.Lock()
 _SIDES_KEEP = 4  # frames kept (the current input, its preview, a couple of alternatives)
 _SIDES_MAX_BYTES = 128 * 1024**2  # all kept frames together (shallow); a larger one is never kept
@@ -403,8 +166,8 @@ def _file_sha256(path: Path) -> str:
         return hashlib.file_digest(fh, "sha256").hexdigest()
 
 
-def _side(path: str | Path) -> tuple[pd.DataFrame, _Normal]:
-    """The frame stored in `path` and its `_Normal`, from the cache when the bytes are known."""
+def _side(path: str | Path) -> tuple[pd.DataFrame, Normal]:
+    """The frame stored in `path` and its `Normal`, from the cache when the bytes are known."""
     digest = _file_sha256(Path(path))
     with _SIDES_LOCK:
         hit = _SIDES.get(digest)
@@ -412,7 +175,7 @@ def _side(path: str | Path) -> tuple[pd.DataFrame, _Normal]:
             _SIDES.move_to_end(digest)
             return hit
     df = pd.read_parquet(path)
-    side = (df, _Normal(_unique_names(df), _parquet_text_columns(Path(path))))
+    side = (df, Normal(unique_names(df), _parquet_text_columns(Path(path))))
     size = _shallow_bytes(df)
     if size <= _SIDES_MAX_BYTES:
         with _SIDES_LOCK:
@@ -482,23 +245,23 @@ def diff_parquet(before: str | Path, after: str | Path, sample_rows: int = 20) -
     return _diff(b_df, a_df, nb, na, sample_rows)
 
 
-def _diff(before: pd.DataFrame, after: pd.DataFrame, nb: _Normal, na: _Normal, sample_rows: int) -> FrameDiff:
+def _diff(before: pd.DataFrame, after: pd.DataFrame, nb: Normal, na: Normal, sample_rows: int) -> FrameDiff:
     b, a = nb.df, na.df
     common = [c for c in a.columns if c in set(b.columns)]
 
     best: tuple[str, Pairs, np.ndarray] | None = None
-    by_index = _by_index(b, a)
-    if by_index is not None:
-        best = ("index", by_index, _equal_cells(b, a, nb, na, by_index, common))
+    indexed = by_index(b, a)
+    if indexed is not None:
+        best = ("index", indexed, equal_cells(b, a, nb, na, indexed, common))
     # When the index explains every row of the smaller side unchanged, nothing can do better.
     perfect = best is not None and len(best[1][0]) == min(len(b), len(a)) and bool(best[2].all())
     if not perfect:
-        keyed = [(f"key:{k}", _by_key(nb, na, k)) for k in _key_columns(nb, na, common)]
+        keyed = [(f"key:{k}", by_key(nb, na, k)) for k in key_columns(nb, na, common)]
         others: list[tuple[str, Pairs]] = [(name, p) for name, p in keyed if p is not None]
         if common and len(b) and len(a):
-            others.append(("content", _by_content(nb.row_hashes(common), na.row_hashes(common))))
+            others.append(("content", by_content(nb.row_hashes(common), na.row_hashes(common))))
         for name, pairs in others:
-            eq = _equal_cells(b, a, nb, na, pairs, common)
+            eq = equal_cells(b, a, nb, na, pairs, common)
             # More unchanged cells wins; on a tie the earlier (index, then key) stays.
             if best is None or int(eq.sum()) > int(best[2].sum()):
                 best = (name, pairs, eq)
@@ -542,14 +305,14 @@ def _removed_duplicates(hb: np.ndarray, pb: np.ndarray) -> int:
     return int(np.minimum(gone, size - 1).sum())
 
 
-def _total_missing(original: pd.DataFrame, norm: _Normal) -> int:
+def _total_missing(original: pd.DataFrame, norm: Normal) -> int:
     """Missing cells of the whole frame (columns with a repeated name included)."""
     if original.shape[1] == norm.df.shape[1]:
         return sum(norm.missing.values())
     return int(original.isna().sum().sum())
 
 
-def _column_deltas(nb: _Normal, na: _Normal, cells_changed: dict[str, int]) -> tuple[ColumnDelta, ...]:
+def _column_deltas(nb: Normal, na: Normal, cells_changed: dict[str, int]) -> tuple[ColumnDelta, ...]:
     b, a = nb.df, na.df
     out = []
     for c in a.columns:

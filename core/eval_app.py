@@ -138,9 +138,13 @@ def run_question(case: Any, backend: Any, sandbox: Any, tables: Tables, log: Any
             correct=answer_correct(case, a.value, df),
             code=a.code,
             attempts=len(a.attempts),
+            written_by=a.source,
+            reading=a.reading,
         )
     except AskError as e:
         rec.update(answered=False, correct=False, intent="failed", error=str(e), attempts=len(e.attempts))
+        # What Gemma wrote, for reading the failures (the last attempt of each source).
+        rec["tried"] = [a.code for a in e.attempts if a.code][-2:]
     except Exception as e:  # noqa: BLE001 - an engine crash is a wrong answer, recorded
         rec.update(answered=False, correct=False, intent="failed", error=f"{type(e).__name__}: {e}")
     rec["expected"] = jsonable(case.reference(df))
@@ -195,6 +199,8 @@ def run_stages(
                     "table": name,
                     "stage": stage,
                     "provenance": p.provenance,
+                    "plan_steps": p.origin.steps if p.origin is not None else None,
+                    "plan_steps_by_gemma": p.origin.steps_by_gemma if p.origin is not None else None,
                     "detail": p.provenance_detail,
                     "verified": p.verified,
                     "accepted": accepted,
@@ -212,6 +218,10 @@ def run_stages(
                     out[-1]["accepted"] = False
                     out[-1]["error"] = str(e)
     return out
+
+
+def _share(part: int, whole: int) -> float | None:
+    return round(part / whole, 3) if whole else None
 
 
 def summarise(
@@ -234,6 +244,11 @@ def summarise(
         "shown_verified_but_wrong": sum(r.get("intent") == "verified" and not r["success"] for r in requests),
         "questions": n_q,
         "question_accuracy": round(sum(q["correct"] for q in questions) / n_q, 3) if n_q else None,
+        "question_accuracy_by_gemma": round(
+            sum(q["correct"] and q.get("written_by") in GEMMA for q in questions) / n_q, 3
+        )
+        if n_q
+        else None,
         "answers_checked_but_wrong": sum(
             q.get("intent") == "verified" and not q["correct"] for q in questions
         ),
@@ -241,6 +256,10 @@ def summarise(
         "stage_steps_by_gemma": round(sum(s["provenance"] in GEMMA for s in accepted) / len(accepted), 3)
         if accepted
         else None,
+        "plan_steps_by_gemma": _share(
+            sum(s.get("plan_steps_by_gemma") or 0 for s in accepted),
+            sum(s.get("plan_steps") or 0 for s in accepted if s.get("plan_steps")),
+        ),
         "request_p50_s": _pct(lat, 0.5),
         "request_p95_s": _pct(lat, 0.95),
         "question_p50_s": _pct(q_lat, 0.5),
@@ -253,9 +272,11 @@ ROWS = [
     ("request_success_by_gemma", "… of which Gemma's own code", "pct"),
     ("request_intent_verified", "Requests whose intent the engine verified", "pct"),
     ("shown_verified_but_wrong", "Requests shown as verified that are wrong (target 0)", "int"),
-    ("question_accuracy", "Questions answered correctly", "pct"),
+    ("question_accuracy", "Questions answered correctly (Gemma, or a recipe after it failed)", "pct"),
+    ("question_accuracy_by_gemma", "… of which Gemma's own code", "pct"),
     ("answers_checked_but_wrong", "Answers that passed the answer check but are wrong", "int"),
     ("stage_steps_by_gemma", "Accepted stage steps authored by Gemma (clean/feature/model)", "pct"),
+    ("plan_steps_by_gemma", "… plan steps inside accepted clean/feature steps written by Gemma", "pct"),
     ("request_p50_s", "Request latency p50 (s)", "num"),
     ("request_p95_s", "Request latency p95 (s)", "num"),
     ("question_p50_s", "Question latency p50 (s)", "num"),
@@ -304,7 +325,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--backend", default="gguf", help="gguf (the app's embedded Gemma) | fake (tests)")
     ap.add_argument("--tables", default="", help="comma-separated development-suite tables (default: all)")
     ap.add_argument("--parts", default="requests,questions,stages")
-    ap.add_argument("--stage-tables", default="tips,cars")
+    ap.add_argument(
+        "--stage-tables", default="", help="comma-separated tables for the stage walk (default: every table)"
+    )
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--out", default="docs/eval/eval_tuned.json")
     ap.add_argument("--md", default="docs/eval/RESULTS.md")
@@ -343,11 +366,9 @@ def main(argv: list[str] | None = None) -> int:
     req: list[dict[str, Any]] = []
     qs: list[dict[str, Any]] = []
     st: list[dict[str, Any]] = []
-    names = (
-        [t for t in args.stage_tables.split(",") if t and (not only or t in only)]
-        if "stages" in parts
-        else []
-    )
+    every = sorted({c.table for c in (*REQUESTS, *QUESTIONS)})
+    wanted = [t for t in args.stage_tables.split(",") if t] or every
+    names = [t for t in wanted if not only or t in only] if "stages" in parts else []
 
     def save(partial: bool) -> dict[str, Any]:
         side = {

@@ -422,23 +422,13 @@ QUESTIONS: list[QuestionCase] = [
 ]
 
 
-def _plain(v: Any) -> Any:
-    if isinstance(v, np.generic):
-        return v.item()
-    if isinstance(v, (pd.Series, pd.Index, np.ndarray, list, tuple)) and len(v) == 1:
-        return _plain(v.iloc[0] if isinstance(v, pd.Series) else list(v)[0])
-    if isinstance(v, pd.DataFrame) and v.shape == (1, 1):
-        return _plain(v.iloc[0, 0])
-    return v
-
-
 def answer_correct(case: QuestionCase, value: Any, frame: pd.DataFrame) -> bool:
     """Does `value` answer the question? Compared with the reference computed on `frame` now."""
-    from core.engine.intent_base import decode_value
+    from core.engine.intent_base import decode_value, plain_value
 
     want = case.reference(frame)
     value = decode_value(value)  # the sandbox sends a Series / frame / array as a tagged dict
-    v = _plain(value)
+    v = plain_value(value)
     if case.kind == "set":
         items = value.index if isinstance(value, pd.Series) and value.dtype.kind in "iuf" else value
         try:

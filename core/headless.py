@@ -248,6 +248,8 @@ def run_question(data: str | Path, question: str, backend: Any) -> dict[str, Any
                     "intent_checks": list(answer.intent_checks),
                     "intent_reason": answer.intent_reason,
                     "attempts": len(answer.attempts),
+                    "written_by": answer.source,
+                    "reading": answer.reading,
                 }
             )
         finally:

@@ -218,8 +218,15 @@ class WizardMagics(Magics):
             print(f"{check}" + (f": {answer.intent_reason}" if answer.intent_reason else ""))
             for line in answer.intent_checks:
                 print(f"  {line}")
+            if answer.source == "rule":
+                print(f"written by a question recipe (Gemma's answer failed), reading: {answer.reading}")
             return next_cell(
-                var, stage, code, None, f"# Gemma Data Wizard: answer to {request!r} (runs; {check})"
+                var,
+                stage,
+                code,
+                None,
+                f"# Gemma Data Wizard: answer to {request!r} "
+                f"({'question recipe' if answer.source == 'rule' else 'Gemma'}; runs; {check})",
             )
         project = Project(id="notebook", name=f"notebook {var}", target=target)
         try:

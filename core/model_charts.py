@@ -13,6 +13,13 @@ import plotly.graph_objects as go
 _LAYOUT = {"template": "plotly_white", "height": 420, "margin": {"l": 60, "r": 20, "t": 50, "b": 50}}
 
 
+def _lay_out(fig: go.Figure, title: str, x: str, y: str | None = None) -> go.Figure:
+    """The one layout every model chart shares: its title, axis titles and the house template."""
+    axes = {"xaxis_title": x} if y is None else {"xaxis_title": x, "yaxis_title": y}
+    fig.update_layout(title=title, **axes, **_LAYOUT)
+    return fig
+
+
 def confusion_matrix_figure(data: dict[str, Any], title: str = "Confusion matrix (test split)") -> go.Figure:
     labels = [str(v) for v in data["labels"]]
     fig = go.Figure(
@@ -26,7 +33,7 @@ def confusion_matrix_figure(data: dict[str, Any], title: str = "Confusion matrix
             hovertemplate="true %{y}<br>predicted %{x}<br>%{z} rows<extra></extra>",
         )
     )
-    fig.update_layout(title=title, xaxis_title="predicted", yaxis_title="true", **_LAYOUT)
+    _lay_out(fig, title, "predicted", "true")
     fig.update_yaxes(autorange="reversed", type="category")
     fig.update_xaxes(type="category")
     return fig
@@ -39,13 +46,8 @@ def roc_figure(data: dict[str, Any], auc: float | None = None) -> go.Figure:
     fig.add_trace(
         go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line={"dash": "dash", "color": "grey"})
     )
-    fig.update_layout(
-        title=f"ROC curve (positive class: {data.get('positive', '')})",
-        xaxis_title="false positive rate",
-        yaxis_title="true positive rate",
-        **_LAYOUT,
-    )
-    return fig
+    title = f"ROC curve (positive class: {data.get('positive', '')})"
+    return _lay_out(fig, title, "false positive rate", "true positive rate")
 
 
 def residuals_figure(data: dict[str, Any]) -> go.Figure:
@@ -55,13 +57,7 @@ def residuals_figure(data: dict[str, Any]) -> go.Figure:
         )
     )
     fig.add_hline(y=0, line_dash="dash", line_color="grey")
-    fig.update_layout(
-        title="Residuals vs predicted (test split)",
-        xaxis_title="predicted",
-        yaxis_title="true - predicted",
-        **_LAYOUT,
-    )
-    return fig
+    return _lay_out(fig, "Residuals vs predicted (test split)", "predicted", "true - predicted")
 
 
 def importance_figure(data: dict[str, Any]) -> go.Figure:
@@ -74,11 +70,8 @@ def importance_figure(data: dict[str, Any]) -> go.Figure:
             orientation="h",
         )
     )
-    fig.update_layout(
-        title=f"Permutation importance ({data.get('scoring', '')} drop, {data.get('rows', '')} test rows)",
-        xaxis_title="mean score drop when the column is shuffled",
-        **_LAYOUT,
-    )
+    title = f"Permutation importance ({data.get('scoring', '')} drop, {data.get('rows', '')} test rows)"
+    _lay_out(fig, title, "mean score drop when the column is shuffled")
     fig.update_yaxes(type="category")
     return fig
 

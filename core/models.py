@@ -22,8 +22,17 @@ Stage = str
 Source = Literal["gemma", "gemma-repaired", "rule", "user"]
 # How the engine reached the code (see `Provenance.line` for the words of each).
 Route = Literal[
-    "gemma", "recipes", "nothing", "selected", "unusable-choice", "alternative", "fallback", "matched",
-    "failed", "fix-failed",
+    "gemma",
+    "recipes",
+    "nothing",
+    "selected",
+    "unusable-choice",
+    "alternative",
+    "fallback",
+    "matched",
+    "failed",
+    "fix-failed",
+    "steps",
 ]
 
 
@@ -140,6 +149,8 @@ class Provenance(BaseModel):
     noop: bool = False  # the code changes nothing on this data
     intent: Literal["verified", "failed", "unchecked", "n/a"] = "n/a"
     second_look: bool = False  # intent verified by the model's yes/no second look, not by a check
+    steps_by_gemma: int | None = None  # route "steps": plan steps whose code Gemma wrote ...
+    steps: int | None = None  # ... of the plan's steps with code
 
     def line(self) -> str:
         """The one human line: "Gemma, repaired after 2 tries", "rule (Gemma's proposal failed: …)"."""
@@ -150,6 +161,13 @@ class Provenance(BaseModel):
         if self.route == "gemma":
             n = self.repairs
             return "Gemma" if n == 0 else f"Gemma, repaired after {n} {'try' if n == 1 else 'tries'}"
+        if self.route == "steps":
+            if self.steps_by_gemma == self.steps:
+                return f"Gemma (every step of the plan, {self.steps})"
+            split = f"{self.steps_by_gemma} of {self.steps} plan steps"
+            if self.source == "rule":
+                return f"rule (Gemma wrote {split}; the others are the recipes')"
+            return f"Gemma ({split}; the others from recipes)"
         if self.route == "recipes":
             if self.rule_failure:
                 return f"rule (failed verification: {self.rule_failure})"

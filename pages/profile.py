@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from app import ask_view, progress_view
 from app import common as ui
-from app import progress_view
 from core import charts, datadoc
 from core import profile as profile_mod
 from core.safe_text import escape_md
@@ -149,6 +149,9 @@ if ypath:
     with st.expander("View the report here", expanded=False):
         # ydata-profiling escapes the data's values; the HTML is our own generated report.
         st.iframe(Path(ypath), height=900)
+
+# --------------------------------------------------------------------------- questions
+ask_view.render(project, df)
 
 # --------------------------------------------------------------------------- data documentation
 st.subheader("Data documentation")

@@ -22,3 +22,14 @@ def fake_backend():
     from core.llm.fake import FakeBackend
 
     return FakeBackend()
+
+
+@pytest.fixture(scope="module")
+def sandbox(tmp_path_factory):
+    """One local sandbox per test module: its worker takes a while to start, its jobs are
+    independent (each gets nothing from the last)."""
+    from core.sandbox.local import LocalSandbox
+
+    sb = LocalSandbox(tmp_path_factory.mktemp("ws"))
+    yield sb
+    sb.close()

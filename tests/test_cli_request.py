@@ -46,12 +46,15 @@ def use(monkeypatch: pytest.MonkeyPatch, backend: Any) -> None:
     monkeypatch.setattr(cli, "build_backend_from_args", lambda args: backend)
 
 
-def run_cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
-    rc = cli.main(argv)
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str | Path) -> tuple[int, str, str]:
+    """`python -m core <argv ...>` in-process (paths as text): exit code, stdout, stderr."""
+    rc = cli.main([str(a) for a in argv])
     out = capsys.readouterr()
     return rc, out.out, out.err
 
 
+FEATURE = ("--stage", "feature")
+ASK_RATIO = "add the ratio of total_charges to tenure"
 DROP = '    df = df.drop(columns=["company"])\n    return df\n'
 TITLE = (
     '    for c in df.select_dtypes(include="object").columns:\n'
@@ -65,19 +68,7 @@ RATIO = (
 def test_request_done_by_gemma_writes_the_table(table: Path, tmp_path: Path, monkeypatch, capsys) -> None:
     use(monkeypatch, fake(RATIO))
     out_dir = tmp_path / "out"
-    rc, out, err = run_cli(
-        [
-            "request",
-            str(table),
-            "add the ratio of total_charges to tenure",
-            "--stage",
-            "feature",
-            "--out",
-            str(out_dir),
-            "--json",
-        ],
-        capsys,
-    )
+    rc, out, err = run_cli(capsys, "request", table, ASK_RATIO, *FEATURE, "--out", out_dir, "--json")
     assert rc == 0, err
     res = json.loads(out)
     assert res["status"] == "done" and res["applied"] is True
@@ -91,9 +82,7 @@ def test_request_done_by_gemma_writes_the_table(table: Path, tmp_path: Path, mon
 
 def test_request_text_output_says_what_changed(table: Path, tmp_path: Path, monkeypatch, capsys) -> None:
     use(monkeypatch, fake(DROP))
-    rc, out, _ = run_cli(
-        ["request", str(table), "drop the company column", "--out", str(tmp_path / "o")], capsys
-    )
+    rc, out, _ = run_cli(capsys, "request", table, "drop the company column", "--out", tmp_path / "o")
     assert rc == 0
     assert 'df.drop(columns=["company"])' in out
     assert "provenance: Gemma" in out and "intent: verified" in out
@@ -107,9 +96,7 @@ def test_title_casing_for_a_drop_request_is_not_credited_to_gemma(
     # The reported failure: asked to drop a column, the model title-cases text columns. Its code
     # must never be shown as Gemma's verified answer; the recipe for a column drop takes over.
     use(monkeypatch, fake(TITLE))
-    rc, out, _ = run_cli(
-        ["request", str(table), "drop the company column", "--json", "--out", str(tmp_path)], capsys
-    )
+    rc, out, _ = run_cli(capsys, "request", table, "drop the company column", "--json", "--out", tmp_path)
     res = json.loads(out)
     assert res["provenance"] != "gemma"
     assert ".str.title()" not in res["code"]
@@ -123,18 +110,7 @@ def test_ratio_code_that_changes_nothing_is_a_failure(
 ) -> None:
     use(monkeypatch, fake("    return df\n"))
     out_dir = tmp_path / "out"
-    rc, out, err = run_cli(
-        [
-            "request",
-            str(table),
-            "add the ratio of total_charges to tenure",
-            "--stage",
-            "feature",
-            "--out",
-            str(out_dir),
-        ],
-        capsys,
-    )
+    rc, out, err = run_cli(capsys, "request", table, ASK_RATIO, *FEATURE, "--out", out_dir)
     assert rc == 1
     assert "verified on a sample: no" in out and "intent: failed" in out
     assert "not applied" in err
@@ -143,38 +119,14 @@ def test_ratio_code_that_changes_nothing_is_a_failure(
 
 def test_unchecked_intent_needs_confirmation(table: Path, tmp_path: Path, monkeypatch, capsys) -> None:
     body = '    df["loyalty"] = df["tenure"] * 2\n    return df\n'
+    loyalty = ("request", table, "add a loyalty score", *FEATURE, "--json", "--out", tmp_path / "o")
     use(monkeypatch, fake(body, second_look="no"))
-    rc, out, _ = run_cli(
-        [
-            "request",
-            str(table),
-            "add a loyalty score",
-            "--stage",
-            "feature",
-            "--json",
-            "--out",
-            str(tmp_path / "o"),
-        ],
-        capsys,
-    )
+    rc, out, _ = run_cli(capsys, *loyalty)
     res = json.loads(out)
     assert rc == 3 and res["status"] == "needs-confirmation" and res["intent"] == "unchecked"
     assert res["output"] is None and "not verified against your request" in res["withheld"]
     use(monkeypatch, fake(body, second_look="no"))
-    rc, out, _ = run_cli(
-        [
-            "request",
-            str(table),
-            "add a loyalty score",
-            "--stage",
-            "feature",
-            "--json",
-            "--accept-unchecked",
-            "--out",
-            str(tmp_path / "o"),
-        ],
-        capsys,
-    )
+    rc, out, _ = run_cli(capsys, *loyalty, "--accept-unchecked")
     res = json.loads(out)
     assert rc == 0 and res["applied"] and res["intent"] == "unchecked"
     assert "loyalty" in pd.read_csv(res["output"]).columns
@@ -182,17 +134,21 @@ def test_unchecked_intent_needs_confirmation(table: Path, tmp_path: Path, monkey
 
 def test_model_crash_is_a_message_not_a_traceback(table: Path, monkeypatch, capsys) -> None:
     use(monkeypatch, FakeBackend())  # no scripted reply: every call raises BackendError
-    rc, out, err = run_cli(
-        ["request", str(table), "add the ratio of total_charges to tenure", "--json"], capsys
-    )
+    rc, out, err = run_cli(capsys, "request", table, ASK_RATIO, "--json")
     res = json.loads(out)
     assert rc == 1 and res["status"] == "could-not-do" and res["applied"] is False
     assert "model error" in res["provenance_detail"] and res["intent"] == "failed"
     use(monkeypatch, FakeBackend())
-    rc, out, err = run_cli(["ask", str(table), "what is the mean tenure?", "--json"], capsys)
+    rc, out, err = run_cli(capsys, "ask", table, "which customers will leave us next year?", "--json")
     res = json.loads(out)
     assert rc == 1 and res["status"] == "could-not-answer" and "model error" in res["error"]
     assert "Traceback" not in err
+    # A question a recipe can read is still answered, and said to be the recipe's.
+    use(monkeypatch, FakeBackend())
+    rc, out, err = run_cli(capsys, "ask", table, "what is the mean tenure?", "--json")
+    res = json.loads(out)
+    assert rc == 0 and res["written_by"] == "rule" and "tenure" in res["reading"]
+    assert res["value"] == pytest.approx(pd.read_csv(table)["tenure"].mean())
 
 
 @pytest.mark.parametrize(
@@ -209,7 +165,7 @@ def test_bad_input_exit_2(tmp_path: Path, monkeypatch, capsys, content: bytes | 
     path = tmp_path / "in.csv"
     if content is not None:
         path.write_bytes(content)
-    rc, _, err = run_cli(["request", str(path), "drop the company column"], capsys)
+    rc, _, err = run_cli(capsys, "request", path, "drop the company column")
     assert rc == 2
     assert err.startswith("error:") and needle in err.lower()
     assert "Traceback" not in err
@@ -217,9 +173,9 @@ def test_bad_input_exit_2(tmp_path: Path, monkeypatch, capsys, content: bytes | 
 
 def test_unknown_target_and_empty_request(table: Path, monkeypatch, capsys) -> None:
     use(monkeypatch, fake(DROP))
-    rc, _, err = run_cli(["request", str(table), "drop the company column", "--target", "nope"], capsys)
+    rc, _, err = run_cli(capsys, "request", table, "drop the company column", "--target", "nope")
     assert rc == 2 and "nope" in err
-    rc, _, err = run_cli(["request", str(table), "  "], capsys)
+    rc, _, err = run_cli(capsys, "request", table, "  ")
     assert rc == 2 and "empty" in err
 
 
@@ -233,7 +189,7 @@ def test_run_request_api_keeps_the_input_file(table: Path, tmp_path: Path) -> No
 # ----------------------------------------------------------------------------- ask --json
 def test_ask_json(table: Path, monkeypatch, capsys) -> None:
     use(monkeypatch, FakeBackend(default='    return int((df["city"] == "paris").sum())\n'))
-    rc, out, _ = run_cli(["ask", str(table), "How many customers live in paris?", "--json"], capsys)
+    rc, out, _ = run_cli(capsys, "ask", table, "How many customers live in paris?", "--json")
     res = json.loads(out)
     n = int((pd.read_csv(table)["city"] == "paris").sum())
     assert rc == 0 and res["status"] == "answered" and res["value"] == n
@@ -242,7 +198,7 @@ def test_ask_json(table: Path, monkeypatch, capsys) -> None:
 
 def test_ask_json_len_df_for_a_category_count_is_not_an_answer(table: Path, monkeypatch, capsys) -> None:
     use(monkeypatch, FakeBackend(default="    return len(df)\n"))
-    rc, out, _ = run_cli(["ask", str(table), "How many customers live in paris?", "--json"], capsys)
+    rc, out, _ = run_cli(capsys, "ask", table, "How many customers live in paris?", "--json")
     res = json.loads(out)
     assert rc == 1 and res["status"] == "could-not-answer"
     assert "row count" in res["error"] or "rows have" in res["error"]
@@ -250,7 +206,7 @@ def test_ask_json_len_df_for_a_category_count_is_not_an_answer(table: Path, monk
 
 def test_ask_text_shows_the_check(table: Path, monkeypatch, capsys) -> None:
     use(monkeypatch, FakeBackend(default='    return round(float(df["tenure"].mean()), 2)\n'))
-    rc, out, _ = run_cli(["ask", str(table), "What is the average tenure, rounded to 2 decimals?"], capsys)
+    rc, out, _ = run_cli(capsys, "ask", table, "What is the average tenure, rounded to 2 decimals?")
     assert rc == 0 and "# answer check: verified" in out
 
 

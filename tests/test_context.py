@@ -6,32 +6,20 @@ import numpy as np
 import pandas as pd
 
 from core.context import build_context, column_line, named_in, profile_frame
-from core.models import ColumnProfile, DatasetProfile
-
-
-def col(name, semantic="numeric", missing=0.0, **kw):
-    return ColumnProfile(
-        name=name,
-        dtype=kw.pop("dtype", "float64"),
-        semantic=semantic,
-        n_missing=int(missing * 100),
-        missing_share=missing,
-        n_unique=kw.pop("n_unique", 50),
-        **kw,
-    )
+from tests.frames import column, profile
 
 
 def wide_profile(n=500):
     cols = [
-        col("price", "money_text", 0.03, dtype="object", top_values=[("$1,234.50", 3), ("$980", 2)]),
-        col("target"),
+        column("price", "money_text", 0.03, dtype="object", top_values=[("$1,234.50", 3), ("$980", 2)]),
+        column("target"),
     ]
-    cols += [col(f"x_{i}") for i in range(1, n - 1)]
-    return DatasetProfile(n_rows=1000, n_cols=n, n_duplicate_rows=0, memory_mb=1.0, columns=cols)
+    cols += [column(f"x_{i}") for i in range(1, n - 1)]
+    return profile(cols, rows=1000, memory_mb=1.0)
 
 
 def test_column_line_format():
-    c = col("price", "money_text", 0.03, dtype="object", top_values=[("$1,234.50", 3), ("$980", 2)])
+    c = column("price", "money_text", 0.03, dtype="object", top_values=[("$1,234.50", 3), ("$980", 2)])
     assert column_line(c) == '- price (money_text, 3% missing, e.g. "$1,234.50", "$980")'
 
 
@@ -67,13 +55,9 @@ def test_named_in_matches_whole_names_only():
 
 
 def test_excluded_columns_send_no_values():
-    p = DatasetProfile(
-        n_rows=10,
-        n_cols=2,
-        n_duplicate_rows=0,
-        memory_mb=0.1,
-        columns=[
-            col(
+    p = profile(
+        [
+            column(
                 "ssn",
                 "text",
                 dtype="object",
@@ -81,8 +65,9 @@ def test_excluded_columns_send_no_values():
                 sample_values=["123-45-6789"],
                 notes=["looks like 123-45-6789"],
             ),
-            col("y"),
+            column("y"),
         ],
+        rows=10,
     )
     ctx = build_context(p, "clean", "y", excluded=["ssn"])
     assert "ssn" in ctx.text and "values hidden" in ctx.text

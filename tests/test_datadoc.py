@@ -130,39 +130,27 @@ def test_prompt_snapshot():
     import os
     from pathlib import Path
 
-    from core.models import ColumnProfile, DatasetProfile
+    from tests.frames import column, profile
 
-    prof = DatasetProfile(
-        n_rows=500,
-        n_cols=3,
-        n_duplicate_rows=4,
-        memory_mb=0.1,
-        columns=[
-            ColumnProfile(
-                name="order_id", dtype="object", semantic="id", n_missing=0, missing_share=0, n_unique=500
-            ),
-            ColumnProfile(
-                name="amount",
+    prof = profile(
+        [
+            column("order_id", "id", dtype="object", n_unique=500),
+            column(
+                "amount",
+                "money_text",
+                0.05,
+                rows=500,
                 dtype="object",
-                semantic="money_text",
-                n_missing=25,
-                missing_share=0.05,
                 n_unique=400,
                 min=3.5,
                 max=1200.0,
                 mean=210.25,
                 notes=["numbers stored as text with currency signs"],
             ),
-            ColumnProfile(
-                name="returned",
-                dtype="object",
-                semantic="boolean",
-                n_missing=0,
-                missing_share=0,
-                n_unique=2,
-                top_values=[("no", 450), ("yes", 50)],
-            ),
+            column("returned", "boolean", dtype="object", n_unique=2, top_values=[("no", 450), ("yes", 50)]),
         ],
+        rows=500,
+        duplicates=4,
         leakage=[
             {
                 "column": "refund_id",

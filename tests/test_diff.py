@@ -175,14 +175,14 @@ def test_dedupe_then_change_every_row_still_pairs_each_row_with_its_origin():
 
 # --------------------------------------------------------------------------- fast paths
 def _slow_normal(s: pd.Series) -> list[object]:
-    """The per-cell definition the vectorised `_normal` must reproduce."""
+    """The per-cell definition the vectorised `normal` must reproduce."""
     if pd.api.types.is_bool_dtype(s):
         return ["\x00<NA>" if pd.isna(v) else str(bool(v)) for v in s.astype("object")]
     return s.astype("string").fillna("\x00<NA>").astype("object").tolist()
 
 
 def test_vectorised_normal_forms_match_the_per_cell_definition():
-    from core.diff import _normal
+    from core.diff_normal import normal
 
     midnight = pd.Series(pd.to_datetime(["2020-01-01", None, "2021-12-31", "1969-12-31", "2020-01-01"]))
     columns = [
@@ -197,9 +197,9 @@ def test_vectorised_normal_forms_match_the_per_cell_definition():
         pd.Series([None, None], dtype=object),
     ]
     for s in columns:
-        assert _normal(s).tolist() == _slow_normal(s), s
+        assert normal(s).tolist() == _slow_normal(s), s
     # A caller that counted no missing value may skip looking for them: the same result.
-    assert _normal(columns[3], has_missing=False).tolist() == ["a", "b"]
+    assert normal(columns[3], has_missing=False).tolist() == ["a", "b"]
 
 
 def _reference_by_content(hb: np.ndarray, ha: np.ndarray):
@@ -224,13 +224,13 @@ def _reference_by_content(hb: np.ndarray, ha: np.ndarray):
 
 
 def test_content_pairing_matches_the_reference_rule():
-    from core.diff import _by_content
+    from core.diff_align import by_content
 
     rng = np.random.default_rng(3)
     for _ in range(200):
         hb = rng.integers(0, 8, rng.integers(0, 30)).astype("uint64")
         ha = rng.integers(0, 10, rng.integers(0, 30)).astype("uint64")
-        got, want = _by_content(hb, ha), _reference_by_content(hb, ha)
+        got, want = by_content(hb, ha), _reference_by_content(hb, ha)
         assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1]), (hb, ha)
 
 
@@ -269,10 +269,10 @@ def test_diff_parquet_is_diff_frames_and_reads_a_known_file_once(tmp_path, monke
 
 
 def test_row_hashes_are_pandas_row_hashes():
-    from core.diff import _Normal
+    from core.diff_normal import Normal
 
     df = pd.DataFrame({"a": [1.0, None, 3.0], "b": ["x", None, "z"], "c": [True, False, True]})
-    norm = _Normal(df)
+    norm = Normal(df)
     frame = pd.DataFrame({c: norm(c) for c in df.columns})
     want = pd.util.hash_pandas_object(frame, index=False).to_numpy()
     assert np.array_equal(norm.row_hashes(list(df.columns)), want)

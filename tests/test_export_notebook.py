@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from core.export.notebook import module_source, to_ipynb_bytes, to_notebook
+from core.export.notebook import INLINED_MODULES, module_source, to_ipynb_bytes, to_notebook
 from core.models import DatasetRef, LoadOptions, Project, Step, StepResult
 from core.recipes.model import build_model_code
 
@@ -60,8 +60,7 @@ def fixed_project() -> Project:
 def _normalised(nb: nbformat.NotebookNode) -> str:
     """The notebook JSON with the inlined module sources replaced by their names."""
     nb = json.loads(json.dumps(nb))
-    sources = {module_source("modeling_harness"): "<core/modeling_harness.py>",
-               module_source("model_charts"): "<core/model_charts.py>"}
+    sources = {module_source(name): f"<core/{name}.py>" for name in INLINED_MODULES}
     for cell in nb["cells"]:
         src = cell["source"] if isinstance(cell["source"], str) else "".join(cell["source"])
         for full, name in sources.items():

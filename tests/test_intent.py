@@ -5,6 +5,8 @@ that changes nothing)."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -384,3 +386,16 @@ def test_sum_that_leaves_out_a_mostly_zero_column_fails() -> None:
         v("add the sum of a, b and c", df, df.assign(s=df["a"] + df["b"] + df["c"]), "feature").state
         == "verified"
     )
+
+
+def test_the_checker_table_names_each_kind_once_and_the_scope_rules_name_real_checkers():
+    """`_untouched` scopes its checks by checker name: a renamed checker must not silently drop out."""
+    import inspect
+
+    from core.engine import intent
+    from core.engine.intent_requests import CHECKERS
+
+    names = [c.name for c in CHECKERS]
+    assert len(names) == len(set(names)) == 17
+    quoted = set(re.findall(r'"(\w+)"', inspect.getsource(intent._untouched)))
+    assert {"rows", "drop_columns", "rename", "sort", "one_hot", "arith", "bin"} <= quoted <= set(names)

@@ -2,28 +2,19 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-import requests
 
 from core.llm.base import BackendError, GenerationParams
 from core.llm.openai_compat import OpenAICompatBackend, normalise_base_url
 from core.llm.registry import ModelSettings, build_backend, format_prompt
+from tests.serving import free_port, serving
 
 CODE_PROMPT = "def add(a, b):\n    return a + b\n\n\ndef sub(a, b):"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @contextmanager
@@ -32,7 +23,7 @@ def llama_server(log_dir: Path, *extra: str) -> Iterator[str]:
     pytest.importorskip("llama_cpp.server", reason="needs llama-cpp-python[server]")
     from core.llm.registry import default_gguf_path
 
-    port = _free_port()
+    port = free_port()
     cmd = [
         sys.executable, "-m", "llama_cpp.server",
         "--model", str(default_gguf_path()),
@@ -40,32 +31,10 @@ def llama_server(log_dir: Path, *extra: str) -> Iterator[str]:
         "--n_threads", "1", "--n_threads_batch", "1", "--verbose", "false",
         *extra,
     ]  # fmt: skip
-    # A file, not a pipe: llama.cpp logs a lot at start and a full pipe would block the server.
-    log_path = log_dir / f"llama-server-{port}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    try:
-        while True:
-            if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited early:\n{log_path.read_text(errors='replace')[-2000:]}")
-            try:
-                requests.get(f"{url}/v1/models", timeout=1)
-                break  # any HTTP answer (even 401) means it is up
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("llama_cpp.server did not start in 90 s")
-            time.sleep(0.3)
+    # Any HTTP answer (even 401) means it is up.
+    with serving(cmd, f"{url}/v1/models", log_dir / f"llama-server-{port}.log"):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +110,7 @@ def test_api_key_is_sent_and_refusal_is_clear(tmp_path):
 
 
 def test_unreachable_server_is_a_clear_error():
-    port = _free_port()  # nothing listens there
+    port = free_port()  # nothing listens there
     with pytest.raises(BackendError, match="Cannot reach"):
         OpenAICompatBackend(f"http://127.0.0.1:{port}", connect_timeout_s=2)
 

@@ -342,26 +342,34 @@ def test_fake_through_guard_honours_stop_sequences():
 EXAMPLES = [("Fill missing ages.", "df['age'] = df['age'].fillna(df['age'].median())")]
 
 
-def test_base_model_prompt_is_plain_text():
+@pytest.mark.parametrize(
+    ("info", "want"),
+    [
+        # A base model gets plain text: system, then each example's request and code, then the task.
+        (
+            BackendInfo(name="gemma-3-270m", kind="gguf", chat=False),
+            "You write pandas.\n\n"
+            "Fill missing ages.\ndf['age'] = df['age'].fillna(df['age'].median())\n\n"
+            "Drop duplicates.",
+        ),
+        # A chat model without its own template gets Gemma's turns.
+        (
+            BackendInfo(name="gemma-2-2b-it", kind="openai", chat=True),
+            "<start_of_turn>user\nYou write pandas.\n\nFill missing ages.<end_of_turn>\n"
+            "<start_of_turn>model\ndf['age'] = df['age'].fillna(df['age'].median())<end_of_turn>\n"
+            "<start_of_turn>user\nDrop duplicates.<end_of_turn>\n"
+            "<start_of_turn>model\n",
+        ),
+    ],
+    ids=["base-model-plain-text", "chat-model-gemma-turns"],
+)
+def test_prompt_shape_by_model_kind(info, want):
+    assert format_prompt(info, "You write pandas.", "Drop duplicates.", EXAMPLES) == want
+
+
+def test_base_model_prompt_without_system_or_examples_is_the_task_alone():
     info = BackendInfo(name="gemma-3-270m", kind="gguf", chat=False)
-    text = format_prompt(info, "You write pandas.", "Drop duplicate rows.\n```python\n", EXAMPLES)
-    assert text == (
-        "You write pandas.\n\n"
-        "Fill missing ages.\ndf['age'] = df['age'].fillna(df['age'].median())\n\n"
-        "Drop duplicate rows.\n```python\n"
-    )
     assert format_prompt(info, "", "just this") == "just this"
-
-
-def test_chat_model_without_own_template_gets_gemma_turns():
-    info = BackendInfo(name="gemma-2-2b-it", kind="openai", chat=True)
-    text = format_prompt(info, "You write pandas.", "Drop duplicates.", EXAMPLES)
-    assert text == (
-        "<start_of_turn>user\nYou write pandas.\n\nFill missing ages.<end_of_turn>\n"
-        "<start_of_turn>model\ndf['age'] = df['age'].fillna(df['age'].median())<end_of_turn>\n"
-        "<start_of_turn>user\nDrop duplicates.<end_of_turn>\n"
-        "<start_of_turn>model\n"
-    )
 
 
 def test_chat_model_uses_the_backends_own_template():

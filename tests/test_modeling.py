@@ -71,7 +71,7 @@ def test_profile_leakage_list_is_reused():
 
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_model_recipes_lint_clean_and_train_on_messy_data(task):
-    from core.modeling_harness import prepare_features
+    from core.modeling_prep import prepare_features
 
     df = messy_classification() if task == "classification" else messy_regression()
     target = "churn" if task == "classification" else "price"

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import pickle
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from core import modeling_harness as h
+from core import modeling_prep as prep
+from core.export.notebook import INLINED_MODULES, module_source
 from core.recipes.model import build_model_code
 from tests.modeling_helpers import messy_classification, messy_regression, one_thread, run_code  # noqa: F401
 
@@ -17,15 +20,29 @@ LINEAR_CLF = build_model_code("linear", "classification")
 LINEAR_REG = build_model_code("linear", "regression")
 
 
-def test_harness_imports_nothing_from_core():
+def _imports(source: str) -> set[str]:
     import ast
 
-    tree = ast.parse(h.__loader__.get_source(h.__name__))  # type: ignore[union-attr]
+    tree = ast.parse(source)
     mods = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)}
-    mods |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    return mods | {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+
+
+@pytest.mark.parametrize("name", INLINED_MODULES)
+def test_inlined_modules_import_nothing_from_core_in_the_notebook(name):
+    """The notebook has no `core` package: each inlined module, as inlined, stands on its own."""
     allowed = {"__future__", "json", "math", "time", "typing", "numpy", "pandas", "sklearn", "pickle"}
-    allowed.add("threadpoolctl")  # a scikit-learn dependency, used to cap threads
+    allowed |= {"threadpoolctl", "plotly"}  # a scikit-learn dependency (caps threads); the charts
+    mods = _imports(module_source(name))
     assert mods and {m.split(".")[0] for m in mods} <= allowed, mods
+
+
+def test_inlined_modules_import_only_earlier_inlined_modules_of_core():
+    for i, name in enumerate(INLINED_MODULES):
+        source = (Path(h.__file__).parent / f"{name}.py").read_text(encoding="utf-8")
+        ours = {m for m in _imports(source) if m.split(".")[0] == "core"}
+        assert ours <= {f"core.{m}" for m in INLINED_MODULES[:i]}, (name, ours)
+    assert "from core.modeling_prep import" in Path(h.__file__).read_text(encoding="utf-8")
 
 
 def test_classification_on_messy_frame_beats_dummy_and_is_json_safe():
@@ -129,16 +146,16 @@ def test_model_is_pickled_when_asked(tmp_path):
         df, run_code(LINEAR_REG, "build_model"), target="price", cv=2, model_path=str(path), baselines=False
     )
     model = pickle.loads(path.read_bytes())
-    X, _ = h.prepare_features(df.drop(columns=["price"]))
+    X, _ = prep.prepare_features(df.drop(columns=["price"]))
     assert len(model.predict(X)) == len(df) and r["model_path"] == str(path)
 
 
 def test_detect_task():
-    assert h.detect_task(pd.Series(["a", "b"])) == "classification"
-    assert h.detect_task(pd.Series([True, False])) == "classification"
-    assert h.detect_task(pd.Series([1, 2, 3, 1, 2, 5])) == "classification"
-    assert h.detect_task(pd.Series(np.linspace(0, 1, 50))) == "regression"
-    assert h.detect_task(pd.Series(range(100))) == "regression"
+    assert prep.detect_task(pd.Series(["a", "b"])) == "classification"
+    assert prep.detect_task(pd.Series([True, False])) == "classification"
+    assert prep.detect_task(pd.Series([1, 2, 3, 1, 2, 5])) == "classification"
+    assert prep.detect_task(pd.Series(np.linspace(0, 1, 50))) == "regression"
+    assert prep.detect_task(pd.Series(range(100))) == "regression"
 
 
 def test_drop_columns_are_removed_before_training():
@@ -173,13 +190,13 @@ def test_numbers_stored_as_text_are_a_regression_target():
     x = rng.normal(size=120)
     cost = 1000 + 300 * x + rng.normal(scale=20, size=120)
     y = pd.Series([f"${v:,.2f}" for v in cost])
-    assert h.detect_task(y) == "regression"
-    assert h.detect_task(pd.Series(["yes", "no", "yes", "1"])) == "classification"
-    num, notes = h.prepare_target(y, "regression")
+    assert prep.detect_task(y) == "regression"
+    assert prep.detect_task(pd.Series(["yes", "no", "yes", "1"])) == "classification"
+    num, notes = prep.prepare_target(y, "regression")
     assert num.notna().all() and not notes and abs(num.iloc[0] - cost[0]) < 0.01
-    eu = h.number_text(pd.Series(["1.234,5 €", "12%", "(3)", None, "n/a"]), min_share=0.0)
+    eu = prep.number_text(pd.Series(["1.234,5 €", "12%", "(3)", None, "n/a"]), min_share=0.0)
     assert eu.iloc[:3].tolist() == [1234.5, 12.0, -3.0] and eu.iloc[3:].isna().all()
-    sci, _ = h.prepare_target(pd.Series(["1e-05", "2.5", None], dtype=object), "regression")
+    sci, _ = prep.prepare_target(pd.Series(["1e-05", "2.5", None], dtype=object), "regression")
     assert sci.iloc[:2].tolist() == [1e-05, 2.5]  # what pd.to_numeric reads still reads
     df = pd.DataFrame({"x": x, "Cost": y})
     r = h.train_and_evaluate(df, run_code(LINEAR_REG, "build_model"), target="Cost", cv=2, importance=False)

@@ -91,7 +91,7 @@ def test_suspects_are_left_out_by_default_and_put_back_with_a_label_everywhere(s
 
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_candidates_are_lint_clean_pipelines_that_train(task):
-    from core.modeling_harness import prepare_features
+    from core.modeling_prep import prepare_features
 
     df = messy_classification() if task == "classification" else messy_regression()
     target = "churn" if task == "classification" else "price"
@@ -172,7 +172,7 @@ def test_search_step_adds_the_winner_as_a_model_step(store_project):
 
 @pytest.mark.parametrize("task", ["classification", "regression"])
 def test_blend_of_candidates_is_one_lint_clean_build_model(task):
-    from core.modeling_harness import prepare_features
+    from core.modeling_prep import prepare_features
 
     df = messy_classification() if task == "classification" else messy_regression()
     target = "churn" if task == "classification" else "price"

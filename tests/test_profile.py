@@ -208,6 +208,7 @@ def test_sampled_file_rows_are_reported():
     df = pd.DataFrame({"a": range(50), "b": ["x"] * 25 + ["y"] * 25})
     p = profile_dataframe(df, n_rows_total=1_000_000)
     assert p.sampled_from == 1_000_000 and p.n_rows == 50
+    assert "Profiled on a sample of 50 rows of 1,000,000 in the file." in p.notes
 
 
 @pytest.mark.parametrize(
@@ -304,3 +305,42 @@ def test_dates_with_mixed_utc_offsets_profile_without_deprecated_parsing():
     col = p.columns[0]
     assert col.semantic == "date"
     assert col.min.startswith("2012-01-01") and col.max.startswith("2012-10-2")
+
+
+def test_recoding_leak_with_a_many_valued_target_is_found_fast():
+    """The mapping check on a continuous target (a dense groups x target-values table would have
+    millions of cells; it once cost the 1M-row profile seconds) still finds a price per product."""
+    rng = np.random.default_rng(8)
+    n, k = 20_000, 1_500
+    price_of = rng.uniform(1, 500, k).round(2)
+    code = rng.integers(0, k, n)
+    df = pd.DataFrame(
+        {"product": np.char.add("P", code.astype(str)), "x": rng.normal(size=n), "price": price_of[code]}
+    )
+    t0 = time.perf_counter()
+    p = profile_dataframe(df, target="price")
+    assert time.perf_counter() - t0 < 20  # ~0.3 s on a quiet machine
+    assert [(d["column"], d["rule"]) for d in p.leakage] == [("product", "mapping")]
+    df["price"] = rng.permutation(df["price"].to_numpy())  # the same values, no longer decided by product
+    assert profile_dataframe(df, target="price").leakage == []
+
+
+def test_mapping_purity_counts_match_a_crosstab():
+    from core.detect_leaks import _largest_share_per_group
+
+    rng = np.random.default_rng(9)
+    for k, nt, n in ((5, 3, 1_000), (40, 50_000, 50_000), (3_000, 2_000, 20_000)):
+        codes, ty = rng.integers(0, k, n), rng.integers(0, nt, n)
+        expected = int(pd.crosstab(codes, ty).to_numpy().max(axis=1).sum())
+        assert _largest_share_per_group(codes, ty, k, nt) == expected
+
+
+def test_leakage_checks_on_a_sample_say_so_with_their_margin():
+    rng = np.random.default_rng(10)
+    n = 60_000
+    df = pd.DataFrame({"x": rng.normal(size=n), "y": rng.normal(size=n)})
+    df["leak"] = df["y"] * 3
+    p = profile_dataframe(df, target="y")
+    assert [d["column"] for d in p.leakage] == ["leak"]  # still found on 50,000 of the rows
+    assert any("Leakage checks used 50,000 random rows of 60,000" in s and "±0.6" in s for s in p.notes)
+    assert not any("Leakage" in s for s in profile_dataframe(df.head(1_000), target="y").notes)

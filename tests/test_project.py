@@ -17,6 +17,7 @@ from core.sandbox import NotASandbox, SandboxJob
 
 CLEAN_DROP = "def clean(df):\n    return df.dropna()"
 ADD_FEATURE = "def add_features(df):\n    df['a2'] = df['a'] * 2\n    return df"
+ADD_K = "def add_features(df):\n    return df.assign(k=1)"
 
 
 class CountingSandbox(NotASandbox):
@@ -176,14 +177,7 @@ def test_undo_redo_and_redo_tail_truncation(store, loaded, sb):
     assert store.redo(project) and store.redo(project) and not store.redo(project)
     assert store.open(project.id).cursor == 2
     store.undo(project)
-    store.accept_step(
-        project,
-        "feature",
-        "def add_features(df):\n    return df.assign(k=1)",
-        "add_features",
-        "user",
-        sandbox=sb,
-    )
+    store.accept_step(project, "feature", ADD_K, "add_features", "user", sandbox=sb)
     reopened = store.open(project.id)
     assert [s.id for s in reopened.steps][0] == s1.id and len(reopened.steps) == 2
     assert "k" in store.current_frame(reopened).columns and "a2" not in store.current_frame(reopened).columns
@@ -221,14 +215,7 @@ def test_replay_reports_steps_that_now_fail(store, loaded, sb):
     project, _ = loaded
     s1 = store.accept_step(project, "clean", CLEAN_DROP, "clean", "user", sandbox=sb)
     s2 = store.accept_step(project, "feature", ADD_FEATURE, "add_features", "user", sandbox=sb)
-    s3 = store.accept_step(
-        project,
-        "feature",
-        "def add_features(df):\n    return df.assign(k=1)",
-        "add_features",
-        "user",
-        sandbox=sb,
-    )
+    s3 = store.accept_step(project, "feature", ADD_K, "add_features", "user", sandbox=sb)
     store.edit_step(project, s1.id, "def clean(df):\n    return df.drop(columns=['a'])", sb)
     out = store.replay(project, sb)
     assert [o.step_id for o in out] == [s2.id, s3.id]

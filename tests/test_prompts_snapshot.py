@@ -39,13 +39,6 @@ def bank(monkeypatch):
     monkeypatch.setattr(retrieve, "BANK", Path(__file__).parent / "snapshots" / "prompts" / "bank.jsonl")
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    sb = LocalSandbox(tmp_path_factory.mktemp("snap"))
-    yield sb
-    sb.close()
-
-
 def table() -> pd.DataFrame:
     n = 60
     rng = np.random.default_rng(7)
@@ -123,9 +116,12 @@ def run_case(name: str, sandbox: LocalSandbox) -> str:
 
 
 def _asked(call: Callable[[], object]) -> None:
-    # The scripted answer (a count, not one per city) fails the intent check: only the prompt matters.
-    with pytest.raises(AskError):
+    # The scripted answer (a count, not one per city) fails the intent check and the question recipe
+    # answers instead, or nothing does: either way only the prompt Gemma was sent matters here.
+    try:
         call()
+    except AskError:
+        pass
 
 
 CASES = [

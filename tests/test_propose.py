@@ -16,31 +16,15 @@ from core.engine.session import propose
 from core.llm.fake import FakeBackend
 from core.models import Project
 from core.sandbox.base import SandboxLimits
-from core.sandbox.local import LocalSandbox
+from tests.frames import people
 
 GOOD_STEP = '    df["age"] = df["age"].fillna(df["age"].median())\n'
 GOOD_BODY = GOOD_STEP + "    return df\n"
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    sb = LocalSandbox(tmp_path_factory.mktemp("ws"))
-    yield sb
-    sb.close()
-
-
 @pytest.fixture
 def data() -> pd.DataFrame:
-    rng = np.random.default_rng(0)
-    n = 200
-    return pd.DataFrame(
-        {
-            "age": np.where(rng.random(n) < 0.2, np.nan, rng.integers(18, 90, n).astype(float)),
-            "city": rng.choice(["Paris", "Lyon", "Nice"], n),
-            "score": rng.random(n).round(6),  # unique rows: no duplicates recipe in the plan
-            "y": rng.choice([0, 1], n),
-        }
-    )
+    return people(200, 0, ["Paris", "Lyon", "Nice"])
 
 
 @pytest.fixture
@@ -287,11 +271,14 @@ def test_model_stage_without_an_answer_says_so(project, sandbox, data):
 def test_a_missing_column_error_names_the_real_columns(project, sandbox, data):
     wrong = '    df["x"] = df["Age"] * 2\n    return df\n'
     right = '    df["x"] = df["age"] * 2\n    return df\n'
-    fb = FakeBackend([wrong, right])
+    # The reply names a column the table lacks: it is written again under the grounding grammar
+    # (a backend without grammars, like this fake, may repeat it); then the error is fed back.
+    fb = FakeBackend([wrong, wrong, right])
     p = propose("feature", project, fb, sandbox, data=data, request="double the age", n_repair=1)
     first = gemma_attempts(p)[0]
+    assert fb.history[0][1].grammar == "" and "'age'" in fb.history[1][1].grammar
     assert "column 'Age' is not in the data; did you mean 'age'?" in first.failure
-    assert "did you mean 'age'?" in fb.prompts[1]  # fed back to the repair
+    assert "did you mean 'age'?" in fb.prompts[2]  # fed back to the repair
     assert p.provenance == "gemma-repaired" and p.verified
 
 

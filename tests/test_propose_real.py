@@ -22,15 +22,6 @@ def backend():
     b.close()
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    from core.sandbox.local import LocalSandbox
-
-    sb = LocalSandbox(tmp_path_factory.mktemp("ws"))
-    yield sb
-    sb.close()
-
-
 @pytest.fixture
 def data() -> pd.DataFrame:
     rng = np.random.default_rng(0)

@@ -41,13 +41,6 @@ def toy():
     stages.unregister("dedupe")
 
 
-@pytest.fixture(scope="module")
-def sandbox(tmp_path_factory):
-    sb = LocalSandbox(tmp_path_factory.mktemp("toy"))
-    yield sb
-    sb.close()
-
-
 def table() -> pd.DataFrame:
     base = pd.DataFrame({"a": range(20), "b": [x * 0.5 for x in range(20)], "y": [0, 1] * 10})
     return pd.concat([base, base.head(5)], ignore_index=True)

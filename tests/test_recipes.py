@@ -13,6 +13,7 @@ from core.context import profile_frame
 from core.lint import errors, lint
 from core.recipes import clean as C
 from core.recipes import feature as F
+from core.recipes.steps import column_recipe
 from core.stages import recipes_for, render_stage
 
 
@@ -71,20 +72,20 @@ def test_clean_recipes_from_the_profile_fix_a_messy_frame(messy):
 
 def test_parse_numbers_handles_currency_thousands_percent_and_parentheses():
     df = pd.DataFrame({"m": ["$1,234.50", "(12)", "-5", "45%", None, "abc"]})
-    out = run("clean", [C.parse_numbers_recipe(["m"])], df)
+    out = run("clean", [column_recipe("clean.parse_numbers", ["m"])], df)
     assert out["m"].tolist()[:4] == [1234.5, -12.0, -5.0, 45.0]
     assert out["m"].isna().tolist()[4:] == [True, True]
 
 
 def test_parse_numbers_leaves_a_text_column_alone():
     df = pd.DataFrame({"m": ["red", "green", "blue", "1"]})
-    out = run("clean", [C.parse_numbers_recipe(["m"])], df)
+    out = run("clean", [column_recipe("clean.parse_numbers", ["m"])], df)
     assert out["m"].tolist() == ["red", "green", "blue", "1"]
 
 
 def test_parse_dates_mixed_formats():
     df = pd.DataFrame({"d": ["2024-01-02", "03/04/2024", "5 May 2024", "garbage", None]})
-    out = run("clean", [C.parse_dates_recipe(["d"])], df)
+    out = run("clean", [column_recipe("clean.parse_dates", ["d"])], df)
     assert pd.api.types.is_datetime64_any_dtype(out["d"])
     assert out["d"].iloc[0] == pd.Timestamp("2024-01-02")
     assert out["d"].isna().tolist()[3:] == [True, True]
@@ -99,7 +100,7 @@ def test_booleans_yes_no_true_false_one_zero():
 
 def test_standardise_categories_merges_variants_into_the_most_common_spelling():
     df = pd.DataFrame({"c": ["New York", "New York", "new york ", "NEW  YORK", "Boston", None]})
-    out = run("clean", [C.standardise_recipe(["c"])], df)
+    out = run("clean", [column_recipe("clean.standardise_categories", ["c"])], df)
     assert out["c"].tolist()[:5] == ["New York"] * 4 + ["Boston"]
     assert pd.isna(out["c"].iloc[5])
 
@@ -120,7 +121,7 @@ def test_impute_with_indicators():
 
 def test_cap_outliers_only_clips_the_far_tail():
     x = list(range(1, 100)) + [10_000]
-    out = run("clean", [C.cap_outliers_recipe(["x"])], pd.DataFrame({"x": x}))
+    out = run("clean", [column_recipe("clean.cap_outliers", ["x"])], pd.DataFrame({"x": x}))
     assert out["x"].max() < 10_000 and out["x"].iloc[:99].tolist() == list(range(1, 100))
 
 
@@ -166,7 +167,7 @@ def test_rare_categories_become_other():
 def test_wild_column_names_render_valid_code():
     names = ['it\'s "odd"', "naïve col", "a\\b", "{braces}"]
     df = pd.DataFrame({n: ["$1", "$2", None, "$4"] for n in names})
-    out = run("clean", [C.parse_numbers_recipe(names), C.impute_recipe(names, [], names)], df)
+    out = run("clean", [column_recipe("clean.parse_numbers", names), C.impute_recipe(names, [], names)], df)
     assert all(pd.api.types.is_numeric_dtype(out[n]) for n in names)
     assert f"{names[3]}_was_missing" in out.columns
 
@@ -190,3 +191,25 @@ def test_model_stage_goes_through_the_same_registry():
     ns: dict = {}
     exec(code, ns)
     assert hasattr(ns["build_model"](pd.DataFrame({"a": [1.0, 2.0]})), "fit")
+
+
+def test_every_column_step_of_steps_toml_renders_code_that_runs():
+    """A step added to steps.toml is built by the one builder and must run on a messy frame."""
+    from core.recipes.steps import column_steps
+
+    df = pd.DataFrame({"it's a col": ["1", "2024-01-02", None, " x ", "yes", "3.5"] * 5})
+    fill = {
+        "clean.parse_booleans": C.parse_booleans_recipe,
+        "clean.missing_markers": C.missing_markers_recipe,
+    }
+    fill |= {"feature.frequency_encode": F.frequency_recipe, "feature.rare_to_other": F.rare_recipe}
+    for rid in column_steps():
+        build = fill.get(rid, lambda cols, rid=rid: column_recipe(rid, cols))
+        recipe = build(["it's a col"])
+        assert recipe.id == rid and recipe.params["columns"] == ["it's a col"]
+        run(rid.split(".")[0], [recipe], df)
+
+
+def test_a_step_template_value_nobody_gives_is_an_error_not_a_hole():
+    with pytest.raises(KeyError):
+        column_recipe("clean.parse_booleans", ["b"])  # `truth` is filled by parse_booleans_recipe only

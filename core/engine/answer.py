@@ -3,15 +3,19 @@ sandbox, and the value must be shown to answer the question asked (`check_answer
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import math
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
 
+from core.engine.ask_plan import QuestionPlan, plan_question
 from core.engine.check import Checker
 from core.engine.context import as_frame, workbench
 from core.engine.generate import REQUEST_TOKENS, Generator, examples
+from core.engine.grammar import grounding
 from core.engine.intent import IntentVerdict
+from core.engine.intent_base import decode_value, plain_value
 from core.engine.repair import RepairPrompt, Trail, attempt_gemma
 from core.llm.base import Backend
 from core.models import Attempt, Project
@@ -40,6 +44,9 @@ class Answer:
     intent_reason: str | None = None
     prompt: str | None = None
     attempts: list[Attempt] = field(default_factory=list)
+    # "gemma" | "gemma-repaired" | "rule" (a question recipe, after Gemma's answer failed)
+    source: str = "gemma"
+    reading: str | None = None  # the question recipe's reading, when one was made
 
 
 def ask(
@@ -67,6 +74,7 @@ def ask(
         frame, sandbox, task_name="ask", backend=backend, sample_rows=rows, target=target, request=question,
         excluded=excluded,
     ) as bench:  # fmt: skip
+        gen.grounding = grounding(bench.sample, new_columns=False)
         check = Checker(
             sandbox, bench.sample_path, bench.sample, "ask", ASK, "answer", bench.target, question
         )
@@ -76,13 +84,73 @@ def ask(
         )  # fmt: skip
         repair = RepairPrompt("ask", "ask", ASK, False, bench.context.text, f"Question: {question}",
                               "ask/examples.txt")  # fmt: skip
-        code, _ = attempt_gemma(
-            trail, gen, lambda: gen.code(cp, ASK.entry, REQUEST_TOKENS), check, n_repair, repair
-        )
+        plan = plan_question(question, frame)
+        # With a question recipe to fall back on, one repair is enough: later ones rarely succeed.
+        code, rounds = attempt_gemma(
+            trail, gen, lambda: gen.code(cp, ASK.entry, REQUEST_TOKENS), check,
+            min(n_repair, 1) if plan is not None else n_repair, repair,
+        )  # fmt: skip
+        source = "gemma" if not rounds else "gemma-repaired"
+        if plan is not None:
+            code, source = _with_recipe(trail, check, code, source, plan)
     if code is None:
         raise AskError(f"could not answer this: {trail.last_failure}", trail.attempts)
     v = trail.verdicts[code]
     intent = v.intent or IntentVerdict("unchecked", (), None)
     return Answer(
-        code, v.stdout, v.value, intent.state, list(intent.checks), intent.reason, cp.text, trail.attempts
-    )
+        code, v.stdout, v.value, intent.state, list(intent.checks), intent.reason, cp.text, trail.attempts,
+        source, plan.reading if plan is not None else None,
+    )  # fmt: skip
+
+
+def _with_recipe(
+    trail: Trail, check: Checker, code: str | None, source: str, plan: QuestionPlan
+) -> tuple[str | None, str]:
+    """Gemma's answer checked against the question recipe's; the recipe's where Gemma's fails.
+
+    Agreement verifies Gemma's answer. Where they differ, an answer the question's own checks
+    verified stands; an unchecked one gives way to the recipe (its reading is stated)."""
+    ref = trail.rule(plan.code, check)
+    if not ref.ok:
+        return code, source
+    if code is not None:
+        mine = trail.verdicts[code]
+        if _agree(mine.value, ref.value):
+            intent = mine.intent or IntentVerdict("unchecked", (), None)
+            checks = (*intent.checks, f"✓ agrees with the question read as {plan.reading}")
+            trail.verdicts[code] = replace(mine, intent=IntentVerdict("verified", checks, None))
+            return code, source
+        if mine.intent is not None and mine.intent.state == "verified":
+            return code, source
+        trail.fail(
+            f"Gemma's answer {_short(mine.value)} differs from {plan.reading}: {_short(ref.value)}", code
+        )
+    if ref.intent is not None and ref.intent.state == "failed":
+        return None, source
+    return plan.code, "rule"
+
+
+def _plain(v: object) -> object:
+    v = plain_value(decode_value(v))
+    if isinstance(v, (pd.Series, pd.Index)):
+        return v.tolist() if isinstance(v, pd.Index) else v.to_dict()
+    return v
+
+
+def _agree(a: object, b: object) -> bool:
+    a, b = _plain(a), _plain(b)
+    if isinstance(a, bool) or isinstance(b, bool):
+        return bool(a) == bool(b) and type(a) is type(b)
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return math.isclose(float(a), float(b), rel_tol=1e-6, abs_tol=1e-9)
+    if isinstance(a, dict) and isinstance(b, dict):
+        return {str(k) for k in a} == {str(k) for k in b} and all(
+            _agree(a[k], next(w for j, w in b.items() if str(j) == str(k))) for k in a
+        )
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_agree(x, y) for x, y in zip(a, b, strict=True))
+    return str(a) == str(b)
+
+
+def _short(v: object) -> str:
+    return repr(_plain(v))[:60]

@@ -152,7 +152,7 @@ def model_check_code(code: str, target: str, task: str | None) -> str:
     return (
         code.rstrip()
         + "\n\n\ndef _verify_build_model(df):\n"
-        + "    from core.modeling_harness import detect_task, prepare_features, prepare_target\n"
+        + "    from core.modeling_prep import detect_task, prepare_features, prepare_target\n"
         + f"    data = df.dropna(subset=[{target!r}]).head(400)\n"
         + f"    y = data[{target!r}]\n"
         + f"    task = {task!r} or detect_task(y)\n"

@@ -19,6 +19,7 @@ import pandas as pd
 from core.context import PromptContext, build_context, profile_frame
 from core.io import load_table
 from core.llm.base import Backend
+from core.modeling_prep import detect_task
 from core.models import DatasetProfile, Project, Step
 from core.sandbox.base import Sandbox
 from core.sandbox.worker import write_parquet
@@ -87,9 +88,6 @@ def task_of(project: Project | None, frame: pd.DataFrame, target: str | None) ->
         return project.task
     if not target or target not in frame.columns:
         return None
-    # scikit-learn (behind the harness) is loaded only when a model stage asks.
-    from core.modeling_harness import detect_task
-
     try:
         return detect_task(frame[target])
     except Exception:  # noqa: BLE001 - an odd target leaves the task to the harness

@@ -10,6 +10,7 @@ from core.models import DatasetProfile
 from core.recipes import clean as clean_recipes
 from core.recipes import feature as feature_recipes
 from core.recipes.base import Recipe
+from core.recipes.steps import column_recipe
 from core.stages.spec import recipes_for
 
 # Keyword -> kind of recipe, first match wins (read with the column names taken out).
@@ -66,18 +67,18 @@ def match_request(request: str, stage: str, profile: DatasetProfile, target: str
                 m.group(1).lower(), m.group(1).lower()
             )
             return [single_date_part(cols, part)]
-        return [feature_recipes.date_parts_recipe(cols)]
+        return [column_recipe("feature.date_parts", cols)]
     share = re.search(r"(\d+(?:\.\d+)?)\s*%", request)
     builders = {
         "rare": lambda: feature_recipes.rare_recipe(cols, float(share.group(1)) / 100 if share else 0.01),
-        "log1p": lambda: feature_recipes.log1p_recipe(cols),
+        "log1p": lambda: column_recipe("feature.log1p", cols),
         "frequency": lambda: feature_recipes.frequency_recipe(cols),
         "impute": lambda: impute_for(cols, profile),
         "drop_missing": lambda: clean_recipes.drop_missing_rows_recipe(cols),
-        "outliers": lambda: clean_recipes.cap_outliers_recipe(cols),
-        "standardise": lambda: clean_recipes.standardise_recipe(cols),
-        "numbers": lambda: clean_recipes.parse_numbers_recipe(cols),
-        "dates": lambda: clean_recipes.parse_dates_recipe(cols),
+        "outliers": lambda: column_recipe("clean.cap_outliers", cols),
+        "standardise": lambda: column_recipe("clean.standardise_categories", cols),
+        "numbers": lambda: column_recipe("clean.parse_numbers", cols),
+        "dates": lambda: column_recipe("clean.parse_dates", cols),
         "drop": lambda: clean_recipes.drop_columns_recipe(
             "clean.drop_columns", "Drop columns", "requested by you.", cols
         ),

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from core import prompts
+from core.engine.grammar import Grounding
 from core.engine.retrieve import examples_for
 from core.extract import complete_scaffold, extract_code, strip_end_tokens
 from core.llm.base import Backend, GenerationParams
@@ -72,6 +73,9 @@ class Generator:
     backend: Backend
     on_text: Callable[[str], None] | None = None  # streaming callback (the page's live output)
     sent: list[str] = field(default_factory=list)
+    # The table's real names (`core.engine.grammar.grounding`), set once the table is known: a
+    # reply that subscripts a name the table lacks is written again under their grammar.
+    grounding: Grounding | None = None
 
     @property
     def tuned(self) -> bool:
@@ -107,9 +111,11 @@ class Generator:
         return CodePrompt(self.few_shot(text), prefix)
 
     # ------------------------------------------------------------------ generation
-    def generate(self, prompt: str, max_tokens: int, stop: Sequence[str] | None = None) -> str:
+    def generate(
+        self, prompt: str, max_tokens: int, stop: Sequence[str] | None = None, grammar: str = ""
+    ) -> str:
         stops = tuple(stop) if stop is not None else (TUNED_STOPS if self.tuned else STOPS)
-        params = GenerationParams(max_tokens=max_tokens, temperature=0.0, stop=stops)
+        params = GenerationParams(max_tokens=max_tokens, temperature=0.0, stop=stops, grammar=grammar)
         self.sent.append(prompt)
         if self.on_text is None or not self.backend.can_stream:
             return self.backend.complete(prompt, params)
@@ -122,7 +128,11 @@ class Generator:
     def code(self, prompt: CodePrompt, entry: str, max_tokens: int = REQUEST_TOKENS) -> str:
         """One continuation of the prompt's header, extracted as a whole function."""
         reply = self.generate(prompt.text, max_tokens)
-        return complete_scaffold(prompt.prefix, reply, entry) or extract_code(reply, entry)
+        code = complete_scaffold(prompt.prefix, reply, entry) or extract_code(reply, entry)
+        if self.grounding is not None and self.grounding.unknown(code):
+            reply = self.generate(prompt.text, max_tokens, grammar=self.grounding.grammar)
+            code = complete_scaffold(prompt.prefix, reply, entry) or extract_code(reply, entry)
+        return code
 
     def stepwise(self, head: str, prefix: str, plan: list[str], arg: str) -> str:
         """Gemma writes one plan step at a time: the prompt ends with the step's comment and the

@@ -21,6 +21,7 @@ import pandas as pd
 
 from core.engine.intent_answer import check_answer
 from core.engine.intent_base import (
+    IntentCase,
     IntentVerdict,
     _Findings,
     _masked,
@@ -36,18 +37,18 @@ def _untouched(
 ) -> None:
     """Columns the request does not mention must be left alone (title-casing text is not "drop a column"),
     and "add a column from x" keeps x (the log of pop in place of pop is not "add the log of pop")."""
-    if owner in ("_rows", "_drop_columns", "_rename", "_sort") or len(after) != len(before):
+    if owner in ("rows", "drop_columns", "rename", "sort") or len(after) != len(before):
         return
     after_cols = set(map(str, after.columns))
     replaces = re.search(r"\b(replac\w*|instead|in place|overwrit\w*)\b", req)
-    if owner != "_one_hot" and not replaces and re.search(r"\b(add|create|new|compute|derive)\b", req):
+    if owner != "one_hot" and not replaces and re.search(r"\b(add|create|new|compute|derive)\b", req):
         gone = [c for c in named if c not in after_cols]
         f.check(
             not gone,
             "the columns it is computed from are kept",
             f"removed {', '.join(gone[:5])} (the request asks for a new column, not a replacement)",
         )
-    scoped = bool(named) or owner in ("_arith", "_date_part", "_transform", "_bin", "_one_hot")
+    scoped = bool(named) or owner in ("arith", "date_part", "transform", "bin", "one_hot")
     if not scoped:
         return
     lost = [str(c) for c in before.columns if str(c) not in after_cols and str(c) not in named]
@@ -88,15 +89,16 @@ def _check(
     named = columns_named(request, columns)
     req = _masked(request, named)
     owner = ""
+    case = IntentCase(req, named, before, after, request)
     for checker in CHECKERS:
         try:
-            if checker(req, named, before, after, f, request):
-                owner = checker.__name__
+            if checker(case, f):
+                owner = checker.name
                 break
         except Exception as e:  # noqa: BLE001 - a check that cannot run is a check not made, not a pass
             f.understood = True
             f.unread.append(f"a check could not run ({type(e).__name__}: {e})")
-            owner = checker.__name__
+            owner = checker.name
             break
     if owner:
         _untouched(named, before, after, f, owner, req)

@@ -18,23 +18,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.engine.intent_base import IntentVerdict, _masked, columns_named, decode_value
+from core.engine.ask_words import decimals_asked as _decimals
+from core.engine.ask_words import top_k_asked as _top_k
+from core.engine.intent_base import IntentVerdict, _masked, columns_named, decode_value, plain_value
 
-_WORDS = {
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "zero": 0,
-    "no": 0,
-}
-_NUMBER = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|zero|no)"
 # A condition in the question: the plain aggregate of the whole column is then not the answer.
 _CONDITION = re.compile(
     r"\b(where|who|whose|which|with|without|for|by|per|each|among|in|only|excluding|except|when|if|that|than|"
@@ -57,17 +44,6 @@ _AGGS = {
     "standard deviation": lambda s: s.std(),
     "std": lambda s: s.std(),
 }
-
-
-def _plain(value: Any) -> Any:
-    """numpy scalars -> Python; a one-item list/Series/array -> its item (a scalar answer in a box)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (pd.Series, pd.Index, np.ndarray, list, tuple)) and len(value) == 1:
-        return _plain(value.iloc[0] if isinstance(value, pd.Series) else list(value)[0])
-    if isinstance(value, pd.DataFrame) and value.shape == (1, 1):
-        return _plain(value.iloc[0, 0])
-    return value
 
 
 def _is_number(v: Any) -> bool:
@@ -122,33 +98,6 @@ def _value_mentions(q: str, frame: pd.DataFrame) -> list[tuple[str, str, int]]:
             if len(value) >= 3 and f" {value} " in text:
                 hits.append((str(c), value, int(n)))
     return hits
-
-
-def _decimals(q: str) -> int | None:
-    m = re.search(rf"{_NUMBER} decimal", q) or re.search(rf"round(?:ed)? to {_NUMBER}\b", q)
-    if m:
-        word = m.group(1)
-        return int(word) if word.isdigit() else _WORDS[word]
-    if re.search(r"nearest whole|whole number|nearest integer|round(?:ed)? to an integer", q):
-        return 0
-    return None
-
-
-def _top_k(q: str) -> int | None:
-    m = (
-        re.search(rf"\b(?:top|first|last|bottom) {_NUMBER}\b", q)
-        or re.search(
-            rf"\b{_NUMBER} (?:most|least|largest|smallest|highest|lowest|biggest|best|worst|top)\b", q
-        )
-        # "the 3 days with the most bills"
-        or re.search(
-            rf"\b{_NUMBER} \w+(?: \w+)? (?:with|by|having) (?:the )?(?:most|least|highest|lowest)\b", q
-        )
-    )
-    if not m:
-        return None
-    word = m.group(1)
-    return int(word) if word.isdigit() else _WORDS.get(word)
 
 
 def _reference(q: str, frame: pd.DataFrame) -> tuple[str, float] | None:
@@ -235,7 +184,7 @@ def _group_reference(q: str, frame: pd.DataFrame) -> tuple[str, pd.Series] | Non
 
 def _check_answer(question: str, value: object, frame: pd.DataFrame) -> IntentVerdict:
     q = _norm(question or "")
-    v = _plain(value)
+    v = plain_value(value)
     passed: list[str] = []
     failed: list[str] = []
 
@@ -374,7 +323,8 @@ def _check_answer(question: str, value: object, frame: pd.DataFrame) -> IntentVe
     if decimals is not None and k is None and not grouped:
         ok = _is_number(v) and abs(round(v, decimals) - v) < 1e-9
         check(ok, f"rounded to {decimals} decimals", f"{str(v)[:40]!r} is not rounded to {decimals} decimals")
-    ref = _reference(question or "", frame) if k is None and not grouped else None
+    # "is the average tip larger than 3": a yes/no about an aggregate, not the aggregate itself
+    ref = _reference(question or "", frame) if k is None and not grouped and not yes_no else None
     if ref is not None:
         text, want = ref
         if not _is_number(v):

@@ -5,6 +5,7 @@ matching and the value helpers the request and answer checks use (`core.engine.i
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -47,6 +48,82 @@ class _Findings:
             why = "; ".join(self.unread) or "the request's wording gives no check this engine can derive"
             return IntentVerdict("unchecked", checks, f"not verified against your request: {why}")
         return IntentVerdict("verified", checks, None)
+
+
+@dataclass(frozen=True, eq=False)
+class IntentCase:
+    """One request read against one table: the record every request checker gets.
+
+    A checker is `(case, findings) -> bool`: False when the request is not its kind, True when it
+    recognised it (and added its checks to the findings)."""
+
+    req: str  # the request in lower case, the table's column names masked as "col"
+    named: list[str]  # the table's columns the request names, in the order it names them
+    before: pd.DataFrame
+    after: pd.DataFrame
+    raw: str  # the request as typed (a rename needs the new name's own spelling)
+
+    @property
+    def present(self) -> list[str]:
+        """The named columns the table had before the code ran."""
+        return [c for c in self.named if c in self.before.columns]
+
+    @property
+    def new_columns(self) -> list[str]:
+        return _new_columns(self.before, self.after)
+
+    def candidates(self, named: list[str]) -> list[str]:
+        """Where a derived value may have landed: new columns first, then `named` in place."""
+        return _candidates(self.before, self.after, named)
+
+    def one_column(self, f: _Findings, needs: str) -> str | None:
+        """The one column a single-column request names; None for none or many, noted as unread
+        as `needs` and the count ("a log of one column: the request names 2")."""
+        if len(self.present) == 1:
+            return self.present[0]
+        f.unread.append(f"{needs} {len(self.present)}")
+        return None
+
+    def rows_changed(self, f: _Findings) -> bool:
+        """True, with a failed check, when rows were added or removed: the value checks compare
+        row by row and cannot align tables of different lengths."""
+        if len(self.after) == len(self.before):
+            return False
+        f.bad(self.rows_change)
+        return True
+
+    def same_rows(self, f: _Findings, good: str = "row count unchanged") -> None:
+        f.check(len(self.after) == len(self.before), good, self.rows_change)
+
+    @property
+    def rows_change(self) -> str:
+        return f"rows changed from {len(self.before)} to {len(self.after)}"
+
+
+@dataclass(frozen=True)
+class Checker:
+    """One kind of request: the words that may mean it and the check that reads it.
+
+    `trigger` is searched in the masked request first (None: the check reads the request
+    itself); the first checker in `CHECKERS` that recognises a request owns it."""
+
+    name: str
+    run: Callable[[IntentCase, _Findings], bool]
+    trigger: re.Pattern[str] | None = None
+
+    def __call__(self, case: IntentCase, f: _Findings) -> bool:
+        if self.trigger is not None and not self.trigger.search(case.req):
+            return False
+        return self.run(case, f)
+
+
+def checker(trigger: str | None = None) -> Callable[[Callable[[IntentCase, _Findings], bool]], Checker]:
+    """Declare a check and the words that trigger it: `@checker(r"sort|order")` above its function."""
+
+    def wrap(run: Callable[[IntentCase, _Findings], bool]) -> Checker:
+        return Checker(run.__name__.lstrip("_"), run, re.compile(trigger) if trigger else None)
+
+    return wrap
 
 
 # --------------------------------------------------------------------------- columns in the request
@@ -180,3 +257,14 @@ def decode_value(value: Any) -> Any:
         return arr.reshape(shape) if arr.size == int(np.prod(shape)) else arr
     except (TypeError, ValueError):
         return value
+
+
+def plain_value(value: Any) -> Any:
+    """numpy scalars -> Python; a one-item list/Series/array -> its item (a scalar answer in a box)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, (pd.Series, pd.Index, np.ndarray, list, tuple)) and len(value) == 1:
+        return plain_value(value.iloc[0] if isinstance(value, pd.Series) else list(value)[0])
+    if isinstance(value, pd.DataFrame) and value.shape == (1, 1):
+        return plain_value(value.iloc[0, 0])
+    return value

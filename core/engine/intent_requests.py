@@ -1,25 +1,26 @@
 """The request checks, one function per kind of request (see `core.engine.intent`).
 
-Each checker gets the masked request (column names replaced by "col"), the columns it names, the
-table before and after, the findings to fill and the raw request; it returns False when the
-request is not its kind, True when it recognised it (and added its checks).
+Each checker gets one `IntentCase` (the masked request, the columns it names, the table before
+and after, the raw request) and the findings to fill; it returns False when the request is not
+its kind, True when it recognised it (and added its checks). `CHECKERS` is the table, in order.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from core.engine.intent_base import (
+    Checker,
+    IntentCase,
     _Findings,
     _kind,
-    _new_columns,
     _norm,
     _num,
     _same_values,
+    checker,
     columns_named,
 )
 from core.engine.intent_values import (
@@ -36,40 +37,38 @@ from core.engine.intent_values import (
 )
 
 # --------------------------------------------------------------------------- the checks
-Check = Callable[[str, list[str], pd.DataFrame, pd.DataFrame, _Findings, str], bool]
 _NUM = r"(-?\d+(?:\.\d+)?)"
 
 
-def _rename(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
+@checker()
+def _rename(case: IntentCase, f: _Findings) -> bool:
     m = re.search(
         r"\brename\b\s+(?:the\s+)?(?:column\s+)?['\"`]?(.+?)['\"`]?\s+(?:to|as|into)\s+"
         r"['\"`]?([\w .\-]+?)['\"`]?\s*$",
-        raw.strip(),
+        case.raw.strip(),
         re.I,
     )
     m = m or re.search(
         r"\bcall\s+(?:the\s+)?['\"`]?(.+?)['\"`]?\s+column\s+['\"`]?([\w .\-]+?)['\"`]?\s*$",
-        raw.strip(),
+        case.raw.strip(),
         re.I,
     )
     if not m:
         return False
-    old = columns_named(m.group(1), [str(c) for c in before.columns])
+    old = columns_named(m.group(1), [str(c) for c in case.before.columns])
     new = m.group(2).strip()
     if not old:
         f.unread.append(f"no column called {m.group(1)!r}")
         return True
     col = old[0]
     f.understood = True
-    after_cols = [str(c) for c in after.columns]
+    after_cols = [str(c) for c in case.after.columns]
     f.check(col not in after_cols, f"{col!r} no longer exists", f"{col!r} is still a column")
     hit = next((c for c in after_cols if _norm(c) == _norm(new)), None)
     f.check(hit is not None, f"a column {new!r} exists", f"no column {new!r} in the result")
-    if hit is not None and len(after) == len(before):
+    if hit is not None and len(case.after) == len(case.before):
         f.check(
-            _same_values(before[col], after[hit]),
+            _same_values(case.before[col], case.after[hit]),
             f"{hit!r} holds {col!r}'s values",
             f"{hit!r} does not hold {col!r}'s values",
         )
@@ -124,56 +123,58 @@ def _condition(req: str, col: str, before: pd.DataFrame) -> tuple[str, pd.Series
     return None
 
 
-def _rows(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
-    if not _ROWS.search(req) and "duplicate" not in req:
-        return False
+@checker(_ROWS.pattern + "|duplicate")
+def _rows(case: IntentCase, f: _Findings) -> bool:
     f.understood = True
-    if "duplicate" in req:
-        n_dups = int(before.duplicated().sum())
+    if "duplicate" in case.req:
+        n_dups = int(case.before.duplicated().sum())
         f.check(
-            int(after.duplicated().sum()) == 0,
+            int(case.after.duplicated().sum()) == 0,
             "no duplicate rows remain",
-            f"{int(after.duplicated().sum())} duplicate rows remain",
+            f"{int(case.after.duplicated().sum())} duplicate rows remain",
         )
         f.check(
-            len(after) == len(before) - n_dups,
+            len(case.after) == len(case.before) - n_dups,
             f"{n_dups} duplicate rows removed, nothing else",
-            f"{len(before) - len(after)} rows removed, but there were {n_dups} duplicates",
+            f"{len(case.before) - len(case.after)} rows removed, but there were {n_dups} duplicates",
         )
         return True
-    keep = bool(re.search(r"\b(keep|only|filter(?! out)|select|retain)\b", req)) and not re.search(
-        r"\b(drop|remove|delete|exclude)\b", req
+    keep = bool(re.search(r"\b(keep|only|filter(?! out)|select|retain)\b", case.req)) and not re.search(
+        r"\b(drop|remove|delete|exclude)\b", case.req
     )
-    lost_cols = [c for c in map(str, before.columns) if c not in set(map(str, after.columns))]
+    lost_cols = [c for c in map(str, case.before.columns) if c not in set(map(str, case.after.columns))]
     f.check(not lost_cols, "no column was removed", f"column(s) {', '.join(lost_cols[:5])} were removed")
-    conds = [c for c in (_condition(req, col, before) for col in named if col in before.columns) if c]
+    conds = [
+        c
+        for c in (_condition(case.req, col, case.before) for col in case.named if col in case.before.columns)
+        if c
+    ]
     if len(conds) != 1:
-        if len(after) < len(before):
-            f.ok(f"{len(before) - len(after)} of {len(before)} rows removed")
+        if len(case.after) < len(case.before):
+            f.ok(f"{len(case.before) - len(case.after)} of {len(case.before)} rows removed")
         else:
             f.bad("no row was removed")
         f.unread.append("the condition on the rows could not be read from the request")
         return True
     phrase, selected = conds[0]
-    col = named[[_condition(req, c, before) is not None for c in named].index(True)]
+    col = case.named[[_condition(case.req, c, case.before) is not None for c in case.named].index(True)]
     n_sel = int(selected.sum())
-    expect = n_sel if keep else len(before) - n_sel
+    expect = n_sel if keep else len(case.before) - n_sel
     f.check(
-        len(after) == expect,
+        len(case.after) == expect,
         f"{expect} rows remain ({'kept' if keep else 'dropped'}: {phrase})",
-        f"{len(after)} rows remain, expected {expect} ({'keep' if keep else 'drop'} rows where {phrase})",
+        f"{len(case.after)} rows remain, expected {expect} "
+        f"({'keep' if keep else 'drop'} rows where {phrase})",
     )
-    if col in after.columns:
-        still = _condition(req, col, after)
+    if col in case.after.columns:
+        still = _condition(case.req, col, case.after)
         if still is not None:
             holds = int(still[1].sum())
             if keep:
                 f.check(
-                    holds == len(after),
+                    holds == len(case.after),
                     f"every remaining row has {phrase}",
-                    f"{len(after) - holds} remaining rows do not have {phrase}",
+                    f"{len(case.after) - holds} remaining rows do not have {phrase}",
                 )
             else:
                 f.check(
@@ -184,84 +185,76 @@ def _rows(
     return True
 
 
-def _drop_columns(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
-    keep_only = re.search(r"\b(keep only|only keep|select only|keep just)\b", req) and "row" not in req
+@checker()
+def _drop_columns(case: IntentCase, f: _Findings) -> bool:
+    keep_only = (
+        re.search(r"\b(keep only|only keep|select only|keep just)\b", case.req) and "row" not in case.req
+    )
     # "remove outliers from x" or "remove spaces in x" are not column drops: after taking out the
     # verb, the column names and filler words nothing may be left but "column(s)".
     leftover = re.sub(
         r"\b(please|drop|remove|delete|get rid of|the|col|and|or|columns?|from|table|data|"
         r"dataset|frame|df|it|them|both|also|entirely|altogether)\b|[,.;:'\"`]",
         " ",
-        req,
+        case.req,
     ).strip()
-    if not (keep_only or (_COLS_DROP.search(req) and not leftover and (named or "column" in req))):
+    if not (
+        keep_only or (_COLS_DROP.search(case.req) and not leftover and (case.named or "column" in case.req))
+    ):
         return False
-    if not named:
+    if not case.named:
         f.understood = True
         f.unread.append("the request names no column of the table")
         return True
     f.understood = True
-    after_cols = set(map(str, after.columns))
+    after_cols = set(map(str, case.after.columns))
     if keep_only:
         f.check(
-            after_cols == set(named),
-            f"only {', '.join(named)} remain",
-            f"the result has {sorted(after_cols)}, not {named}",
+            after_cols == set(case.named),
+            f"only {', '.join(case.named)} remain",
+            f"the result has {sorted(after_cols)}, not {case.named}",
         )
         return True
-    for col in named:
+    for col in case.named:
         f.check(col not in after_cols, f"{col!r} was dropped", f"{col!r} is still a column")
-    others = [c for c in map(str, before.columns) if c not in named]
+    others = [c for c in map(str, case.before.columns) if c not in case.named]
     lost = [c for c in others if c not in after_cols]
     f.check(not lost, "no other column was dropped", f"also dropped {', '.join(lost[:5])}")
-    f.check(
-        len(after) == len(before), "row count unchanged", f"rows changed from {len(before)} to {len(after)}"
-    )
+    case.same_rows(f)
     kept = [c for c in others if c in after_cols]
-    if len(after) == len(before):
-        changed = [c for c in kept if not _same_values(before[c], after[c])]
+    if len(case.after) == len(case.before):
+        changed = [c for c in kept if not _same_values(case.before[c], case.after[c])]
         f.check(not changed, "the other columns are unchanged", f"also changed {', '.join(changed[:5])}")
     return True
 
 
-def _fill(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
-    if not re.search(r"\b(fill|impute|replace (missing|nan|null|empty|blank))", req):
-        return False
+@checker(r"\b(fill|impute|replace (missing|nan|null|empty|blank))")
+def _fill(case: IntentCase, f: _Findings) -> bool:
     f.understood = True
-    cols = [c for c in named if c in before.columns] or [
-        str(c) for c in before.columns if before[c].isna().any()
-    ]
+    cols = case.present or [str(c) for c in case.before.columns if case.before[c].isna().any()]
     if not cols:
         f.unread.append("no column has missing values to fill")
         return True
-    f.check(
-        len(after) == len(before),
-        "row count unchanged (filled, not dropped)",
-        f"rows changed from {len(before)} to {len(after)}",
-    )
+    case.same_rows(f, "row count unchanged (filled, not dropped)")
     for c in cols:
-        if c not in after.columns:
+        if c not in case.after.columns:
             f.bad(f"{c!r} was removed instead of filled")
             continue
-        nb, na = int(before[c].isna().sum()), int(after[c].isna().sum())
+        nb, na = int(case.before[c].isna().sum()), int(case.after[c].isna().sum())
         if nb == 0:
             f.ok(f"{c!r} had no missing values")
             continue
         f.check(na < nb, f"{c!r}: missing {nb} -> {na}", f"{c!r} still has {na} of {nb} missing values")
-        stat = next((s for s in ("median", "mean", "mode", "zero") if re.search(rf"\b{s}\b", req)), None)
-        stat = stat or ("zero" if re.search(r"\bwith 0\b", req) else None)
-        stat = stat or ("mode" if re.search(r"most (common|frequent)", req) else None)
-        if stat and na < nb and len(after) == len(before):
-            filled = after[c].reset_index(drop=True)[before[c].reset_index(drop=True).isna()]
-            if stat == "mode" and not pd.api.types.is_numeric_dtype(before[c]):
-                want_s = before[c].mode().iloc[0]
+        stat = next((s for s in ("median", "mean", "mode", "zero") if re.search(rf"\b{s}\b", case.req)), None)
+        stat = stat or ("zero" if re.search(r"\bwith 0\b", case.req) else None)
+        stat = stat or ("mode" if re.search(r"most (common|frequent)", case.req) else None)
+        if stat and na < nb and len(case.after) == len(case.before):
+            filled = case.after[c].reset_index(drop=True)[case.before[c].reset_index(drop=True).isna()]
+            if stat == "mode" and not pd.api.types.is_numeric_dtype(case.before[c]):
+                want_s = case.before[c].mode().iloc[0]
                 ok = bool((filled.dropna().astype(str) == str(want_s)).all())
             else:
-                x = _num(before[c])
+                x = _num(case.before[c])
                 want = np.nan
                 if x.notna().any():
                     want = {"median": x.median, "mean": x.mean, "mode": lambda s=x: s.mode().iloc[0]}.get(
@@ -272,58 +265,52 @@ def _fill(
     return True
 
 
-def _convert(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
-    if not re.search(r"\b(convert|parse|cast|turn|change|make|as|to|into)\b", req):
-        return False
+@checker(r"\b(convert|parse|cast|turn|change|make|as|to|into)\b")
+def _convert(case: IntentCase, f: _Findings) -> bool:
     kind = (
         "dates"
-        if re.search(r"\b(dates?|datetimes?|timestamps?)\b", req)
+        if re.search(r"\b(dates?|datetimes?|timestamps?)\b", case.req)
         else "numbers"
-        if re.search(r"\b(numbers?|numeric|floats?|integers?|ints?|decimal)\b", req)
+        if re.search(r"\b(numbers?|numeric|floats?|integers?|ints?|decimal)\b", case.req)
         else None
     )
     if kind is None:
         return False
-    cols = [c for c in named if c in before.columns]
+    cols = case.present
     if not cols:
         return False
     f.understood = True
     for c in cols:
-        if c not in after.columns:
+        if c not in case.after.columns:
             f.bad(f"{c!r} was removed instead of converted")
             continue
         f.check(
-            _kind(after[c]) == kind, f"{c!r} is now {kind}", f"{c!r} is still {_kind(after[c])}, not {kind}"
+            _kind(case.after[c]) == kind,
+            f"{c!r} is now {kind}",
+            f"{c!r} is still {_kind(case.after[c])}, not {kind}",
         )
-        had = int(before[c].notna().sum())
-        kept = int(after[c].notna().sum())
+        had = int(case.before[c].notna().sum())
+        kept = int(case.after[c].notna().sum())
         f.check(kept >= 0.5 * had, f"{kept} of {had} values kept", f"only {kept} of {had} values survived")
     return True
 
 
-def _one_hot(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
-    if not re.search(r"one hot|onehot|dummy|dummies|indicator", req):
-        return False
+@checker(r"one hot|onehot|dummy|dummies|indicator")
+def _one_hot(case: IntentCase, f: _Findings) -> bool:
     f.understood = True
-    news = _new_columns(before, after)
-    binary = [c for c in news if set(pd.unique(_num(after[c]).dropna())) <= {0.0, 1.0}]
+    news = case.new_columns
+    binary = [c for c in news if set(pd.unique(_num(case.after[c]).dropna())) <= {0.0, 1.0}]
     f.check(
         len(binary) >= 2,
         f"{len(binary)} indicator (0/1) columns added",
         f"{len(binary)} indicator columns added (expected one per category)",
     )
-    f.check(
-        len(after) == len(before), "row count unchanged", f"rows changed from {len(before)} to {len(after)}"
-    )
-    for c in named:
-        if c in before.columns and binary and len(after) == len(before):
-            n_cat = before[c].nunique()
+    case.same_rows(f)
+    for c in case.named:
+        if c in case.before.columns and binary and len(case.after) == len(case.before):
+            n_cat = case.before[c].nunique()
             ours = [b for b in binary if _norm(c) in _norm(b)] or binary
-            total = sum(_num(after[b]).fillna(0).to_numpy() for b in ours)
+            total = sum(_num(case.after[b]).fillna(0).to_numpy() for b in ours)
             f.check(
                 bool(np.all(total <= 1)) and len(ours) >= min(n_cat, 2) - 1,
                 f"{c!r}: one indicator per category",
@@ -332,29 +319,27 @@ def _one_hot(
     return True
 
 
-def _flag(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
+@checker(r"\bflag|\bmark\b|0/1|1,? else 0|\bbinary (column|flag)|\bboolean (column|flag)")
+def _flag(case: IntentCase, f: _Findings) -> bool:
     """ "add a 0/1 column: a > 5", "mark rows with a over 5 as 1, else 0": a new 0/1 column."""
-    if not re.search(r"\bflag|\bmark\b|0/1|1,? else 0|\bbinary (column|flag)|\bboolean (column|flag)", req):
-        return False
-    cond = _condition(req, named[0], before) if len(named) == 1 else None
+    cond = _condition(case.req, case.named[0], case.before) if len(case.named) == 1 else None
     if cond is None:
         return False
     f.understood = True
     phrase, selected = cond
-    if len(after) != len(before):
-        f.bad(f"rows changed from {len(before)} to {len(after)}")
+    if case.rows_changed(f):
         return True
     want = selected.astype(float).reset_index(drop=True)
-    hit = next((c for c in _new_columns(before, after) if _same_values(_num(after[c]), want)), None)
+    hit = next((c for c in case.new_columns if _same_values(_num(case.after[c]), want)), None)
     f.check(
         hit is not None, f"new column {hit!r} is 1 where {phrase}, else 0", f"no new 0/1 column for {phrase}"
     )
     return True
 
 
-CHECKERS: tuple[Check, ...] = (
+# Order matters: the first checker that recognises the request owns it (rename before "to"
+# conversions; row filters before column drops; date parts before "add a column").
+CHECKERS: tuple[Checker, ...] = (
     _rename,
     _one_hot,
     _flag,

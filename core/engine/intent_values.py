@@ -9,14 +9,14 @@ import numpy as np
 import pandas as pd
 
 from core.engine.intent_base import (
-    _candidates,
+    IntentCase,
     _dates,
     _Findings,
     _kind,
     _matches,
-    _new_columns,
     _num,
     _same_values,
+    checker,
 )
 
 _ARITH = [
@@ -31,23 +31,21 @@ _ARITH = [
 ]
 
 
-def _arith(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
-    kind = next(((k, fn) for k, pattern, fn in _ARITH if re.search(pattern, req)), None)
+@checker()
+def _arith(case: IntentCase, f: _Findings) -> bool:
+    kind = next(((k, fn) for k, pattern, fn in _ARITH if re.search(pattern, case.req)), None)
     if kind is None:
         return False
     name, fn = kind
     f.understood = True
-    nums = [c for c in named if c in before.columns]
+    nums = case.present
     many = name in ("sum", "product") and len(nums) > 2  # "the sum of a, b and c"
     if len(nums) != 2 and not many:
         f.unread.append(f"a {name} needs two columns; the request names {len(nums)}")
         return True
-    if len(after) != len(before):
-        f.bad(f"rows changed from {len(before)} to {len(after)}")
+    if case.rows_changed(f):
         return True
-    cols = [_num(before[c]).reset_index(drop=True) for c in nums]
+    cols = [_num(case.before[c]).reset_index(drop=True) for c in nums]
     a, b = cols[0], cols[1]
     if many:
         total = cols[0]
@@ -56,11 +54,12 @@ def _arith(
         wants = [total]
     else:
         wants = [fn(a, b)] + ([fn(b, a), (a - b).abs()] if name == "difference" else [])
-    if name == "ratio" and " to " not in req and " by " not in req and " per " not in req:
+    if name == "ratio" and " to " not in case.req and " by " not in case.req and " per " not in case.req:
         wants.append(fn(b, a))  # "ratio between a and b": either order
-    news = _new_columns(before, after)
+    news = case.new_columns
     hit = next(
-        (c for c in news for w in wants if _matches(after[c], w.replace([np.inf, -np.inf], np.nan))), None
+        (c for c in news for w in wants if _matches(case.after[c], w.replace([np.inf, -np.inf], np.nan))),
+        None,
     )
     what = f"the {name} of {', '.join(nums[:-1])} and {nums[-1]}"
     if hit:
@@ -86,35 +85,31 @@ _PARTS = {
 }
 
 
-def _date_part(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
-    if not re.search(r"\b(extract|get|add|create|pull|take|derive|compute|make|new)\b", req):
-        return False
-    part = next((p for p in sorted(_PARTS, key=len, reverse=True) if re.search(rf"\b{p}s?\b", req)), None)
+@checker(r"\b(extract|get|add|create|pull|take|derive|compute|make|new)\b")
+def _date_part(case: IntentCase, f: _Findings) -> bool:
+    part = next(
+        (p for p in sorted(_PARTS, key=len, reverse=True) if re.search(rf"\b{p}s?\b", case.req)), None
+    )
     if part is None:
         return False
     f.understood = True
-    src = [c for c in named if c in before.columns]
-    if len(src) != 1:
-        f.unread.append(f"the {part} needs one date column; the request names {len(src)}")
+    col = case.one_column(f, f"the {part} needs one date column; the request names")
+    if col is None:
         return True
-    col = src[0]
-    when = _dates(before[col]).reset_index(drop=True)
+    when = _dates(case.before[col]).reset_index(drop=True)
     attr, lo, hi = _PARTS[part]
     ref = (
         when.dt.isocalendar().week.astype(float)
         if attr == "isocalendar"
         else getattr(when.dt, attr).astype(float)
     )
-    if len(after) != len(before):
-        f.bad(f"rows changed from {len(before)} to {len(after)}")
+    if case.rows_changed(f):
         return True
-    hit = next((c for c in _candidates(before, after, [col]) if _matches(after[c], ref)), None)
+    hit = next((c for c in case.candidates([col]) if _matches(case.after[c], ref)), None)
     if hit is None:
         f.bad(f"no column holds the {part} of {col} ({lo}..{hi})")
         return True
-    vals = _num(after[hit]).dropna()
+    vals = _num(case.after[hit]).dropna()
     f.ok(f"{hit!r} holds the {part} of {col}")
     f.check(
         bool(((vals >= lo) & (vals <= hi)).all() and (vals == vals.round()).all()),
@@ -124,9 +119,8 @@ def _date_part(
     return True
 
 
-def _transform(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
+@checker()
+def _transform(case: IntentCase, f: _Findings) -> bool:
     kinds = [
         ("sqrt", r"square root|\bsqrt"),
         ("square", r"\bsquared?\b|\bsquare of\b|\*\* ?2|\bcubed?\b|\bcube of\b"),
@@ -135,22 +129,18 @@ def _transform(
         ("normalise", r"normali[sz]|min.?max|0 (to|and|-)? ?1\b"),
         ("scale", r"\bscale"),
     ]
-    kind = next((k for k, p in kinds if re.search(p, req)), None)
+    kind = next((k for k, p in kinds if re.search(p, case.req)), None)
     if kind is None:
         return False
     f.understood = True
-    cols = [c for c in named if c in before.columns]
-    if len(cols) != 1:
-        f.unread.append(f"a {kind} of one column: the request names {len(cols)}")
+    col = case.one_column(f, f"a {kind} of one column: the request names")
+    if col is None or case.rows_changed(f):
         return True
-    if len(after) != len(before):
-        f.bad(f"rows changed from {len(before)} to {len(after)}")
-        return True
-    x = _num(before[cols[0]]).reset_index(drop=True)
+    x = _num(case.before[col]).reset_index(drop=True)
     refs: list[pd.Series] = []
     with np.errstate(all="ignore"):
         if kind == "square":
-            refs = [x**3] if re.search(r"\bcube", req) else [x**2]
+            refs = [x**3] if re.search(r"\bcube", case.req) else [x**2]
         if kind == "log":
             refs = [np.log1p(x), np.log(x), np.log10(x), np.log1p(x.clip(lower=0)), np.log2(x)]
         elif kind == "sqrt":
@@ -160,40 +150,36 @@ def _transform(
         if kind in ("normalise", "scale"):
             refs += [(x - x.min()) / (x.max() - x.min())]
     refs = [r.replace([np.inf, -np.inf], np.nan) for r in refs]
-    hit = next((c for c in _candidates(before, after, cols) for r in refs if _matches(after[c], r)), None)
-    f.check(
-        hit is not None, f"{hit!r} holds the {kind} of {cols[0]}", f"no column holds the {kind} of {cols[0]}"
-    )
+    hit = next((c for c in case.candidates([col]) for r in refs if _matches(case.after[c], r)), None)
+    f.check(hit is not None, f"{hit!r} holds the {kind} of {col}", f"no column holds the {kind} of {col}")
     return True
 
 
-def _text(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
+@checker()
+def _text(case: IntentCase, f: _Findings) -> bool:
     ops = [
         ("lower case", r"lower ?case|\blower\b", str.lower),
         ("upper case", r"upper ?case|\bupper\b", str.upper),
         ("title case", r"title ?case|capitali[sz]e", str.title),
         ("trimmed", r"\bstrip|\btrim|whitespace|spaces", str.strip),
     ]
-    found = [(n, fn) for n, p, fn in ops if re.search(p, req)]
+    found = [(n, fn) for n, p, fn in ops if re.search(p, case.req)]
     if not found:
         return False
     f.understood = True
-    text_cols = [str(c) for c in before.columns if _kind(before[c]) == "text"]
-    cols = [c for c in named if c in before.columns] or text_cols
-    if len(after) != len(before):
-        f.bad(f"rows changed from {len(before)} to {len(after)}")
+    text_cols = [str(c) for c in case.before.columns if _kind(case.before[c]) == "text"]
+    cols = case.present or text_cols
+    if case.rows_changed(f):
         return True
     for c in cols:
-        if c not in after.columns:
+        if c not in case.after.columns:
             f.bad(f"{c!r} was removed")
             continue
-        want = before[c].reset_index(drop=True)
+        want = case.before[c].reset_index(drop=True)
         for _, fn in found:
             want = want.map(lambda v, fn=fn: fn(v) if isinstance(v, str) else v)
         names = " and ".join(n for n, _ in found)
-        f.check(_same_values(after[c], want), f"{c!r} is {names}", f"{c!r} is not {names} as asked")
+        f.check(_same_values(case.after[c], want), f"{c!r} is {names}", f"{c!r} is not {names} as asked")
     return True
 
 
@@ -217,37 +203,32 @@ def _bounds(req: str) -> tuple[float | None, float | None]:
     return None, float(hi.group(1)) if hi else None
 
 
-def _clip(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
-    if not re.search(r"\b(cap|clip|winsori[sz]|outliers?|limit)\b", req):
-        return False
+@checker(r"\b(cap|clip|winsori[sz]|outliers?|limit)\b")
+def _clip(case: IntentCase, f: _Findings) -> bool:
     f.understood = True
-    cols = [c for c in named if c in before.columns and _num(before[c]).notna().any()]
+    cols = [c for c in case.named if c in case.before.columns and _num(case.before[c]).notna().any()]
     if not cols:
         f.unread.append("no numeric column named")
         return True
     dropping = (
-        bool(re.search(r"\b(drop|remove|delete|exclude)\b", req)) and "cap" not in req and "clip" not in req
+        bool(re.search(r"\b(drop|remove|delete|exclude)\b", case.req))
+        and "cap" not in case.req
+        and "clip" not in case.req
     )
     if not dropping:
-        f.check(
-            len(after) == len(before),
-            "row count unchanged (capped, not dropped)",
-            f"rows changed from {len(before)} to {len(after)}",
-        )
-    lower, upper = _bounds(req)
+        case.same_rows(f, "row count unchanged (capped, not dropped)")
+    lower, upper = _bounds(case.req)
     for c in cols:
-        if c not in after.columns:
+        if c not in case.after.columns:
             f.bad(f"{c!r} was removed")
             continue
-        x, y = _num(before[c]), _num(after[c])
-        if (lower is not None or upper is not None) and len(after) == len(before):
+        x, y = _num(case.before[c]), _num(case.after[c])
+        if (lower is not None or upper is not None) and len(case.after) == len(case.before):
             # "clip disea at 30": the bounds asked for, exactly (an IQR cap is something else).
             want = x.clip(lower=lower, upper=upper).reset_index(drop=True)
             where = f"{'' if lower is None else f'{lower:g}'}..{'' if upper is None else f'{upper:g}'}"
             f.check(
-                _matches(after[c], want, share=0.999),
+                _matches(case.after[c], want, share=0.999),
                 f"{c!r} clipped to {where}",
                 f"{c!r} is not {c} clipped to {where}",
             )
@@ -267,29 +248,24 @@ def _clip(
     return True
 
 
-def _bin(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
-    if not re.search(
-        r"\b(bins?|binn?ed|binning|buckets?|bucketi[sz]e|discreti[sz]e|bands?|brackets?|groups? of"
-        r"|quantile groups?)\b",
-        req,
-    ):
-        return False
+@checker(
+    r"\b(bins?|binn?ed|binning|buckets?|bucketi[sz]e|discreti[sz]e|bands?|brackets?|groups? of"
+    r"|quantile groups?)\b"
+)
+def _bin(case: IntentCase, f: _Findings) -> bool:
     f.understood = True
-    cols = [c for c in named if c in before.columns]
-    if len(cols) != 1 or len(after) != len(before):
+    cols = case.present
+    if len(cols) != 1 or len(case.after) != len(case.before):
         f.unread.append("binning one column: the request must name one numeric column")
-        if len(after) != len(before):
-            f.bad(f"rows changed from {len(before)} to {len(after)}")
+        case.rows_changed(f)
         return True
     m = re.search(
-        r"(\d+)\s+(?:[a-z]+\s+){0,3}?(?:bins|buckets|groups|bands|brackets|ranges|quantiles)\b", req
+        r"(\d+)\s+(?:[a-z]+\s+){0,3}?(?:bins|buckets|groups|bands|brackets|ranges|quantiles)\b", case.req
     )
     n_bins = int(m.group(1)) if m else None
-    x = _num(before[cols[0]]).reset_index(drop=True)
-    for c in _candidates(before, after, cols):
-        y = after[c].reset_index(drop=True)
+    x = _num(case.before[cols[0]]).reset_index(drop=True)
+    for c in case.candidates(cols):
+        y = case.after[c].reset_index(drop=True)
         k = y.nunique()
         if k < 2 or k > (n_bins or 20) or not x.notna().any():
             continue
@@ -304,24 +280,21 @@ def _bin(
     return True
 
 
-def _sort(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
-    if not re.search(r"\b(sort|order)\b", req) or not named or named[0] not in after.columns:
+@checker(r"\b(sort|order)\b")
+def _sort(case: IntentCase, f: _Findings) -> bool:
+    if not case.named or case.named[0] not in case.after.columns:
         return False
     f.understood = True
-    y = _num(after[named[0]]) if _kind(after[named[0]]) == "numbers" else after[named[0]].astype(str)
-    desc = bool(re.search(r"desc|largest first|highest first|descending|decreasing", req))
-    mono = y.dropna().is_monotonic_decreasing if desc else y.dropna().is_monotonic_increasing
-    f.check(bool(mono), f"rows sorted by {named[0]}", f"rows are not sorted by {named[0]}")
-    f.check(
-        len(after) == len(before), "row count unchanged", f"rows changed from {len(before)} to {len(after)}"
+    y = (
+        _num(case.after[case.named[0]])
+        if _kind(case.after[case.named[0]]) == "numbers"
+        else case.after[case.named[0]].astype(str)
     )
+    desc = bool(re.search(r"desc|largest first|highest first|descending|decreasing", case.req))
+    mono = y.dropna().is_monotonic_decreasing if desc else y.dropna().is_monotonic_increasing
+    f.check(bool(mono), f"rows sorted by {case.named[0]}", f"rows are not sorted by {case.named[0]}")
+    case.same_rows(f)
     return True
-
-
-# Order matters: the first checker that recognises the request owns it (rename before "to"
-# conversions; row filters before column drops; date parts before "add a column").
 
 
 _AGG = {
@@ -338,62 +311,62 @@ _AGG = {
 }
 
 
-def _group(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
+@checker()
+def _group(case: IntentCase, f: _Findings) -> bool:
     """ "add the average a per cat as a new column": a new column = groupby(cat)[a].transform(agg)."""
-    agg = next((v for k, v in _AGG.items() if re.search(rf"\b{k}\b", req)), None)
+    agg = next((v for k, v in _AGG.items() if re.search(rf"\b{k}\b", case.req)), None)
     grouped = re.search(
-        r"\b(per|by|for each|of each|each|within|in each)\b col\b|\bcol (group|groups)\b", req
+        r"\b(per|by|for each|of each|each|within|in each)\b col\b|\bcol (group|groups)\b", case.req
     )
-    if agg is None or not grouped or len(named) != 2:
+    if agg is None or not grouped or len(case.named) != 2:
         return False
     f.understood = True
-    if len(after) != len(before):
-        f.bad(f"rows changed from {len(before)} to {len(after)}")
+    if case.rows_changed(f):
         return True
-    news = _new_columns(before, after)
-    for value, key in (named, named[::-1]):
-        if not pd.api.types.is_numeric_dtype(before[value]):
+    news = case.new_columns
+    for value, key in (case.named, case.named[::-1]):
+        if not pd.api.types.is_numeric_dtype(case.before[value]):
             continue
-        want = before.groupby(key, dropna=False)[value].transform(agg).reset_index(drop=True)
-        hit = next((c for c in news if _matches(after[c], want.astype(float))), None)
+        want = case.before.groupby(key, dropna=False)[value].transform(agg).reset_index(drop=True)
+        hit = next((c for c in news if _matches(case.after[c], want.astype(float))), None)
         if hit:
             f.ok(f"new column {hit!r} is the {agg} of {value} per {key}")
             return True
-    f.bad(f"no new column holds the {agg} of {named[0]} per {named[1]}")
+    f.bad(f"no new column holds the {agg} of {case.named[0]} per {case.named[1]}")
     return True
 
 
-def _length(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
-    if not re.search(r"\blength\b|number of (characters|letters)|\bcharacters\b", req) or len(named) != 1:
+@checker(r"\blength\b|number of (characters|letters)|\bcharacters\b")
+def _length(case: IntentCase, f: _Findings) -> bool:
+    if len(case.named) != 1:
         return False
     f.understood = True
-    col = named[0]
-    want = before[col].astype("string").str.len().astype(float).reset_index(drop=True)
+    col = case.named[0]
+    want = case.before[col].astype("string").str.len().astype(float).reset_index(drop=True)
     hit = next(
-        (c for c in _candidates(before, after, []) if len(after) == len(before) and _matches(after[c], want)),
+        (
+            c
+            for c in case.candidates([])
+            if len(case.after) == len(case.before) and _matches(case.after[c], want)
+        ),
         None,
     )
     f.check(hit is not None, f"{hit!r} holds the length of {col}", f"no new column holds the length of {col}")
     return True
 
 
-def _round(
-    req: str, named: list[str], before: pd.DataFrame, after: pd.DataFrame, f: _Findings, raw: str
-) -> bool:
-    m = re.search(r"\bround\b.*?\b(\d+) (decimals?|decimal places?|digits?)", req)
-    whole = re.search(r"\bround\b", req) and re.search(r"whole number|integer|no decimals", req)
-    if not (m or whole) or len(named) != 1:
+@checker()
+def _round(case: IntentCase, f: _Findings) -> bool:
+    m = re.search(r"\bround\b.*?\b(\d+) (decimals?|decimal places?|digits?)", case.req)
+    whole = re.search(r"\bround\b", case.req) and re.search(r"whole number|integer|no decimals", case.req)
+    if not (m or whole) or len(case.named) != 1:
         return False
     f.understood = True
     k = int(m.group(1)) if m else 0
-    col = named[0]
-    want = _num(before[col]).round(k).reset_index(drop=True)
-    ok = len(after) == len(before) and any(
-        _matches(after[c], want, share=0.999) for c in _candidates(before, after, [col])
+    col = case.named[0]
+    want = _num(case.before[col]).round(k).reset_index(drop=True)
+    ok = len(case.after) == len(case.before) and any(
+        _matches(case.after[c], want, share=0.999) for c in case.candidates([col])
     )
     f.check(ok, f"{col} rounded to {k} decimals", f"no column holds {col} rounded to {k} decimals")
     return True

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core import prompts
@@ -20,7 +20,9 @@ from core.engine.check import Checker, Verdict, coverage_failure
 from core.engine.context import ProposeError, Workbench, as_frame, workbench
 from core.engine.fallback import match_request, plan_line, rationale
 from core.engine.generate import CodePrompt, Generator, examples, scaffold_prefix
+from core.engine.grammar import grounding
 from core.engine.intent import IntentVerdict
+from core.engine.plan_requests import body_of, write_steps
 from core.engine.repair import RepairPrompt, Trail, attempt_gemma
 from core.engine.second_look import SECOND_LOOK, second_look
 from core.engine.select import Selection, select_recipes
@@ -79,6 +81,8 @@ class ProposalSession:
             profile=current, project=project, needs_task=self.spec.kind == "model",
         ) as bench:  # fmt: skip
             self.bench = bench
+            if self.gen is not None and self.spec.contract is not None:
+                self.gen.grounding = grounding(bench.sample, new_columns=self.spec.transforms)
             self.check = Checker(
                 self.sandbox, bench.sample_path, bench.sample, self.spec.name, self.spec.contract,  # type: ignore[arg-type]
                 self.spec.kind, bench.target, self.options.request, bench.task,
@@ -199,8 +203,10 @@ class ProposalSession:
                     return Verdict(False, gap, stdout=v.stdout)
             return v
 
-        first: Callable[[], str]
         if technique == "tuned":
+            return self._write_steps(gen, rule_code, gated, rule_verdict, rule_seconds)
+        first: Callable[[], str]
+        if technique == "tuned-whole":  # the whole function in one reply (kept for comparison)
             cp = gen.code_prompt(spec.name, contract, "", bench.context.text, None, copies=True)
             prompt = cp.text
             first = lambda: gen.code(cp, contract.entry, spec.max_tokens)  # noqa: E731
@@ -218,6 +224,51 @@ class ProposalSession:
             origin = Provenance(source=_gemma_source(rounds), route="gemma", repairs=rounds)
             return self._finish(code, origin, f"Gemma's code for the plan: {rationale(recipes)}", True,
                                 recipes, prompt)  # fmt: skip
+        return self._fallback(rule_code, rule_verdict, rule_seconds, prompt)
+
+    def _write_steps(
+        self, gen: Generator, rule_code: str, gated: Callable[[str], Verdict], rule_verdict: Verdict,
+        rule_seconds: float,
+    ) -> Proposal:  # fmt: skip
+        """A tuned Gemma writes the plan step by step, each step as the requests it is made of
+        (`core.engine.plan_requests`); each piece is checked against its own request."""
+        spec, contract = self.spec, self.spec.contract
+        assert contract is not None  # noqa: S101 - only stages with a contract reach the engine
+        first_prompt: list[str] = []
+
+        def piece(request: str) -> str | None:
+            cp = self._request_prompt(gen, request)
+            first_prompt[:] = first_prompt or [cp.text]
+            check = replace(self.check, request=request)
+
+            def holds(code: str) -> Verdict:
+                v = check(code, allow_noop=False)
+                if v.ok and v.intent is not None and v.intent.state == "failed":
+                    return replace(v, ok=False, failure=f"it does not do what was asked: {v.intent.reason}")
+                return v
+
+            repair = self._repair_spec(f"Request: {request}")
+            first = lambda: gen.code(cp, contract.entry)  # noqa: E731
+            code, _ = attempt_gemma(self.trail, gen, first, holds, min(self.options.n_repair, 1), repair)
+            if code is None:
+                self.trail.last_failure = f"{request}: {self.trail.last_failure}"
+                return None
+            return body_of(code, contract.entry, contract.arg)
+
+        plan = write_steps(self.recipes, self.bench.target, piece)
+        prompt = first_prompt[0] if first_prompt else None
+        if plan.by_gemma:
+            code = spec.render(plan.recipes)  # type: ignore[misc]
+            t0 = time.perf_counter()
+            v = self.trail.record("gemma", code, gated(code), time.perf_counter() - t0)
+            if v.ok:
+                source: Source = "gemma" if 2 * plan.by_gemma >= plan.steps else "rule"
+                origin = Provenance(
+                    source=source, route="steps", steps_by_gemma=plan.by_gemma, steps=plan.steps
+                )
+                why = f"Gemma wrote {plan.by_gemma} of {plan.steps} plan steps: {rationale(self.recipes)}"
+                return self._finish(code, origin, why, True, self.recipes, prompt)
+            self.trail.last_failure = f"the plan written by Gemma failed: {v.failure}"
         return self._fallback(rule_code, rule_verdict, rule_seconds, prompt)
 
     def _fallback(

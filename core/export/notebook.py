@@ -1,14 +1,16 @@
 """Jupyter notebook export: a pure, deterministic function of the project state.
 
 The notebook starts from the raw file (by a path relative to the notebook), runs each active
-step's exact accepted code, and for model steps inlines the trusted harness
-(`core/modeling_harness.py`) and chart code (`core/model_charts.py`) verbatim, so running it
-top to bottom in a fresh kernel reproduces the metrics recorded in the app. No timestamps,
-versions or random cell ids are baked in: the same project always gives the same bytes.
+step's exact accepted code, and for model steps inlines the trusted data preparation and harness
+(`core/modeling_prep.py`, `core/modeling_harness.py`) and chart code (`core/model_charts.py`)
+verbatim, so running it top to bottom in a fresh kernel reproduces the metrics recorded in the
+app. No timestamps, versions or random cell ids are baked in: the same project always gives the
+same bytes.
 """
 
 from __future__ import annotations
 
+import ast
 import json
 from pathlib import Path
 from typing import Any
@@ -26,11 +28,25 @@ PROVENANCE_LABEL = {
     "user": "edited by you",
 }
 _CORE = Path(__file__).resolve().parent.parent
+# The self-contained core modules a model step inlines, one cell each, in dependency order: a
+# module may import an earlier one, whose source is then already defined in the notebook.
+INLINED_MODULES = ("modeling_prep", "modeling_harness", "model_charts")
 
 
 def module_source(name: str) -> str:
-    """The verbatim source of a self-contained core module inlined into the notebook."""
-    return (_CORE / f"{name}.py").read_text(encoding="utf-8").rstrip("\n") + "\n"
+    """The source of a self-contained core module as the notebook inlines it: verbatim, except
+    its imports of other inlined modules (a notebook has no `core` package; their cells run first)."""
+    lines = (_CORE / f"{name}.py").read_text(encoding="utf-8").splitlines()
+    inlined = {f"core.{m}" for m in INLINED_MODULES}
+    drop: set[int] = set()  # 0-based line numbers
+    for node in ast.parse("\n".join(lines)).body:
+        if isinstance(node, ast.ImportFrom) and node.module in inlined:
+            first = node.lineno - 1
+            if first > 0 and lines[first - 1].lstrip().startswith("#"):
+                first -= 1  # the comment that says why the import is there goes with it
+            drop.update(range(first, node.end_lineno or node.lineno))
+    lines = [line for i, line in enumerate(lines) if i not in drop]
+    return "\n".join(lines).rstrip("\n") + "\n"
 
 
 def provenance_label(step: Step) -> str:
@@ -150,8 +166,8 @@ def to_notebook(project: Project, data_rel_path: str) -> NotebookNode:
                     "before any fitting, trains the model and two baselines (a dummy model and "
                     "HistGradientBoosting with defaults), and computes cross-validated and test metrics."
                 )
-                b.code(module_source("modeling_harness"))
-                b.code(module_source("model_charts"))
+                for name in INLINED_MODULES:
+                    b.code(module_source(name))
                 harness_inlined = True
             b.md("\n".join(head))
             b.code(step.code.rstrip())

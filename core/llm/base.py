@@ -24,6 +24,9 @@ class GenerationParams:
     temperature: float = 0.0
     stop: tuple[str, ...] = ()
     seed: int = 0
+    # A GBNF grammar the reply must follow (`core.engine.grammar`); a backend without
+    # constrained decoding ignores it and the engine's checks catch what it would have kept out.
+    grammar: str = ""
 
 
 @dataclass

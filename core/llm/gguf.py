@@ -124,9 +124,14 @@ def options_grammar(options: Sequence[str]) -> str:
 
 @functools.lru_cache(maxsize=32)
 def _compiled_grammar(options: tuple[str, ...]) -> Any:
+    return _compiled_gbnf(options_grammar(options))
+
+
+@functools.lru_cache(maxsize=32)
+def _compiled_gbnf(text: str) -> Any:
     import llama_cpp
 
-    return llama_cpp.LlamaGrammar.from_string(options_grammar(options), verbose=False)
+    return llama_cpp.LlamaGrammar.from_string(text, verbose=False)
 
 
 class GGUFBackend:
@@ -234,12 +239,18 @@ class GGUFBackend:
 
     # ------------------------------------------------------------------ generation
     def _kwargs(self, params: GenerationParams) -> dict[str, Any]:
-        return {
+        kwargs: dict[str, Any] = {
             "max_tokens": params.max_tokens,
             "temperature": params.temperature,
             "stop": list(params.stop),
             "seed": params.seed,
         }
+        if params.grammar:
+            try:
+                kwargs["grammar"] = _compiled_gbnf(params.grammar)
+            except ValueError as e:  # llama.cpp refused the grammar: answer unconstrained
+                self.info.extra["grammar"] = f"refused: {e}"
+        return kwargs
 
     def _fresh(self) -> None:
         """Evaluate every prompt from scratch. llama-cpp-python keeps the last prompt's KV cache and

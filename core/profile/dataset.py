@@ -23,6 +23,10 @@ from core.profile.columns import (
 )
 from core.profile.relations import find_leakage, high_correlations, target_candidates
 
+# Rows the leakage checks use at most: leaks are strong signals, which 50k rows show as clearly
+# as a million, and wide tables stay fast.
+LEAK_ROWS = 50_000
+
 
 # =========================================================================== public API
 def profile_dataframe(
@@ -41,7 +45,7 @@ def profile_dataframe(
     if n > sample_rows:
         notes.append(
             "Value counts, unique counts, quantiles and skew, type "
-            "guesses, correlations and leakage checks were "
+            "guesses and correlations were "
             f"computed on a random sample of {sample_rows:,} of {n:,} rows (seed {SEED})."
         )
 
@@ -90,11 +94,20 @@ def profile_dataframe(
         sampled_from=n_rows_total if n_rows_total is not None and n_rows_total > n else None,
         notes=notes,
     )
+    notes = profile.notes  # the model keeps its own copy of the list: later notes go there
     if n_rows_total is not None and n_rows_total > n:
         notes.append(f"Profiled on a sample of {n:,} rows of {n_rows_total:,} in the file.")
     profile.target_candidates = target_candidates(profile)
     if target is not None and target in names:
-        # Leaks are strong signals: 50k rows are plenty and keep wide tables fast.
-        leak_sample = sample if len(sample) <= 50_000 else sample.sample(50_000, random_state=SEED)
+        leak_sample = sample if len(sample) <= LEAK_ROWS else sample.sample(LEAK_ROWS, random_state=SEED)
         profile.leakage = find_leakage(leak_sample, profile, target)
+        if len(leak_sample) < n:
+            # The checks compare shares of rows against thresholds; say how far a share measured
+            # on the sample can be from the whole table's (normal approximation, worst case p=0.5).
+            margin = 100 * 2.576 * (0.25 / len(leak_sample)) ** 0.5
+            notes.append(
+                f"Leakage checks used {len(leak_sample):,} random rows of {n:,}: a share of rows "
+                f"measured there is within ±{margin:.1f} percentage points of the whole table's "
+                "(99% confidence)."
+            )
     return profile

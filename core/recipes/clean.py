@@ -1,9 +1,11 @@
 """Clean-stage recipes derived from the profile: types, spelling, duplicates, missing values, outliers.
 
-Every recipe's code is guarded at run time (a conversion only replaces a column when most
-values survive it), because the profile may come from a sample and the code is later re-run
-on the full data. Column names are always written with `repr`, so any name in the wild
-(spaces, quotes, unicode) renders to valid code. The target is never dropped or imputed.
+Which recipes apply is decided here; the per-column steps themselves (text and code) are data in
+`steps.toml`, built by `core.recipes.steps.column_recipe`. Every recipe's code is guarded at run
+time (a conversion only replaces a column when most values survive it), because the profile may
+come from a sample and the code is later re-run on the full data. Column names are always written
+with `repr`, so any name in the wild (spaces, quotes, unicode) renders to valid code. The target is
+never dropped or imputed.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import re
 from dataclasses import replace
 
 from core.models import ColumnProfile, DatasetProfile
-from core.recipes.base import Recipe, per_column
+from core.recipes.base import Recipe
+from core.recipes.steps import column_recipe
 
 # Strings that mean "no value" in files from the wild (compared stripped and case-folded).
 MISSING_MARKERS = ("", "na", "n/a", "nan", "none", "null", "missing", "?", "-", "--", "#n/a", "nil")
@@ -22,8 +25,6 @@ BOOL_FALSE = ("no", "n", "false", "f", "0", "0.0")
 INDICATOR_SHARE = 0.05
 # Skew above which a numeric column's outliers are capped.
 SKEW_LIMIT = 1.0
-# Tukey's "far out" fences: capping at 1.5 IQR would flatten too much of a skewed column.
-IQR_K = 3.0
 
 
 def is_text_dtype(dtype: str) -> bool:
@@ -95,78 +96,12 @@ def drop_missing_rows_recipe(columns: list[str]) -> Recipe:
 
 
 def missing_markers_recipe(columns: list[str]) -> Recipe:
-    return per_column(
-        "clean.missing_markers",
-        "Turn placeholder text into missing values",
-        "strings like 'N/A', '?', '-' or '' mean 'no value' and would otherwise count as a category.",
-        columns,
-        "    text = df[col].astype(str).str.strip().str.casefold()\n"
-        "    df[col] = df[col].mask(text.isin(markers))",
-        setup=f"markers = {list(MISSING_MARKERS)!r}\n",
-        markers=list(MISSING_MARKERS),
-    )
-
-
-# The loop body (one column, `col`) of the parse-numbers recipe.
-_PARSE_NUMBERS = """\
-    text = df[col].astype(str).str.strip()
-    negative = text.str.match(r"^\\(.*\\)$", na=False) | text.str.startswith("-", na=False)
-    digits = text.str.replace(r"[^0-9.]", "", regex=True)
-    number = pd.to_numeric(digits, errors="coerce").astype("float64")
-    number = number.where(~negative, -number)
-    # Only replace the column when most of its values are numbers.
-    if number.notna().sum() >= 0.5 * df[col].notna().sum():
-        df[col] = number"""
-
-
-def parse_numbers_recipe(columns: list[str]) -> Recipe:
-    return per_column(
-        "clean.parse_numbers",
-        "Convert numbers stored as text",
-        "currency signs, thousands separators, percent signs and spaces stop these columns "
-        "from being numbers; '(12)' is read as -12.",
-        columns,
-        _PARSE_NUMBERS,
-    )
-
-
-def parse_dates_recipe(columns: list[str]) -> Recipe:
-    return per_column(
-        "clean.parse_dates",
-        "Parse dates",
-        "dates stored as text (possibly in mixed formats) become real dates; unreadable ones become missing.",
-        columns,
-        '    parsed = pd.to_datetime(df[col], format="mixed", errors="coerce", utc=True)\n'
-        "    if parsed.notna().sum() >= 0.5 * df[col].notna().sum():\n"
-        "        df[col] = parsed.dt.tz_localize(None)",
-    )
+    return column_recipe("clean.missing_markers", columns, markers=list(MISSING_MARKERS))
 
 
 def parse_booleans_recipe(columns: list[str]) -> Recipe:
     truth = {**dict.fromkeys(BOOL_TRUE, 1.0), **dict.fromkeys(BOOL_FALSE, 0.0)}
-    return per_column(
-        "clean.parse_booleans",
-        "Convert yes/no text to 1/0",
-        "yes/no, true/false, y/n and 1/0 written as text become one numeric 1/0 column.",
-        columns,
-        "    mapped = df[col].astype(str).str.strip().str.casefold().map(truth)\n"
-        "    if mapped.notna().sum() >= 0.9 * df[col].notna().sum():\n"
-        '        df[col] = mapped.astype("float64")',
-        setup=f"truth = {truth!r}\n",
-    )
-
-
-def standardise_recipe(columns: list[str]) -> Recipe:
-    return per_column(
-        "clean.standardise_categories",
-        "Standardise category spelling",
-        "values differing only in case or spaces ('NY', ' ny ') are merged into their most common spelling.",
-        columns,
-        '    text = df[col].dropna().astype(str).str.strip().str.replace(r"\\s+", " ", regex=True)\n'
-        "    key = text.str.casefold()\n"
-        "    canonical = text.groupby(key).agg(lambda v: v.value_counts().index[0])\n"
-        "    df[col] = key.map(canonical).reindex(df.index)",
-    )
+    return column_recipe("clean.parse_booleans", columns, fill={"truth": truth})
 
 
 def drop_missing_target_recipe(target: str) -> Recipe:
@@ -212,21 +147,6 @@ def impute_recipe(numeric: list[str], categorical: list[str], indicators: list[s
         {"numeric": numeric, "categorical": categorical, "indicators": indicators},
         "\n".join(lines),
         numeric + categorical,
-    )
-
-
-def cap_outliers_recipe(columns: list[str], k: float = IQR_K) -> Recipe:
-    return per_column(
-        "clean.cap_outliers",
-        "Cap extreme outliers",
-        f"skewed columns are winsorised at the IQR fences (Q1 - {k:g} IQR, Q3 + {k:g} IQR) "
-        "so a few extreme values do not dominate.",
-        columns,
-        "    if pd.api.types.is_numeric_dtype(df[col]):\n"
-        "        q1, q3 = df[col].quantile([0.25, 0.75])\n"
-        "        iqr = q3 - q1\n"
-        f"        df[col] = df[col].clip(lower=q1 - {k!r} * iqr, upper=q3 + {k!r} * iqr)",
-        k=k,
     )
 
 
@@ -276,17 +196,17 @@ def recipes_for_clean(profile: DatasetProfile, target: str | None) -> list[Recip
         c for c in live if c.semantic in ("money_text", "numeric_text") and is_text_dtype(c.dtype)
     ]
     if numeric_text:
-        out.append(parse_numbers_recipe(_names(numeric_text)))
+        out.append(column_recipe("clean.parse_numbers", _names(numeric_text)))
     dates = [c for c in live if c.semantic == "date" and is_text_dtype(c.dtype)]
     if dates:
-        out.append(parse_dates_recipe(_names(dates)))
+        out.append(column_recipe("clean.parse_dates", _names(dates)))
     # The target keeps its labels ("yes"/"no" read better in the report than 1/0).
     bools = [c for c in live if c.semantic == "boolean" and is_text_dtype(c.dtype) and c.name != target]
     if bools:
         out.append(parse_booleans_recipe(_names(bools)))
     spelled = [c for c in live if has_spelling_variants(c) and c not in bools]
     if spelled:
-        out.append(standardise_recipe(_names(spelled)))
+        out.append(column_recipe("clean.standardise_categories", _names(spelled)))
     if target and any(c.name == target and c.n_missing > 0 for c in cols):
         out.append(drop_missing_target_recipe(target))
 
@@ -305,5 +225,5 @@ def recipes_for_clean(profile: DatasetProfile, target: str | None) -> list[Recip
         and (c.n_outliers or 0) > 0 and c.n_unique > 10
     ]  # fmt: skip
     if skewed:
-        out.append(cap_outliers_recipe(_names(skewed)))
+        out.append(column_recipe("clean.cap_outliers", _names(skewed)))
     return out

@@ -1,16 +1,18 @@
 """Feature-stage recipes derived from the profile of the cleaned data.
 
-Date parts, log transforms of skewed non-negative amounts, frequency encoding of
-high-cardinality categories and merging rare categories into "Other". One-hot encoding of
-low-cardinality categories and scaling are left to the model pipeline (fitted on the training
-split only), and ratio features are not guessed: which ratios mean something is domain knowledge.
+Date parts, log transforms of skewed non-negative amounts, frequency encoding of high-cardinality
+categories and merging rare categories into "Other" (their text and code are data in
+`steps.toml`). One-hot encoding of low-cardinality categories and scaling are left to the model
+pipeline (fitted on the training split only), and ratio features are not guessed: which ratios
+mean something is domain knowledge.
 """
 
 from __future__ import annotations
 
 from core.models import ColumnProfile, DatasetProfile
-from core.recipes.base import Recipe, per_column
+from core.recipes.base import Recipe
 from core.recipes.clean import SKEW_LIMIT, is_text_dtype
+from core.recipes.steps import column_recipe
 
 # Categorical columns with more distinct values than this are frequency-encoded.
 HIGH_CARDINALITY = 50
@@ -32,60 +34,12 @@ def _is_category(c: ColumnProfile) -> bool:
     return is_text_dtype(c.dtype) and c.semantic in ("category", "text", "boolean")
 
 
-def date_parts_recipe(columns: list[str]) -> Recipe:
-    return per_column(
-        "feature.date_parts",
-        "Date parts",
-        "models cannot use raw dates: year, month and day of week carry the seasonality; "
-        "the raw date is then dropped.",
-        columns,
-        '    when = pd.to_datetime(df[col], format="mixed", errors="coerce", utc=True)\n'
-        '    df[f"{col}_year"] = when.dt.year.astype("float64")\n'
-        '    df[f"{col}_month"] = when.dt.month.astype("float64")\n'
-        '    df[f"{col}_dayofweek"] = when.dt.dayofweek.astype("float64")\n'
-        "    df = df.drop(columns=[col])",
-        parts=["year", "month", "dayofweek"],
-    )
-
-
-def log1p_recipe(columns: list[str]) -> Recipe:
-    return per_column(
-        "feature.log1p",
-        "Log of skewed amounts",
-        "log(1 + x) tames long right tails of non-negative amounts and counts, which helps linear "
-        "models; the raw column is replaced by log1p_<name>.",
-        columns,
-        "    if pd.api.types.is_numeric_dtype(df[col]) and (df[col].dropna() >= 0).all():\n"
-        '        df[f"log1p_{col}"] = np.log1p(df[col].astype("float64"))\n'
-        "        df = df.drop(columns=[col])",
-    )
-
-
 def frequency_recipe(columns: list[str]) -> Recipe:
-    return per_column(
-        "feature.frequency_encode",
-        "Frequency encoding",
-        f"categories with many values (over {HIGH_CARDINALITY}) would explode one-hot encoding; each "
-        "value is replaced by its share of rows (<name>_freq) and the raw column dropped.",
-        columns,
-        "    share = df[col].value_counts(normalize=True)\n"
-        '    df[f"{col}_freq"] = df[col].map(share).astype("float64").fillna(0.0)\n'
-        "    df = df.drop(columns=[col])",
-    )
+    return column_recipe("feature.frequency_encode", columns, fill={"high_cardinality": HIGH_CARDINALITY})
 
 
 def rare_recipe(columns: list[str], min_share: float = RARE_SHARE) -> Recipe:
-    return per_column(
-        "feature.rare_to_other",
-        "Merge rare categories",
-        f"values seen in less than {min_share:.0%} of rows are merged into 'Other', so the model "
-        "does not learn from a handful of rows.",
-        columns,
-        "    share = df[col].value_counts(normalize=True)\n"
-        f"    rare = share[share < {min_share!r}].index\n"
-        '    df[col] = df[col].where(~df[col].isin(rare), "Other")',
-        min_share=min_share,
-    )
+    return column_recipe("feature.rare_to_other", columns, min_share=min_share)
 
 
 def recipes_for_feature(profile: DatasetProfile, target: str | None) -> list[Recipe]:
@@ -93,7 +47,7 @@ def recipes_for_feature(profile: DatasetProfile, target: str | None) -> list[Rec
     out: list[Recipe] = []
     dates = [c for c in cols if _is_date(c)]
     if dates:
-        out.append(date_parts_recipe(_names(dates)))
+        out.append(column_recipe("feature.date_parts", _names(dates)))
     skewed = [
         c for c in cols
         if c.semantic in ("numeric", "money_text", "numeric_text") and not is_text_dtype(c.dtype)
@@ -101,7 +55,7 @@ def recipes_for_feature(profile: DatasetProfile, target: str | None) -> list[Rec
         and isinstance(c.min, (int, float)) and c.min >= 0
     ]  # fmt: skip
     if skewed:
-        out.append(log1p_recipe(_names(skewed)))
+        out.append(column_recipe("feature.log1p", _names(skewed)))
     cats = [c for c in cols if _is_category(c)]
     high = [c for c in cats if c.n_unique > HIGH_CARDINALITY]
     if high:

@@ -3,7 +3,7 @@
 Each recipe's code is a complete, self-contained `build_model` that returns an UNFITTED
 Pipeline: a ColumnTransformer picks columns by dtype at fit time, so the same code works on any
 table the harness hands it (numbers as floats, everything else as strings, see
-`core.modeling_harness.prepare_features`):
+`core.modeling_prep.prepare_features`):
 - numbers: median imputation (+ standard scaling for the linear model);
 - text/categories with few values: most-frequent imputation + one-hot encoding (rare values
   grouped, unknown ones ignored);

@@ -14,6 +14,10 @@ and writes its result straight to the parent through the result pipe. So the zyg
 which every later fork inherits (frames, heap, freed buffers), holds nothing of any job: a step
 that walks frames, tracebacks, the gc or even its own /proc/self/mem finds only the warm imports.
 
+A job pipe may start with a `{"prepare": …}` line (`LocalSandbox.prepare`): the child then sets up
+its containment and reads that input before the job itself arrives (while the user is still
+editing), and refuses a job for any other input, workspace or limits.
+
 The result pipe carries two JSON lines: first the layers record (written by trusted code after
 the containment is set up and before any job code runs, so job code cannot forge it), then the
 result. The parent trusts only the first; the second is validated (core/sandbox/results.py).
@@ -80,7 +84,9 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
-def _read_all(fd: int, cap: int) -> bytes:
+def _read_all(fd: int, cap: int, stop_at_newline: bool = False) -> bytes:
+    """The pipe's bytes up to EOF (or, with `stop_at_newline`, up to the first newline read;
+    what followed it in that read is returned too)."""
     parts, size = [], 0
     while True:
         b = os.read(fd, 1 << 20)
@@ -90,6 +96,8 @@ def _read_all(fd: int, cap: int) -> bytes:
         if size > cap:
             raise ValueError("the job message is too large")
         parts.append(b)
+        if stop_at_newline and b"\n" in b:
+            return b"".join(parts)
 
 
 def _kill_group(pid: int) -> None:
@@ -112,6 +120,69 @@ def _die_with_parent() -> None:
         os._exit(1)
 
 
+def _contain(
+    ws: str, lim: dict[str, Any], inp: str | None, disable: set[str], baseline_vm: int, read_roots: list[str]
+) -> dict[str, Any]:
+    """The kernel layers and limits, set before any job data is read; returns the layers record."""
+    from core.sandbox import guard
+
+    layers: dict[str, Any] = {"netns": False, "landlock": 0, "rlimits": False, "audit_hook": False}
+    tmp = os.path.join(ws, "tmp")
+    os.makedirs(tmp, exist_ok=True)
+    os.chdir(ws)
+    os.environ.update(HOME=ws, TMPDIR=tmp)
+    import tempfile
+
+    tempfile.tempdir = None
+    rl = guard.apply_rlimits(
+        int(lim.get("memory_mb", 2048)),
+        int(math.ceil(lim.get("cpu_s", 120))),
+        int(lim.get("max_file_mb", 1024)),
+        baseline_vm,
+    )
+    layers["rlimits"] = rl and "rlimits" not in disable
+    # The input may live outside the workspace (an immutable snapshot): readable, not writable.
+    roots = [*read_roots, os.path.realpath(inp)] if inp else list(read_roots)
+    layers["netns"] = "netns" not in disable and guard.enter_network_namespace()
+    layers["landlock"] = 0 if "landlock" in disable else guard.apply_landlock(ws, roots)
+    layers["roots"] = roots
+    return layers
+
+
+def _prepared_input(
+    job_fd: int, head: bytes, rest: bytes, baseline_vm: int, read_roots: list[str]
+) -> tuple[Any, Any]:
+    """A prepared job process (LocalSandbox.prepare): contained as the job will be, it reads the
+    input it was prepared for while the user is still editing, then waits for the job. Returns
+    (job message, (layers, frame)); it runs only a job for exactly that input, workspace and limits."""
+    prep = json.loads(head)["prepare"]
+    ws = os.path.realpath(prep["workspace"])
+    layers = _contain(
+        ws,
+        prep.get("limits") or {},
+        prep["input_path"],
+        set(prep.get("disable") or ()),
+        baseline_vm,
+        read_roots,
+    )
+    import pandas as pd
+
+    try:  # trusted code, under the layers above
+        frame = pd.read_parquet(prep["input_path"])
+    except Exception:  # noqa: BLE001 - the job reads it again and reports the error as usual
+        frame = None
+    msg = json.loads(rest + _read_all(job_fd, MAX_JOB_BYTES))
+    job = msg["job"]
+    same = (
+        os.path.realpath(msg["workspace"]) == ws
+        and os.path.realpath(job.get("input_path") or "/") == os.path.realpath(prep["input_path"])
+        and (job.get("limits") or {}) == (prep.get("limits") or {})
+        and sorted(msg.get("disable") or ()) == sorted(prep.get("disable") or ())
+    )
+    layers["prepared_for_this_job"] = same  # the parent checks this too; the child fails closed
+    return msg, (layers, frame)
+
+
 def _child(
     job_fd: int, res_fd: int, closing: tuple[int, ...], baseline_vm: int, read_roots: list[str]
 ) -> None:
@@ -120,7 +191,6 @@ def _child(
     from core.sandbox.policy import missing_layers, refusal_message
     from core.sandbox.worker import USER_FILENAME, _one_line, execute_job
 
-    layers: dict[str, Any] = {"netns": False, "landlock": 0, "rlimits": False, "audit_hook": False}
     try:
         os.setpgid(0, 0)
         _die_with_parent()
@@ -132,30 +202,26 @@ def _child(
                 os.close(fd)
             except OSError:
                 pass
-        msg = json.loads(_read_all(job_fd, MAX_JOB_BYTES))
+        head = _read_all(job_fd, MAX_JOB_BYTES, stop_at_newline=True)
+        frame = None
+        if head.startswith(b'{"prepare"') and b"\n" in head:
+            line, _, rest = head.partition(b"\n")  # rest: the start of the job, if it came already
+            msg, (layers, frame) = _prepared_input(job_fd, line, rest, baseline_vm, read_roots)
+        else:
+            msg = json.loads(head + _read_all(job_fd, MAX_JOB_BYTES))
+            job = msg["job"]
+            layers = _contain(
+                os.path.realpath(msg["workspace"]),
+                job.get("limits") or {},
+                job.get("input_path"),
+                set(msg.get("disable") or ()),
+                baseline_vm,
+                read_roots,
+            )
         os.close(job_fd)
         job, disable = msg["job"], set(msg.get("disable") or ())
-        ws = os.path.realpath(msg["workspace"])
-        tmp = os.path.join(ws, "tmp")
-        os.makedirs(tmp, exist_ok=True)
-        os.chdir(ws)
-        os.environ.update(HOME=ws, TMPDIR=tmp)
-        import tempfile
-
-        tempfile.tempdir = None
-        lim = job.get("limits") or {}
-        rl = guard.apply_rlimits(
-            int(lim.get("memory_mb", 2048)),
-            int(math.ceil(lim.get("cpu_s", 120))),
-            int(lim.get("max_file_mb", 1024)),
-            baseline_vm,
-        )
-        layers["rlimits"] = rl and "rlimits" not in disable
-        # The input may live outside the workspace (an immutable snapshot): readable, not writable.
-        inp = job.get("input_path")
-        roots = [*read_roots, os.path.realpath(inp)] if inp else list(read_roots)
-        layers["netns"] = "netns" not in disable and guard.enter_network_namespace()
-        layers["landlock"] = 0 if "landlock" in disable else guard.apply_landlock(ws, roots)
+        ws, roots = os.path.realpath(msg["workspace"]), layers.pop("roots")
+        same = layers.pop("prepared_for_this_job", True)
         guard.neuter_process_spawning()
         refusals: list[str] = []
         if "audit_hook" not in disable:
@@ -164,14 +230,20 @@ def _child(
         # Written before any job code runs: the parent takes the layers from this line only.
         _write_all(res_fd, json.dumps({"layers": layers}).encode() + b"\n")
         missing = missing_layers(layers, tuple(msg.get("require") or ()))
-        if missing:  # fail closed: the code is never run
+        if not same:  # never the code of a job this process was not prepared for
             payload: dict[str, Any] = {
+                "ok": False,
+                "error_kind": "refused",
+                "error": "Refused: this job process was prepared for another input",
+            }
+        elif missing:  # fail closed: the code is never run
+            payload = {
                 "ok": False,
                 "error_kind": "refused",
                 "error": refusal_message(missing),
             }
         else:
-            payload = execute_job(job, refusals=refusals)
+            payload = execute_job(job, refusals=refusals, frame=frame)
         data = json.dumps(payload, default=str).encode()
     except BaseException as e:  # noqa: BLE001
         data = json.dumps(

@@ -16,15 +16,12 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
+
+from tests.serving import free_port, serving, streamlit_command
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,63 +38,20 @@ if not CHROMIUM.exists():
 sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory):
-    port = _free_port()
     projects = tmp_path_factory.mktemp("projects")
     env = {**os.environ, "GEMMA_WIZARD_PROJECTS": str(projects), "PYTHONUNBUFFERED": "1"}
     # E2E_REAL_MODEL=1 runs the same walk on the embedded Gemma (slower; used for the docs' screenshots).
     if not REAL_MODEL:
         env["GEMMA_WIZARD_BACKEND"] = "fake"
-    log = (tmp_path_factory.mktemp("log") / "streamlit.log").open("w")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "streamlit",
-            "run",
-            "streamlit_app.py",
-            "--server.headless",
-            "true",
-            "--server.address",
-            "127.0.0.1",
-            "--server.port",
-            str(port),
-            "--browser.gatherUsageStats",
-            "false",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("log") / "streamlit.log"
     url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as r:  # noqa: S310 - loopback
-                if r.status == 200:
-                    break
-        except OSError:
-            time.sleep(0.5)
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited early: {Path(log.name).read_text()[-2000:]}")
-    else:
-        proc.kill()
-        raise RuntimeError("streamlit did not start in 90 s")
-    yield url
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+    with serving(
+        streamlit_command(port), f"{url}/_stcore/health", log_path, env=env, ready=lambda s: s == 200
+    ):
+        yield url
 
 
 @pytest.fixture(scope="module")

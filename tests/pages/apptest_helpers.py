@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import re
 
+from core.models import Proposal
+from core.project import ProjectStore
+
 
 def shown(text: str) -> str:
     """Markdown as the user reads it: the escapes (core.safe_text) removed."""
@@ -46,3 +49,33 @@ def load_sample(at):
     button(at, "Load sample: ").click().run()
     assert not at.exception, at.exception
     return at
+
+
+def open_stage(new_app, page: str):
+    """A fresh app with the sample loaded and profiled, switched to `page` (e.g. "pages/clean.py")."""
+    at = load_sample(new_app())
+    at.switch_page("pages/profile.py").run()  # computes the profile the proposal is built on
+    at.switch_page(page).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def open_project(at, projects):
+    """The project the app has open, read back from the store."""
+    pid = at.query_params["project"]
+    return ProjectStore(projects).open(pid[0] if isinstance(pid, list) else pid)
+
+
+def proposal(**kw) -> Proposal:
+    """A verified clean-stage proposal by Gemma; `kw` overrides any field."""
+    base = {
+        "stage": "clean",
+        "code": "import pandas as pd\n\n\ndef clean(df: pd.DataFrame) -> pd.DataFrame:\n"
+        "    return df.dropna(how='all')\n",
+        "entrypoint": "clean",
+        "provenance": "gemma",
+        "provenance_detail": "Gemma",
+        "rationale": "",
+        "verified": True,
+    }
+    return Proposal(**(base | kw))

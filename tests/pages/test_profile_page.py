@@ -57,3 +57,28 @@ def test_data_documentation_draft_is_saved(new_app, projects):
     at.text_area(key="datadoc_text").set_value("My own words about this table.").run()
     at.button(key="datadoc_save").click().run()
     assert ProjectStore(projects).open(project.id).data_doc == "My own words about this table."
+
+
+def test_asking_a_question_shows_the_answer_who_wrote_it_and_the_check(new_app, projects):
+    from core.project import ProjectStore
+
+    at = load_sample(new_app())
+    at.switch_page("pages/profile.py").run()
+    at.text_input(key="ask_question").set_value("How many rows are there?").run()
+    at.button(key="ask_go").click().run()
+    assert not at.exception, at.exception
+    out = texts(at)
+    pid = at.query_params["project"]
+    project = ProjectStore(projects).open(pid[0] if isinstance(pid, list) else pid)
+    assert f"**Answer:** `{project.profile.n_rows}`" in out  # the right count, run on the whole table
+    assert "Written by" in out  # who wrote the code is always said
+    assert "Checked against your question" in out or "Not verified against your question" in out
+
+
+def test_a_question_nothing_can_answer_says_so(new_app, projects):
+    at = load_sample(new_app())
+    at.switch_page("pages/profile.py").run()
+    at.text_input(key="ask_question").set_value("Which customers will leave us next year?").run()
+    at.button(key="ask_go").click().run()
+    assert not at.exception, at.exception
+    assert "Could not answer this" in texts(at)

@@ -2,28 +2,13 @@
 
 from __future__ import annotations
 
-from apptest_helpers import button, load_sample, texts
+from apptest_helpers import button, load_sample, open_project, open_stage, texts
 
 import core.engine.session  # noqa: E402,F401 - a broken engine import fails these tests
 
 
-def _open_stage(new_app, page: str):
-    at = load_sample(new_app())
-    at.switch_page("pages/profile.py").run()  # computes the profile the proposal is built on
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _project(at, projects):
-    from core.project import ProjectStore
-
-    pid = at.query_params["project"]
-    return ProjectStore(projects).open(pid[0] if isinstance(pid, list) else pid)
-
-
 def test_clean_proposal_accept_undo_redo(new_app, projects):
-    at = _open_stage(new_app, "pages/clean.py")
+    at = open_stage(new_app, "pages/clean.py")
     button(at, "Propose").click().run()
     assert not at.exception, at.exception
     out = texts(at)
@@ -39,20 +24,20 @@ def test_clean_proposal_accept_undo_redo(new_app, projects):
     button(at, "Accept").click().run()
     assert not at.exception, at.exception
     assert "Step accepted" in texts(at)
-    project = _project(at, projects)
+    project = open_project(at, projects)
     assert [s.stage for s in project.active_steps] == ["clean"]
     assert project.active_steps[0].code.strip() == code.strip()
     assert project.active_steps[0].provenance in ("gemma", "gemma-repaired", "rule")
     assert "3 · Clean (" in " ".join(str(p.label) for p in at.sidebar.get("page_link"))
 
     at.sidebar.button(key="sb_undo").click().run()
-    assert _project(at, projects).cursor == 0
+    assert open_project(at, projects).cursor == 0
     at.sidebar.button(key="sb_redo").click().run()
-    assert _project(at, projects).cursor == 1
+    assert open_project(at, projects).cursor == 1
 
 
 def test_edited_code_is_recorded_as_user(new_app, projects):
-    at = _open_stage(new_app, "pages/feature.py")
+    at = open_stage(new_app, "pages/feature.py")
     button(at, "Propose").click().run()
     editor = at.text_area(key="editor_feature_1_plain")
     edited = (
@@ -64,13 +49,13 @@ def test_edited_code_is_recorded_as_user(new_app, projects):
     assert not at.exception, at.exception
     assert "n_missing_in_row" in texts(at)
     button(at, "Accept").click().run()
-    step = _project(at, projects).active_steps[-1]
+    step = open_project(at, projects).active_steps[-1]
     assert step.provenance == "user"
     assert "n_missing_in_row" in step.code
 
 
 def test_failing_code_shows_error_and_fix_button(new_app, projects):
-    at = _open_stage(new_app, "pages/clean.py")
+    at = open_stage(new_app, "pages/clean.py")
     button(at, "Start from empty code").click().run()
     bad = "import pandas as pd\n\n\ndef clean(df):\n    return df['no such column']\n"
     at.text_area(key="editor_clean_0_plain").set_value(bad).run()
@@ -98,7 +83,7 @@ def test_edit_marks_later_steps_stale_and_replay_runs_them(new_app, projects):
     )
     _accept_code(at, "pages/clean.py", clean, "editor_clean_0_plain")
     _accept_code(at, "pages/feature.py", feature, "editor_feature_0_plain")
-    project = _project(at, projects)
+    project = open_project(at, projects)
     first = project.steps[0]
 
     at.switch_page("pages/clean.py").run()
@@ -106,7 +91,7 @@ def test_edit_marks_later_steps_stale_and_replay_runs_them(new_app, projects):
     at.text_area(key=f"edit_step_{first.id}").set_value(edited).run()
     at.button(key=f"save_step_{first.id}").click().run()
     assert not at.exception, at.exception
-    project = _project(at, projects)
+    project = open_project(at, projects)
     assert project.steps[0].code == edited and project.steps[0].provenance == "user"
     assert project.steps[1].stale
     assert "stale" in texts(at)
@@ -114,4 +99,28 @@ def test_edit_marks_later_steps_stale_and_replay_runs_them(new_app, projects):
     at.button(key="replay_clean").click().run()
     assert not at.exception, at.exception
     assert "Replayed 1 stale step(s) without error." in texts(at)
-    assert not _project(at, projects).steps[1].stale
+    assert not open_project(at, projects).steps[1].stale
+
+
+def test_run_result_diff_is_computed_once_per_run(new_app, projects, monkeypatch):
+    """Every click reruns the page: the run's diff is kept with the run, not recomputed. The run
+    itself used the sandbox process the page prepared on the current data while it was shown."""
+    from app import common as ui_common
+    from core import diff
+
+    calls: list[int] = []
+    real = diff._diff
+    monkeypatch.setattr(diff, "_diff", lambda *a, **k: calls.append(1) or real(*a, **k))
+    at = open_stage(new_app, "pages/clean.py")
+    button(at, "Propose").click().run()
+    button(at, "Run on preview").click().run()
+    assert not at.exception, at.exception
+    assert "Rows matched" in texts(at)
+    assert isinstance(at.session_state["run_clean"]["diff"], diff.FrameDiff)
+    assert sum(box.prepared_used for box in ui_common._SANDBOXES) == 1
+    seen = len(calls)
+    assert seen >= 1
+    at.run()  # what any widget click does
+    assert not at.exception, at.exception
+    assert "Rows matched" in texts(at)
+    assert len(calls) == seen

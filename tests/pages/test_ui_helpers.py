@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from apptest_helpers import proposal
+
 from app import common as ui
 from app import progress_view, proposal_view
-from core.models import DatasetProfile, DatasetRef, Project, Proposal, Step, StepResult, utcnow
+from core.models import DatasetProfile, DatasetRef, Project, Step, StepResult, utcnow
 
 
 def _step(stage: str, stale: bool = False, ok: bool = True) -> Step:
@@ -51,36 +53,23 @@ def test_stage_states_follow_the_project():
     assert (s["clean"], s["feature"], s["model"], s["report"]) == ("done", "todo", "current", "done")
 
 
-def _proposal(**kw) -> Proposal:
-    base = {
-        "stage": "clean",
-        "code": "def clean(df):\n    return df\n",
-        "entrypoint": "clean",
-        "provenance": "gemma",
-        "provenance_detail": "Gemma",
-        "rationale": "",
-        "verified": True,
-    }
-    return Proposal(**(base | kw))
-
-
 def test_a_failed_or_unchecked_request_is_never_shown_as_ready():
-    ready = proposal_view.proposal_verdict(_proposal())
+    ready = proposal_view.proposal_verdict(proposal())
     assert (ready.kind, ready.icon) == ("ready", "🟢")
     # The walk-through's case: Gemma's unverified attempt at a request it could not do.
     failed = proposal_view.proposal_verdict(
-        _proposal(verified=False, provenance_detail="could not do this: no usable proposal", request="x")
+        proposal(verified=False, provenance_detail="could not do this: no usable proposal", request="x")
     )
     assert failed.kind == "failed" and failed.icon == "🔴" and "could not do this" in failed.headline
     ran_but_wrong = proposal_view.proposal_verdict(
-        _proposal(request="drop city", intent="failed", intent_reason="city is still there")
+        proposal(request="drop city", intent="failed", intent_reason="city is still there")
     )
     assert (ran_but_wrong.kind, ran_but_wrong.icon) == ("failed", "🔴")
     assert "city is still there" in ran_but_wrong.headline
-    unchecked = proposal_view.proposal_verdict(_proposal(request="make it nicer", intent="unchecked"))
+    unchecked = proposal_view.proposal_verdict(proposal(request="make it nicer", intent="unchecked"))
     assert (unchecked.kind, unchecked.icon) == ("unchecked", "🟠")
     assert "ready" not in unchecked.headline.lower()
-    nothing = proposal_view.proposal_verdict(_proposal(nothing_to_do=True))
+    nothing = proposal_view.proposal_verdict(proposal(nothing_to_do=True))
     assert nothing.kind == "nothing" and nothing.icon != "🟢"
     for v in (failed, ran_but_wrong, unchecked, nothing):
         line = proposal_view.provenance_text("gemma", "Gemma", v.icon)

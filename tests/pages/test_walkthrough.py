@@ -2,23 +2,7 @@
 
 from __future__ import annotations
 
-from apptest_helpers import button, load_sample, shown, texts
-
-from core.models import Proposal
-from core.project import ProjectStore
-
-
-def _open_stage(new_app, page: str):
-    at = load_sample(new_app())
-    at.switch_page("pages/profile.py").run()
-    at.switch_page(page).run()
-    assert not at.exception, at.exception
-    return at
-
-
-def _project(at, projects):
-    pid = at.query_params["project"]
-    return ProjectStore(projects).open(pid[0] if isinstance(pid, list) else pid)
+from apptest_helpers import button, load_sample, open_project, open_stage, proposal, shown, texts
 
 
 def _sidebar(at) -> str:
@@ -29,27 +13,13 @@ def _provenance(at) -> str:
     return next(m.value for m in at.markdown if m.value.startswith("**Provenance:**"))
 
 
-def _proposal(**kw) -> Proposal:
-    base = {
-        "stage": "clean",
-        "code": "import pandas as pd\n\n\ndef clean(df: pd.DataFrame) -> pd.DataFrame:\n"
-        "    return df.dropna(how='all')\n",
-        "entrypoint": "clean",
-        "provenance": "gemma",
-        "provenance_detail": "Gemma",
-        "rationale": "",
-        "verified": True,
-    }
-    return Proposal(**(base | kw))
-
-
 def test_clean_run_counts_rows_not_positions(new_app, projects):
     # The sample has duplicated rows: the rule proposal drops them and resets the index.
-    at = _open_stage(new_app, "pages/clean.py")
+    at = open_stage(new_app, "pages/clean.py")
     button(at, "Propose").click().run()
     button(at, "Run on preview").click().run()
     assert not at.exception, at.exception
-    project = _project(at, projects)
+    project = open_project(at, projects)
     n_cols = project.dataset.n_cols
     changed = next(m for m in at.metric if m.label == "Changed columns")
     assert int(changed.value) < n_cols, "every column reported as changed: rows compared by position"
@@ -58,7 +28,7 @@ def test_clean_run_counts_rows_not_positions(new_app, projects):
 
 
 def test_a_failed_request_is_red_and_cannot_be_accepted(new_app, projects):
-    at = _open_stage(new_app, "pages/clean.py")
+    at = open_stage(new_app, "pages/clean.py")
     # The scripted model writes nothing and no recipe matches this request: the proposal fails.
     at.text_input(key="request_clean").set_value("translate every value into Klingon poetry").run()
     button(at, "Propose from my request").click().run()
@@ -71,27 +41,27 @@ def test_a_failed_request_is_red_and_cannot_be_accepted(new_app, projects):
 
 
 def test_unchecked_intent_asks_before_accepting(new_app, projects):
-    at = _open_stage(new_app, "pages/clean.py")
-    at.session_state["proposal_clean"] = _proposal(request="tidy it up", intent="unchecked")
+    at = open_stage(new_app, "pages/clean.py")
+    at.session_state["proposal_clean"] = proposal(request="tidy it up", intent="unchecked")
     at.run()
     assert "🟠" in _provenance(at)
     assert any("nothing checked" in shown(w.value).lower() for w in at.warning)
     button(at, "Accept").click().run()
     assert not at.exception, at.exception
-    assert _project(at, projects).active_steps == []  # not yet: a question first
+    assert open_project(at, projects).active_steps == []  # not yet: a question first
     assert any("Accept it anyway?" in shown(w.value) for w in at.warning)
     button(at, "Yes, accept it").click().run()
     assert not at.exception, at.exception
     flash = next(shown(s.value) for s in at.success if "Step accepted" in shown(s.value))
     assert "🟠" in flash and "🟢" not in flash, flash
-    assert [s.stage for s in _project(at, projects).active_steps] == ["clean"]
+    assert [s.stage for s in open_project(at, projects).active_steps] == ["clean"]
     # Listed with its orange mark too: accepting did not make the unchecked request green.
     assert any("🟠" in m.value for m in at.markdown if m.value.startswith("**Provenance:**"))
 
 
 def test_nothing_to_do_offers_the_request_and_recipes_not_a_step(new_app, projects):
-    at = _open_stage(new_app, "pages/feature.py")
-    at.session_state["proposal_feature"] = _proposal(
+    at = open_stage(new_app, "pages/feature.py")
+    at.session_state["proposal_feature"] = proposal(
         stage="feature",
         entrypoint="add_features",
         provenance="rule",
@@ -119,7 +89,7 @@ def test_sidebar_report_is_done_only_after_it_was_opened(new_app, projects):
 
 
 def test_stage_undo_is_disabled_when_the_last_step_is_another_stage(new_app, projects):
-    at = _open_stage(new_app, "pages/clean.py")
+    at = open_stage(new_app, "pages/clean.py")
     button(at, "Start from empty code").click().run()
     button(at, "Accept").click().run()
     assert "Step accepted" in texts(at)
@@ -132,7 +102,7 @@ def test_stage_undo_is_disabled_when_the_last_step_is_another_stage(new_app, pro
 
 
 def test_empty_code_state_does_not_follow_into_another_project(new_app, projects):
-    at = _open_stage(new_app, "pages/clean.py")
+    at = open_stage(new_app, "pages/clean.py")
     button(at, "Start from empty code").click().run()
     assert at.text_area(key="editor_clean_0_plain")
     at.switch_page("pages/load.py").run()
@@ -144,7 +114,7 @@ def test_empty_code_state_does_not_follow_into_another_project(new_app, projects
 
 def test_deep_link_opens_the_project_on_the_linked_page(new_app, projects):
     at = load_sample(new_app())
-    pid = _project(at, projects).id
+    pid = open_project(at, projects).id
     link = new_app(pid)  # a new session from `/…?project=<id>`
     link.switch_page("pages/profile.py").run()
     assert not link.exception, link.exception
@@ -160,7 +130,7 @@ def test_narrative_boxes_are_filled_by_the_draft(new_app, projects):
     assert not at.exception, at.exception
     text = at.text_area(key="narr_dataset").value
     assert text.startswith("The file ") and text.endswith(".")
-    project = _project(at, projects)
+    project = open_project(at, projects)
     assert project.report_narrative["dataset"] == text
     sentences = [s for s in text.split(". ") if s]
     assert len(sentences) == len(set(sentences))

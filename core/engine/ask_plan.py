@@ -1,0 +1,345 @@
+"""Question recipes: read a question about the table as a small plan and write its pandas code.
+
+The ask stage's counterpart of the stage recipes. A plan is an operation (count, distinct count,
+an aggregate, a share, the most common value, the row or group with the highest value, the top k,
+a correlation, a yes/no comparison) over the table's *real* columns and values, with the row
+filters the question states ("cars from Japan", "older than 60", "in 2007", "8 cylinders") and
+the rounding it asks for. The engine uses it twice: as the fallback when Gemma's answer fails its
+checks (shown as "rule", never as Gemma's), and as a reference a Gemma answer must agree with.
+A question it cannot read with confidence gets no plan (None), never a guess.
+"""
+
+# One reading per line (the pattern, the code it writes, how it is said) reads best unwrapped.
+# ruff: noqa: E501
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from core.engine.ask_words import (
+    AGGS,
+    FILLER,
+    NUMBER,
+    Agg,
+    cond_ops,
+    decimals_asked,
+    find_spans,
+    find_values,
+    is_dates,
+    stem,
+    tokens,
+    top_k_asked,
+)
+
+HEADER = "import numpy as np\nimport pandas as pd\n\n\ndef answer(df: pd.DataFrame):\n"
+
+
+@dataclass(frozen=True)
+class QuestionPlan:
+    code: str  # a whole `def answer(df)` program
+    reading: str  # how the question was read, for the provenance line ("the mean of tip where …")
+
+
+def _lit(v: Any) -> str:
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)
+    if isinstance(v, float) and v.is_integer():
+        return repr(int(v))
+    return repr(v)
+
+
+def _col(c: str) -> str:
+    return f"df[{_lit(c)}]"
+
+
+@dataclass
+class _Reading:
+    """What the question names: columns (in order), values, conditions, the words around them."""
+
+    q: str
+    words: list[str]
+    columns: list[str]
+    conds: list[tuple[str, str, Any]]  # (column, op, value)
+    decimals: int | None
+    k: int | None
+    # Words no column, value, condition or question word explains ("voted", "survey"): more than
+    # one and the question says something this reading would drop, so there is no plan.
+    leftover: list[str]
+
+    def has(self, *stems: str) -> bool:
+        return any(s in self.words for s in stems)
+
+    def phrase(self, pattern: str) -> bool:
+        return re.search(pattern, self.q) is not None
+
+
+def read(question: str, frame: pd.DataFrame) -> _Reading:
+    qt = tokens(question)
+    q = " " + " ".join(qt) + " "
+    spans = find_spans(question, [str(c) for c in frame.columns])
+    cols = [s.name for s in spans]
+    inside = {i for s in spans for i in range(s.start, s.end)}
+    conds: list[tuple[str, str, Any]] = []
+    for col, value in find_values(question, frame, exclude=set()):
+        conds.append((col, "==", value))
+    yes_no = re.match(r" (is|are|was|were|does|do|did) ", q) and any(a.stems_in(qt) for a in AGGS)
+    if not yes_no:  # "is the average tip larger than 3": a comparison of the answer, not a filter
+        conds.extend(cond_ops(question, frame, cols))
+    value_spans = {i for _c, _op, v in conds for i in _positions(qt, str(v))}
+    # Words inside a column's name are not the question's words ("temp_max" asks for no maximum).
+    words = [stem(w) for i, w in enumerate(qt) if i not in inside]
+    leftover = [
+        w for i, w in enumerate(qt)
+        if i not in inside and i not in value_spans and not NUMBER.match(w) and stem(w) not in FILLER
+    ]  # fmt: skip
+    return _Reading(q, words, cols, conds, decimals_asked(q), top_k_asked(q), leftover)
+
+
+def _positions(qt: list[str], value: str) -> set[int]:
+    vt = [stem(t) for t in tokens(value)]
+    st = [stem(t) for t in qt]
+    n = len(vt)
+    return {j for i in range(len(st) - n + 1) if n and st[i : i + n] == vt for j in range(i, i + n)}
+
+
+def _term(c: str, op: str, v: Any) -> str:
+    if op == "year":
+        return f'(pd.to_datetime({_col(c)}, errors="coerce", format="mixed").dt.year == {_lit(v)})'
+    return f"({_col(c)} {op} {_lit(v)})"
+
+
+def _mask(conds: list[tuple[str, str, Any]]) -> str:
+    return " & ".join(_term(c, op, v) for c, op, v in conds)
+
+
+def _say(conds: list[tuple[str, str, Any]]) -> str:
+    return " and ".join(
+        f"the year of {c} is {v}" if op == "year" else f"{c} {op} {v!r}" for c, op, v in conds
+    )
+
+
+def _round(expr: str, d: int | None) -> str:
+    return f"round(float({expr}), {d})" if d is not None else f"float({expr})"
+
+
+def plan_question(question: str, frame: pd.DataFrame) -> QuestionPlan | None:
+    """The plan for `question` over `frame`, or None when it cannot be read with confidence."""
+    try:
+        r = read(question, frame.rename(columns=str))
+        return _plan(r, frame.rename(columns=str))
+    except (KeyError, ValueError, TypeError, IndexError):  # an odd table: no plan rather than a crash
+        return None
+
+
+def _numeric(frame: pd.DataFrame, c: str) -> bool:
+    return pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+
+
+def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C901 - one reading per kind
+    if len(r.leftover) > 1:
+        return None
+    cond_cols = {c for c, _, _ in r.conds}
+    free = [c for c in r.columns if c not in cond_cols]  # named, but not only as a filter
+    nums = [c for c in free if _numeric(frame, c)]
+    cats = [c for c in free if not _numeric(frame, c)]
+    agg = next((a for a in AGGS if a.matches(r)), None)
+    body: list[str] = []
+    base = "df"
+    if r.conds:
+        body.append(f"    rows = df[{_mask(r.conds)}]")
+        base = "rows"
+    where = f" where {_say(r.conds)}" if r.conds else ""
+
+    def done(lines: list[str], reading: str) -> QuestionPlan:
+        return QuestionPlan(HEADER + "\n".join(body + lines) + "\n", reading + where)
+
+    # a correlation of two numeric columns
+    if r.has("correlation", "correlated", "corr") and len(nums) == 2:
+        expr = f"{base}[{_lit(nums[0])}].corr({base}[{_lit(nums[1])}])"
+        return done([f"    return {_round(expr, r.decimals)}"], f"the correlation of {nums[0]} and {nums[1]}")
+    # yes/no: "is the average tip larger than 3?"
+    yes_no = re.match(r" (is|are|was|were|does|do|did) ", r.q) and agg is not None
+    if yes_no and len(nums) >= 1:
+        m = re.search(
+            r" (larger|greater|higher|more|above|over|bigger|smaller|lower|less|below|under) than (-?\d+(?:\.\d+)?) ",
+            r.q,
+        )
+        if m and len(nums) == 1:
+            op = (
+                ">"
+                if m.group(1) in ("larger", "greater", "higher", "more", "above", "over", "bigger")
+                else "<"
+            )
+            expr = f"{base}[{_lit(nums[0])}].{agg.method}()"
+            return done(
+                [f"    return bool({expr} {op} {m.group(2)})"],
+                f"whether the {agg.name} of {nums[0]} is {op} {m.group(2)}",
+            )
+        if m is None and len(nums) == 2 and r.phrase(r" than "):
+            op = ">" if r.phrase(r" (larger|greater|higher|more|bigger) than ") else "<"
+            a, b = (f"{base}[{_lit(c)}].{agg.method}()" for c in nums)
+            return done(
+                [f"    return bool({a} {op} {b})"],
+                f"whether the {agg.name} of {nums[0]} is {op} that of {nums[1]}",
+            )
+        return None
+    # how many missing / distinct
+    counting = r.phrase(r" how many | number of | count ")
+    if counting and r.has("missing", "null", "empty", "nan", "blank") and len(r.columns) == 1:
+        return done(
+            [f"    return int({base}[{_lit(r.columns[0])}].isna().sum())"],
+            f"the missing values of {r.columns[0]}",
+        )
+    if counting and r.has("distinct", "unique", "different") and len(free) == 1:
+        return done(
+            [f"    return int({base}[{_lit(free[0])}].nunique())"], f"the distinct values of {free[0]}"
+        )
+    # the most common value, the group/row with the highest value, the top k
+    most = r.phrase(
+        r" (most|least) (common|often|frequent|frequently|popular|usual) | (appears|occurs) most | most often | mode "
+    )
+    if most and len(cats + nums) == 1 and agg is None and r.k is None:
+        c = (cats + nums)[0]
+        return done([f"    return {base}[{_lit(c)}].value_counts().idxmax()"], f"the most common {c}")
+    best = re.search(
+        r" (highest|largest|biggest|greatest|most|maximum|max|top|best|lowest|smallest|least|minimum|min|fewest|worst) ",
+        r.q,
+    )
+    if best:
+        # "the highest life expectancy": "highest" ranks, it is no second aggregate; "the total of
+        # bills" is one. "the most bills" counts rows, whatever column "bills" resembles.
+        word = best.group(1)
+        plain = agg
+        agg = next((a for a in AGGS if any(w in a.stems and w != word for w in r.words)), None)
+        ranked = _ranked(
+            r,
+            frame,
+            best,
+            agg,
+            cats,
+            [] if word in ("most", "fewest", "least") and agg is None else nums,
+            base,
+            done,
+        )
+        if ranked is not None:
+            return ranked
+        agg = plain
+    # a share or percentage of rows
+    pct = r.phrase(r" percent | percentage | % ")
+    share = r.has("share", "proportion", "fraction", "ratio") and not pct
+    if (pct or share) and r.conds and agg is None:
+        body.clear()
+        expr = f"({_mask(r.conds)}).mean()" + (" * 100" if pct else "")
+        return done(
+            [f"    return {_round(expr, r.decimals)}"], f"the {'percentage' if pct else 'share'} of rows"
+        )
+    # how many rows per group
+    grouped = r.phrase(r" (per|each|by|for every|for each) ")
+    if counting and grouped and agg is None and len(cats) == 1 and not nums:
+        return done(
+            [f"    return {base}[{_lit(cats[0])}].value_counts().to_dict()"],
+            f"the number of rows per {cats[0]}",
+        )
+    # how many rows (that match the filters)
+    if counting and agg is None and not nums[1:]:
+        if r.conds:
+            return done(["    return int(len(rows))"], "the number of rows")
+        if not r.columns:
+            return done(["    return int(len(df))"], "the number of rows")
+        return None
+    # the earliest / latest date
+    dates = [c for c in cats if is_dates(frame[c])]
+    if agg is not None and agg.method in ("min", "max") and len(dates) == 1 and not nums:
+        expr = f'pd.to_datetime({base}[{_lit(dates[0])}], errors="coerce", format="mixed").{agg.method}()'
+        return done(
+            [f"    return str({expr}.date())"],
+            f"the {'earliest' if agg.method == 'min' else 'latest'} {dates[0]}",
+        )
+    # an aggregate of one numeric column
+    if agg is not None and len(nums) == 1 and not cats:
+        expr = f"{base}[{_lit(nums[0])}].{agg.method}()"
+        return done([f"    return {_round(expr, r.decimals)}"], f"the {agg.name} of {nums[0]}")
+    if (
+        agg is not None
+        and len(nums) == 1
+        and len(cats) == 1
+        and r.phrase(r" (per|each|by|for every|for each) ")
+    ):
+        expr = f"{base}.groupby({_lit(cats[0])})[{_lit(nums[0])}].{agg.method}()"
+        if r.decimals is not None:
+            expr += f".round({r.decimals})"
+        return done([f"    return {expr}.to_dict()"], f"the {agg.name} of {nums[0]} per {cats[0]}")
+    return None
+
+
+def _unique_after(frame: pd.DataFrame, conds: list[tuple[str, str, Any]], label: str) -> bool:
+    df = frame  # noqa: F841 - the mask's text names `df`
+    mask = eval(_mask(conds)) if conds else pd.Series(True, index=frame.index)  # noqa: S307 - our own text
+    return not bool(frame.loc[mask, label].duplicated().any())
+
+
+def _ranked(
+    r: _Reading,
+    frame: pd.DataFrame,
+    best: re.Match[str],
+    agg: Agg | None,
+    cats: list[str],
+    nums: list[str],
+    base: str,
+    done: Any,
+) -> QuestionPlan | None:
+    """The top k, or the row or group with the highest/lowest value ("which day has the most …")."""
+    which = r.phrase(r" (which|what|who|name) ")
+    if r.k is not None and cats:
+        key = cats[0]
+        hi = best.group(1) not in ("lowest", "smallest", "least", "minimum", "min", "fewest", "worst")
+        if nums:
+            fn = agg.method if agg else "sum"
+            expr = f"{base}.groupby({_lit(key)})[{_lit(nums[0])}].{fn}().sort_values(ascending={not hi}).head({r.k}).index.tolist()"
+            return done(
+                [f"    return {expr}"],
+                f"the {r.k} {key} with the {'highest' if hi else 'lowest'} {fn} of {nums[0]}",
+            )
+        expr = f"{base}[{_lit(key)}].value_counts(ascending={not hi}).head({r.k}).index.tolist()"
+        return done([f"    return {expr}"], f"the {r.k} {key} with the {'most' if hi else 'fewest'} rows")
+    if r.k is not None and nums and not cats:
+        fn = (
+            "nlargest"
+            if best.group(1)
+            in ("highest", "largest", "biggest", "greatest", "most", "maximum", "max", "top", "best")
+            else "nsmallest"
+        )
+        return done(
+            [f"    return {base}[{_lit(nums[0])}].{fn}({r.k}).tolist()"],
+            f"the {r.k} {fn[1:]} values of {nums[0]}",
+        )
+    if r.phrase(r" (which|who) ") and len(r.leftover) == 1 and r.k is None and not cats and len(nums) == 1:
+        # "which car has the highest horsepower": the row's name, from the table's one name column
+        names = [c for c in map(str, frame.columns) if not _numeric(frame, c) and frame[c].is_unique]
+        cats = names[:1] if len(names) == 1 else []
+    if which and r.k is None and (cats or len(nums) >= 2):
+        label = cats[0] if cats else nums[0]
+        hi = best.group(1) not in ("lowest", "smallest", "least", "minimum", "min", "fewest", "worst")
+        arg = "idxmax" if hi else "idxmin"
+        measure = next((c for c in nums if c != label), None)
+        if measure is None:  # "which origin has the most cars": the label with the most rows
+            return done(
+                [f"    return {base}[{_lit(label)}].value_counts().{arg}()"],
+                f"the {label} with the {'most' if hi else 'fewest'} rows",
+            )
+        one_row_each = _unique_after(frame, r.conds, label)
+        if one_row_each and agg is None:
+            return done(
+                [f"    return {base}.loc[{base}[{_lit(measure)}].{arg}(), {_lit(label)}]"],
+                f"the {label} of the row with the {'highest' if hi else 'lowest'} {measure}",
+            )
+        fn = agg.method if agg else ("max" if hi else "min")  # no aggregate named: the extreme row's label
+        return done(
+            [f"    return {base}.groupby({_lit(label)})[{_lit(measure)}].{fn}().{arg}()"],
+            f"the {label} with the {'highest' if hi else 'lowest'} {fn} of {measure}",
+        )
+    return None

@@ -1,0 +1,317 @@
+"""The words of a question, matched to a table: its columns, its values, its conditions.
+
+Matching is by word stems, blind to case, underscores and camelCase ("life expectancy" names
+`lifeExp`, "cylinders" names `Cylinders`, "bills" names `total_bill` when no other column has
+that word). Used by the question recipes (`core.engine.ask_plan`).
+"""
+
+# One reading per line (the pattern, the code it writes, how it is said) reads best unwrapped.
+# ruff: noqa: E501
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import pandas as pd
+
+# Numbers (a minus sign only where it cannot be a hyphen), comparison signs, words.
+_TOKEN = re.compile(r"(?:(?<![\w.])-)?\d+(?:\.\d+)?|[<>]=?|==?|[A-Za-z]+|\d+")
+_CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
+NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
+          "nine": 9, "ten": 10, "zero": 0, "no": 0}  # fmt: skip
+_NUMBER = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|zero|no)"
+# Words that never name a column or a value on their own (a column "total_bill" is not named by
+# "total", a value "Other" not by "other").
+COMMON = set(
+    "a an the of in on at to for by per with from and or not is are was were be been has have had do does did "
+    "what which who whom whose how many much number count total sum average mean median max min maximum minimum "
+    "highest lowest largest smallest most least top value values row rows record records table data dataset "
+    "there their than more less between each every all any some only over under above below same other none "
+    "yes no true false unknown missing na nan null per cent percent percentage share rate level type name "
+    "first last day days time year years date amount size group".split()
+)
+
+
+def stem(word: str) -> str:
+    w = word.lower()
+    if len(w) > 4 and w.endswith("ies"):
+        return w[:-3] + "y"
+    if len(w) > 3 and w.endswith("s") and not w.endswith("ss") and not NUMBER.match(w):
+        return w[:-1]
+    return w
+
+
+# Words a question may hold that a reading does not need to explain (the question's own words).
+FILLER = COMMON | {
+    stem(w)
+    for w in (
+        "there please give answer round rounded decimal decimals place places whole integer nearest tell "
+        "show list get find compute calculate it its me i we you our this that these those as so will would "
+        "should can could often common frequent frequently popular usual appear appears occur occurs distinct "
+        "unique different correlation correlated strongly pearson r percentage proportion fraction ratio larger "
+        "greater higher bigger smaller lower fewer than above below under over least most equal equals "
+        "deviation standard middle add up where whose when while overall entire full dataset whole exactly "
+        "about approximately roughly std avg mode median earliest latest oldest youngest longest shortest "
+        "biggest greatest heaviest lightest best worst bottom exceeding exceeds at or more less no to has have "
+        "had got get gets < > <= >= = == s one two three four five six seven eight nine ten cell cells "
+        "empty blank null nan yyyy mm dd format date"
+    ).split()
+}
+
+
+def tokens(text: str, keep_numbers: bool = True) -> list[str]:
+    out = [p.lower() for t in _TOKEN.findall(str(text)) for p in _CAMEL.split(t) if p]
+    return [t for t in out if keep_numbers or not NUMBER.match(t)]
+
+
+class _HasWords(Protocol):
+    words: list[str]
+
+    def has(self, *stems: str) -> bool: ...
+
+
+@dataclass(frozen=True)
+class Agg:
+    name: str
+    method: str
+    stems: tuple[str, ...]
+
+    def matches(self, r: _HasWords) -> bool:
+        return r.has(*self.stems)
+
+    def stems_in(self, words: list[str]) -> bool:
+        return any(stem(w) in self.stems for w in words)
+
+
+AGGS = [
+    Agg("median", "median", ("median", "middle")),
+    Agg("standard deviation", "std", ("deviation", "std", "stdev")),
+    Agg("mean", "mean", ("average", "mean", "avg")),
+    Agg("sum", "sum", ("total", "sum", "add")),
+    Agg(
+        "maximum",
+        "max",
+        ("highest", "maximum", "max", "largest", "biggest", "greatest", "longest", "oldest", "latest"),
+    ),
+    Agg(
+        "minimum",
+        "min",
+        ("lowest", "minimum", "min", "smallest", "shortest", "youngest", "earliest", "first"),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Span:
+    name: str
+    start: int
+    end: int
+
+
+def _col_tokens(name: str) -> list[str]:
+    return [stem(t) for t in tokens(name) if t]
+
+
+def find_spans(question: str, columns: Iterable[str]) -> list[Span]:
+    """Columns the question names, as token spans (longest names first, a token used once)."""
+    qt = [stem(t) for t in tokens(question)]
+    taken = [False] * len(qt)
+    spans: list[Span] = []
+    cols = sorted({str(c) for c in columns}, key=lambda c: -len(_col_tokens(c)))
+
+    def free(i: int, n: int) -> bool:
+        return not any(taken[i : i + n])
+
+    def take(name: str, i: int, n: int) -> None:
+        taken[i : i + n] = [True] * n
+        spans.append(Span(name, i, i + n))
+
+    for c in cols:  # whole names, word for word (a short word may be a prefix: "exp" of "expectancy")
+        ct = _col_tokens(c)
+        n = len(ct)
+        for i in range(len(qt) - n + 1):
+            if free(i, n) and all(
+                q == t or (n > 1 and len(t) >= 3 and q.startswith(t) and any(a == b for a, b in zip(qt[i:i + n], ct, strict=True)))
+                for q, t in zip(qt[i : i + n], ct, strict=True)
+            ):  # fmt: skip
+                take(c, i, n)
+                break
+    for c in cols:  # one distinctive word of a longer name ("bills" -> total_bill)
+        if any(s.name == c for s in spans):
+            continue
+        for t in _col_tokens(c):
+            if len(t) < 4 or t in COMMON:
+                continue
+            owners = [o for o in cols if t in _col_tokens(o)]
+            hits = [i for i, q in enumerate(qt) if q == t and not taken[i]]
+            if len(owners) == 1 and hits:
+                take(c, hits[0], 1)
+                break
+    spans.sort(key=lambda s: s.start)
+
+    # "capital values": a column called `value` is not named by the word after another column.
+    def generic(s: Span) -> bool:  # "capital values", "values of capital": the word, not the column
+        return (
+            s.end - s.start == 1
+            and qt[s.start] == "value"
+            and any(o is not s and (0 <= s.start - o.end <= 1 or 0 <= o.start - s.end <= 1) for o in spans)
+        )
+
+    return [s for s in spans if not generic(s)]
+
+
+def find_columns(question: str, columns: Iterable[str]) -> list[str]:
+    return [s.name for s in find_spans(question, columns)]
+
+
+def find_values(question: str, frame: pd.DataFrame, exclude: set[str]) -> list[tuple[str, Any]]:
+    """(column, value) for each category value of the table the question names (one column each)."""
+    qt = [stem(t) for t in tokens(question)]
+    taken = [False] * len(qt)
+    for s in find_spans(question, frame.columns):
+        taken[s.start : s.end] = [True] * (s.end - s.start)
+    found: dict[tuple[int, int], list[tuple[str, Any]]] = {}
+    for c in frame.columns:
+        s = frame[c]
+        if c in exclude or pd.api.types.is_numeric_dtype(s) or pd.api.types.is_datetime64_any_dtype(s):
+            continue
+        distinct = s.dropna().unique()
+        if len(distinct) > 200:
+            continue
+        for v in distinct:
+            vt = [stem(t) for t in tokens(str(v))]
+            if not vt or (len(vt) == 1 and (len(vt[0]) < 3 or vt[0] in COMMON)):
+                continue
+            n = len(vt)
+            for i in range(len(qt) - n + 1):
+                if qt[i : i + n] == vt and not any(taken[i : i + n]):
+                    found.setdefault((i, n), []).append((str(c), v))
+                    break
+    out = []
+    for (_i, _n), hits in sorted(found.items()):
+        if len({c for c, _ in hits}) == 1:  # a value in two columns is ambiguous: no filter
+            out.append(hits[0])
+    return out
+
+
+_GT = r"(?:more|greater|larger|higher|bigger|older|longer|heavier|above|over|exceeding|exceeds|>)"
+_LT = r"(?:less|fewer|smaller|lower|younger|shorter|lighter|below|under|<)"
+_N = r"(-?\d+(?:\.\d+)?)"
+
+
+def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple[str, str, Any]]:
+    """Numeric conditions: "older than 60", "at least 3 children", "8 cylinders", "in 2007"."""
+    q = " " + " ".join(tokens(question)) + " "
+    spans = find_spans(question, frame.columns)
+    qt = tokens(question)
+    nums = [s for s in spans if pd.api.types.is_numeric_dtype(frame[s.name])]
+    out: list[tuple[str, str, Any]] = []
+
+    def near(pos: int) -> str | None:
+        before = [s for s in nums if s.end <= pos and pos - s.end <= 4]
+        after = [s for s in nums if s.start > pos and s.start - pos <= 3]
+        if before:
+            return before[-1].name
+        if after:
+            return after[0].name
+        return None
+
+    def index_of(m: re.Match[str]) -> int:
+        return len(q[: m.start()].split())
+
+    for pattern, op in (
+        (rf" (?:at least|no less than|>=) {_N} ", ">="),
+        (rf" (?:at most|no more than|<=) {_N} ", "<="),
+        (rf" {_N} or (?:more|greater|above|higher) ", ">="),
+        (rf" {_N} or (?:less|fewer|below|lower) ", "<="),
+        (rf" {_GT} (?:than )?{_N} ", ">"),
+        (rf" {_LT} (?:than )?{_N} ", "<"),
+    ):
+        for m in re.finditer(pattern, q):
+            pos = index_of(m)
+            col = near(pos)
+            if col is None and re.search(r"older|younger", m.group(0)):
+                col = next((str(c) for c in frame.columns if "age" in _col_tokens(str(c))), None)
+            if col is not None and not any(c == col for c, _, _ in out):
+                out.append((col, op, _number(m.group(1))))
+        q = re.sub(pattern, " ", q)
+    # "8 cylinders", "with 3 children": a number right before a numeric column's name
+    for s in nums:
+        ranked = s.start > 1 and qt[s.start - 2] in ("top", "first", "last", "bottom")  # "top 5 yield"
+        if (
+            s.start > 0 and NUMBER.match(qt[s.start - 1]) and not ranked
+            and not any(c == s.name for c, _, _ in out)
+        ):  # fmt: skip
+            out.append((s.name, "==", _number(qt[s.start - 1])))
+        elif s.end + 1 < len(qt) and qt[s.end] in ("of", "is", "equals", "=") and NUMBER.match(qt[s.end + 1]):
+            if not any(c == s.name for c, _, _ in out):
+                out.append((s.name, "==", _number(qt[s.end + 1])))
+    # "in 2007": a year that one numeric column (a year column) holds
+    for m in re.finditer(r" (?:in|from|during|of) (1[89]\d\d|20\d\d) ", q):
+        year = int(m.group(1))
+        holders = [
+            str(c) for c in frame.columns
+            if pd.api.types.is_integer_dtype(frame[c]) and bool((frame[c] == year).any())
+            and "year" in " ".join(_col_tokens(str(c))) or str(c).lower() in ("yr", "year")
+        ]  # fmt: skip
+        holders = [c for c in holders if c in frame.columns and bool((frame[c] == year).any())]
+        if len(holders) == 1 and not any(c == holders[0] for c, _, _ in out):
+            out.append((holders[0], "==", year))
+        elif not holders:
+            dates = [c for c in map(str, frame.columns) if is_dates(frame[c])]
+            named_dates = [c for c in dates if c in named]
+            pick = named_dates or dates
+            if len(pick) == 1:
+                out.append((pick[0], "year", year))
+    return out
+
+
+def is_dates(s: pd.Series) -> bool:
+    """A datetime column, or text that reads as dates (checked on its first values)."""
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return True
+    if pd.api.types.is_numeric_dtype(s) or s.dropna().empty:
+        return False
+    head = s.dropna().astype(str).head(50)
+    if not head.str.contains(r"\d{4}|\d{1,2}[/-]\d{1,2}", regex=True).all():
+        return False
+    return bool(pd.to_datetime(head, errors="coerce", format="mixed").notna().mean() > 0.9)
+
+
+def _number(text: str) -> int | float:
+    v = float(text)
+    return int(v) if v.is_integer() else v
+
+
+def decimals_asked(q: str) -> int | None:
+    """The decimals a question asks its answer rounded to ("2 decimal places", "a whole number")."""
+    q = " " + q.lower() + " "
+    m = re.search(rf"{_NUMBER} decimal", q) or re.search(rf"round(?:ed)? to {_NUMBER}\b", q)
+    if m:
+        w = m.group(1)
+        return int(w) if w.isdigit() else _WORDS[w]
+    if re.search(r"nearest whole|whole number|nearest integer|round(?:ed)? to an integer", q):
+        return 0
+    return None
+
+
+def top_k_asked(q: str) -> int | None:
+    """The k of "top 3", "the 5 largest", "the 3 days with the most bills"."""
+    q = " " + q.lower() + " "
+    m = (
+        re.search(rf"\b(?:top|first|last|bottom) {_NUMBER}\b", q)
+        or re.search(
+            rf"\b{_NUMBER} (?:most|least|largest|smallest|highest|lowest|biggest|best|worst|top)\b", q
+        )
+        or re.search(
+            rf"\b{_NUMBER} \w+(?: \w+)? (?:with|by|having) (?:the )?(?:most|least|highest|lowest|largest|smallest)\b",
+            q,
+        )
+    )
+    if not m:
+        return None
+    w = m.group(1)
+    return int(w) if w.isdigit() else _WORDS.get(w)
