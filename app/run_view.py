@@ -43,6 +43,13 @@ def run_diff(project: Any, run: dict[str, Any]) -> FrameDiff | None:
     return d
 
 
+def _column_lists(added: list[str] | None, removed: list[str] | None, changed: list[str] | None) -> None:
+    """A line per non-empty list of column names; each name inert code (it comes from the data)."""
+    for label, names in (("New", added), ("Removed", removed), ("Changed", changed)):
+        if names:
+            st.markdown(f"**{label} columns:** " + ", ".join(escape_md(x, code=True) for x in names))
+
+
 def before_after(before: pd.DataFrame, after: pd.DataFrame, key: str, d: FrameDiff | None = None) -> None:
     """What the run changed, rows matched by identity (core.diff), never by position. `d`: that
     diff when the caller has it already (see `run_diff`)."""
@@ -57,13 +64,7 @@ def before_after(before: pd.DataFrame, after: pd.DataFrame, key: str, d: FrameDi
         f"Rows matched {d.alignment}: {d.rows_matched:,} kept, {d.rows_changed:,} of them changed; "
         f"{d.rows_removed:,} removed{dups}; {d.rows_added:,} added."
     )
-    for label, names in (
-        ("New columns", d.columns_added),
-        ("Removed columns", d.columns_removed),
-        ("Changed columns", d.columns_changed),
-    ):
-        if names:
-            st.markdown(f"**{label}:** " + ", ".join(escape_md(x, code=True) for x in names))
+    _column_lists(d.columns_added, d.columns_removed, d.columns_changed)
     tabs = st.tabs(["Changed rows (sample)", "Types and missing values", "Charts"])
     with tabs[0]:
         if d.changed_rows.empty:
@@ -116,13 +117,7 @@ def show_result(stage: str, project: Any, run: dict[str, Any], before: pd.DataFr
     c[0].metric("Rows", f"{result.rows_after}", delta=(result.rows_after or 0) - (result.rows_before or 0))
     c[1].metric("Columns", f"{result.cols_after}", delta=(result.cols_after or 0) - (result.cols_before or 0))
     c[2].metric("Missing cells", f"{result.missing_after}")
-    for label, cols in (
-        ("New", result.added_columns),
-        ("Removed", result.removed_columns),
-        ("Changed", result.changed_columns),
-    ):
-        if cols:
-            st.markdown(f"**{label} columns:** " + ", ".join(escape_md(x, code=True) for x in cols))
+    _column_lists(result.added_columns, result.removed_columns, result.changed_columns)
 
 
 def prepare_next_run(store: Any, project: Any) -> None:

@@ -61,12 +61,18 @@ def code_editor(code: str, key: str) -> str:
 
 
 # --------------------------------------------------------------------------- proposing
-def _waiting(status: Any, stage: str, kept: str) -> tuple[Any, Any]:
-    """Inside `status`: a Cancel button and the backend that streams the model's progress there."""
+def _waiting(status: Any, stage: str, kept: str, project: Any) -> dict[str, Any]:
+    """Inside `status`: a Cancel button. Returns what every engine call (propose, fix) takes from
+    the page: the project, a backend and a sandbox that report their progress there, its data."""
     # A click re-runs the page, which stops this run at its next output: nothing is kept.
     st.button("Cancel", key=f"cancel_{stage}", help=f"Stop waiting; {kept} is kept.")
     progress = progress_view.ProposalProgress(status, st.empty())
-    return progress, progress_view.streaming_backend(ui.get_backend(), st.empty(), progress)
+    return {
+        "project": project,
+        "backend": progress_view.streaming_backend(ui.get_backend(), st.empty(), progress),
+        "sandbox": progress.observe(ui.get_sandbox(project)),
+        "data": ui.get_store().current_data_path(project),
+    }
 
 
 def _show_proposal(stage: str, proposal: Any, forget: tuple[str, ...]) -> None:
@@ -80,19 +86,12 @@ def _show_proposal(stage: str, proposal: Any, forget: tuple[str, ...]) -> None:
 def _propose(stage: str, project: Any, request: str | None) -> None:
     from core.engine.session import propose  # scikit-learn: loaded on the first proposal
 
-    store = ui.get_store()
     slot = st.empty()
     with slot.status("Preparing the context from the profile…", expanded=True) as status:
-        progress, backend = _waiting(status, stage, "the current proposal")
+        engine = _waiting(status, stage, "the current proposal", project)
         try:
             proposal = propose(
-                stage,
-                project,
-                backend,
-                progress.observe(ui.get_sandbox(project)),
-                request=request or None,
-                exclude=list(project.excluded_columns),
-                data=store.current_data_path(project),
+                stage, request=request or None, exclude=list(project.excluded_columns), **engine
             )
         except Exception as e:  # noqa: BLE001 - a failed proposal is shown; nothing is lost
             status.update(label="The proposal failed", state="error")
@@ -372,19 +371,10 @@ def _explain(stage: str, project: Any, code: str) -> None:
 def _fix(stage: str, project: Any, code: str, error: str | None) -> None:
     from core.engine.assist import fix
 
-    store = ui.get_store()
     with st.status("Gemma is fixing the code…", expanded=True) as status:
-        progress, backend = _waiting(status, stage, "your code")
+        engine = _waiting(status, stage, "your code", project)
         try:
-            proposal = fix(
-                code,
-                error or "",
-                project,
-                backend,
-                progress.observe(ui.get_sandbox(project)),
-                stage=stage,
-                data=store.current_data_path(project),
-            )
+            proposal = fix(code, error or "", stage=stage, **engine)
         except Exception as e:  # noqa: BLE001
             status.update(label="Could not fix it", state="error")
             st.error(f"Could not fix: {escape_md(e)}")

@@ -26,13 +26,11 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -42,9 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import last_line, machine_line, md_table  # noqa: E402
+from scripts.serving import CHROMIUM, free_port, launch_chromium, serving_app  # noqa: E402
 
 LIMIT_MB = 2700  # Streamlit Community Cloud: about 2.7 GB of memory per app
-CHROMIUM = Path("/usr/bin/chromium")
 SLOW_MS = 600_000  # one click may propose with the real model on a busy 2-core machine
 AFTER_WALK = "after the walk (all stages, session open)"
 BARE = "model loaded, one reply given"
@@ -103,12 +101,6 @@ class Sampler(threading.Thread):
 
 
 # --------------------------------------------------------------------------- the browser driver
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def browser_available() -> bool:
     try:
         import playwright.sync_api  # noqa: F401
@@ -117,66 +109,12 @@ def browser_available() -> bool:
     return CHROMIUM.exists()
 
 
-def start_server(port: int, env: dict[str, str], log_path: Path) -> subprocess.Popen:
-    cmd = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "streamlit_app.py",
-        "--server.headless",
-        "true",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-    ]
-    log = log_path.open("w")
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
-    )
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:  # noqa: S310
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.5)
-        if proc.poll() is not None:
-            break
-    stop_server(proc)
-    raise SystemExit(f"streamlit did not start: {log_path.read_text()[-2000:]}")
-
-
-def stop_server(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
 def walk_browser(url: str, sampler: Sampler, moments: dict[str, dict[str, float]]) -> dict[str, float]:
     from playwright.sync_api import sync_playwright
 
     timings: dict[str, float] = {}
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--disable-background-networking",
-                "--no-first-run",
-            ],
-        )
+        browser = launch_chromium(pw)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.set_default_timeout(SLOW_MS)
@@ -260,18 +198,17 @@ def accepted_steps(projects: Path) -> list[dict[str, Any]]:
 def measure_browser(env: dict[str, str], work: Path) -> dict[str, Any]:
     projects = work / "projects"
     env = {**env, "GEMMA_WIZARD_PROJECTS": str(projects), "PYTHONUNBUFFERED": "1"}
-    port = _free_port()
-    proc = start_server(port, env, work / "streamlit.log")
-    sampler = Sampler(proc.pid)
-    sampler.start()
-    moments: dict[str, dict[str, float]] = {"server started": sampler.snapshot()}
-    try:
-        timings = walk_browser(f"http://127.0.0.1:{port}", sampler, moments)
-        time.sleep(2)  # let the last rerun settle
-        moments[AFTER_WALK] = sampler.snapshot()
-    finally:
-        sampler.stop()
-        stop_server(proc)
+    port = free_port()
+    with serving_app(port, work / "streamlit.log", env, timeout=180) as proc:
+        sampler = Sampler(proc.pid)
+        sampler.start()
+        moments: dict[str, dict[str, float]] = {"server started": sampler.snapshot()}
+        try:
+            timings = walk_browser(f"http://127.0.0.1:{port}", sampler, moments)
+            time.sleep(2)  # let the last rerun settle
+            moments[AFTER_WALK] = sampler.snapshot()
+        finally:
+            sampler.stop()
     return {
         "driver": "browser",
         "moments": moments,

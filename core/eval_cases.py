@@ -10,6 +10,9 @@ A request case's `outcome(before, after)` returns None when `after` is what was 
 reason; a question case's `reference(df)` is the right answer and `kind` says how to compare.
 """
 
+# The case tables read best one case a line.
+# ruff: noqa: E501
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -329,97 +332,32 @@ REQUESTS: list[RequestCase] = [
 # --------------------------------------------------------------------------- the questions
 Q = QuestionCase
 QUESTIONS: list[QuestionCase] = [
+    # One case a line: table, question, reference answer, the kind of answer (and the rounding asked).
     Q("tips", "What is the average tip?", lambda d: d["tip"].mean()),
-    Q(
-        "tips",
-        "How many tables were served at dinner?",
-        lambda d: int((d["time"] == "Dinner").sum()),
-        "count",
-    ),
-    Q(
-        "tips",
-        "Which day has the highest total of bills?",
-        lambda d: d.groupby("day")["total_bill"].sum().idxmax(),
-        "text",
-    ),
-    Q(
-        "tips",
-        "What percentage of the bills were paid by smokers?",
-        lambda d: 100 * (d["smoker"] == "Yes").mean(),
-    ),
+    Q("tips", "How many tables were served at dinner?", lambda d: int((d["time"] == "Dinner").sum()), "count"),
+    Q("tips", "Which day has the highest total of bills?", lambda d: d.groupby("day")["total_bill"].sum().idxmax(), "text"),
+    Q("tips", "What percentage of the bills were paid by smokers?", lambda d: 100 * (d["smoker"] == "Yes").mean()),
     Q("tips", "Is the average tip larger than 3 dollars?", lambda d: bool(d["tip"].mean() > 3), "bool"),
-    Q(
-        "gapminder",
-        "How many different countries are in the table?",
-        lambda d: int(d["country"].nunique()),
-        "count",
-    ),
-    Q(
-        "gapminder",
-        "Which country had the highest life expectancy in 2007?",
-        lambda d: d.loc[d.loc[d["year"] == 2007, "lifeExp"].idxmax(), "country"],
-        "text",
-    ),
+    Q("gapminder", "How many different countries are in the table?", lambda d: int(d["country"].nunique()), "count"),
+    Q("gapminder", "Which country had the highest life expectancy in 2007?", lambda d: d.loc[d.loc[d["year"] == 2007, "lifeExp"].idxmax(), "country"], "text"),
     Q("gapminder", "What is the median gdpPercap?", lambda d: d["gdpPercap"].median()),
-    Q(
-        "seattle_weather",
-        "How many days had rain as the weather?",
-        lambda d: int((d["weather"] == "rain").sum()),
-        "count",
-    ),
+    Q("seattle_weather", "How many days had rain as the weather?", lambda d: int((d["weather"] == "rain").sum()), "count"),
     Q("seattle_weather", "What was the highest temp_max?", lambda d: d["temp_max"].max()),
-    Q(
-        "seattle_weather",
-        "What is the average wind speed, rounded to 2 decimals?",
-        lambda d: round(d["wind"].mean(), 2),
-        decimals=2,
-    ),
+    Q("seattle_weather", "What is the average wind speed, rounded to 2 decimals?", lambda d: round(d["wind"].mean(), 2), decimals=2),
     Q("cars", "How many cars have 8 cylinders?", lambda d: int((d["Cylinders"] == 8).sum()), "count"),
-    Q(
-        "cars",
-        "What is the average Horsepower of cars from Japan?",
-        lambda d: d.loc[d["Origin"] == "Japan", "Horsepower"].mean(),
-    ),
+    Q("cars", "What is the average Horsepower of cars from Japan?", lambda d: d.loc[d["Origin"] == "Japan", "Horsepower"].mean()),
     Q("cars", "Which origin has the most cars?", lambda d: d["Origin"].value_counts().idxmax(), "text"),
     Q("diabetes", "What is the mean bmi?", lambda d: d["bmi"].mean()),
     Q("diabetes", "How many patients are older than 60?", lambda d: int((d["age"] > 60).sum()), "count"),
     Q("iris", "What is the largest petal length (cm)?", lambda d: d["petal length (cm)"].max()),
-    Q(
-        "iris",
-        "How many flowers are of the species setosa?",
-        lambda d: int((d["target"] == "setosa").sum()),
-        "count",
-    ),
-    Q(
-        "wine",
-        "What is the correlation between alcohol and color_intensity?",
-        lambda d: d["alcohol"].corr(d["color_intensity"]),
-    ),
-    Q(
-        "fair_affairs",
-        "What share of the people in the survey had an affair?",
-        lambda d: d["had_affair"].mean(),
-    ),
+    Q("iris", "How many flowers are of the species setosa?", lambda d: int((d["target"] == "setosa").sum()), "count"),
+    Q("wine", "What is the correlation between alcohol and color_intensity?", lambda d: d["alcohol"].corr(d["color_intensity"])),
+    Q("fair_affairs", "What share of the people in the survey had an affair?", lambda d: d["had_affair"].mean()),
     Q("rand_hie", "What is the average number of doctor visits (mdvis)?", lambda d: d["mdvis"].mean()),
-    Q(
-        "anes96",
-        "How many respondents voted for Clinton?",
-        lambda d: int((d["vote"] == "Clinton").sum()),
-        "count",
-    ),
-    Q(
-        "modechoice",
-        "Which travel mode was chosen most often?",
-        lambda d: d.loc[d["choice"] == "yes", "mode"].value_counts().idxmax(),
-        "text",
-    ),
-    Q(
-        "tips",
-        "What are the 3 days with the most bills?",
-        lambda d: set(d["day"].value_counts().index[:3]),
-        "set",
-    ),
-]
+    Q("anes96", "How many respondents voted for Clinton?", lambda d: int((d["vote"] == "Clinton").sum()), "count"),
+    Q("modechoice", "Which travel mode was chosen most often?", lambda d: d.loc[d["choice"] == "yes", "mode"].value_counts().idxmax(), "text"),
+    Q("tips", "What are the 3 days with the most bills?", lambda d: set(d["day"].value_counts().index[:3]), "set"),
+]  # fmt: skip
 
 
 def answer_correct(case: QuestionCase, value: Any, frame: pd.DataFrame) -> bool:

@@ -117,3 +117,22 @@ def test_a_wrong_gemma_answer_gives_way_to_the_recipe_labelled_as_such(sandbox, 
     assert a.source == "rule" and a.value == int((cars["Origin"] == "Japan").sum())
     assert "Origin" in (a.reading or "")
     assert any(at.source == "gemma" and not at.ok for at in a.attempts)
+
+
+# ------------------------------------------------------------------------- request recipes
+@pytest.mark.parametrize(
+    ("request_text", "kept"),
+    [
+        ("remove rows where Horsepower is greater than 120", lambda d: d[~(d["Horsepower"] > 120)]),
+        ("drop rows where Cylinders > 6", lambda d: d[~(d["Cylinders"] > 6)]),
+        ("keep only rows with Horsepower below 90", lambda d: d[d["Horsepower"] < 90]),
+    ],
+)
+def test_a_row_filter_request_has_a_recipe(cars, request_text, kept):
+    from core.engine.fallback import match_request
+    from core.profile import profile_dataframe
+
+    (recipe,) = match_request(request_text, "clean", profile_dataframe(cars), None)
+    ns: dict = {"df": cars.copy()}
+    exec(recipe.code, ns)  # noqa: S102 - the recipe's own text
+    assert ns["df"].equals(kept(cars))

@@ -187,21 +187,30 @@ def test_run_request_api_keeps_the_input_file(table: Path, tmp_path: Path) -> No
 
 
 # ----------------------------------------------------------------------------- ask --json
+def ask_json(monkeypatch, capsys, table: Path, reply: str, question: str) -> tuple[int, dict]:
+    use(monkeypatch, FakeBackend(default=reply))
+    rc, out, _ = run_cli(capsys, "ask", table, question, "--json")
+    return rc, json.loads(out)
+
+
 def test_ask_json(table: Path, monkeypatch, capsys) -> None:
-    use(monkeypatch, FakeBackend(default='    return int((df["city"] == "paris").sum())\n'))
-    rc, out, _ = run_cli(capsys, "ask", table, "How many customers live in paris?", "--json")
-    res = json.loads(out)
+    reply = '    return int((df["city"] == "paris").sum())\n'
+    rc, res = ask_json(monkeypatch, capsys, table, reply, "How many customers live in paris?")
     n = int((pd.read_csv(table)["city"] == "paris").sum())
     assert rc == 0 and res["status"] == "answered" and res["value"] == n
     assert res["intent"] == "verified" and res["code"].startswith("import")
 
 
 def test_ask_json_len_df_for_a_category_count_is_not_an_answer(table: Path, monkeypatch, capsys) -> None:
-    use(monkeypatch, FakeBackend(default="    return len(df)\n"))
-    rc, out, _ = run_cli(capsys, "ask", table, "How many customers live in paris?", "--json")
-    res = json.loads(out)
-    assert rc == 1 and res["status"] == "could-not-answer"
-    assert "row count" in res["error"] or "rows have" in res["error"]
+    reply = "    return len(df)\n"
+    rc, res = ask_json(monkeypatch, capsys, table, reply, "How many customers live in paris?")
+    # Gemma's `len(df)` fails the check; the question recipe answers, and says it is the recipe's.
+    n = int((pd.read_csv(table)["city"] == "paris").sum())
+    assert rc == 0 and res["written_by"] == "rule" and res["value"] == n
+    rc, res = ask_json(monkeypatch, capsys, table, reply, "How many customers would recommend us to friends?")
+    # No recipe reads this one: Gemma's count is shown, but never as verified (it checks only a part).
+    assert res["written_by"] == "gemma" and res["intent"] == "unchecked"
+    assert "part of it" in res["intent_reason"]
 
 
 def test_ask_text_shows_the_check(table: Path, monkeypatch, capsys) -> None:

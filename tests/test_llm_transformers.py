@@ -41,7 +41,9 @@ def _tiny_tokenizer(chat: bool):
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [pre_tokenizers.WhitespaceSplit(), pre_tokenizers.Punctuation()]
     )
-    tok.post_processor = processors.TemplateProcessing(single="<bos> $A", special_tokens=[("<bos>", 2)])
+    tok.post_processor = processors.TemplateProcessing(
+        single="<bos> $A", special_tokens=[("<bos>", vocab["<bos>"])]
+    )
     fast = PreTrainedTokenizerFast(
         tokenizer_object=tok,
         bos_token="<bos>",
@@ -52,15 +54,17 @@ def _tiny_tokenizer(chat: bool):
     )
     if chat:
         fast.chat_template = CHAT_TEMPLATE
-    return fast, len(vocab)
+    return fast
 
 
 def _tiny_gemma(folder: Path, chat: bool) -> Path:
     from transformers import Gemma3ForCausalLM, Gemma3TextConfig
 
-    tokenizer, vocab_size = _tiny_tokenizer(chat)
+    tokenizer = _tiny_tokenizer(chat)
+    # The special tokens' ids come from the tokenizer: one place says which id is which.
+    ids = {f"{name}_token_id": getattr(tokenizer, f"{name}_token_id") for name in ("pad", "eos", "bos")}
     config = Gemma3TextConfig(
-        vocab_size=vocab_size,
+        vocab_size=len(tokenizer),
         hidden_size=32,
         intermediate_size=64,
         num_hidden_layers=2,
@@ -70,9 +74,7 @@ def _tiny_gemma(folder: Path, chat: bool) -> Path:
         max_position_embeddings=256,
         sliding_window=64,
         query_pre_attn_scalar=16,
-        pad_token_id=0,
-        eos_token_id=1,
-        bos_token_id=2,
+        **ids,
     )
     torch.manual_seed(0)
     model = Gemma3ForCausalLM(config)

@@ -35,6 +35,11 @@ def job(sb, code, mode="transform", entry="clean", **kw):
     )
 
 
+def clean_job(code: str, input_path: Path, output_path: Path, **kw) -> SandboxJob:
+    """A transform job (entry point `clean`) on files other than the module sandbox's own."""
+    return SandboxJob(code=code, entrypoint="clean", input_path=input_path, output_path=output_path, **kw)
+
+
 def test_transform_roundtrip_with_stdout(sb):
     res = sb.run(job(sb, "def clean(df):\n    print('rows', len(df))\n    return df.dropna()"))
     assert res.ok, res.error
@@ -141,23 +146,10 @@ def test_inputs_outside_the_workspace_are_read_only(sb, tmp_path):
     outside = tmp_path / "x.parquet"
     pd.DataFrame({"a": [1]}).to_parquet(outside)
     before = outside.read_bytes()
-    ok = sb.run(
-        SandboxJob(
-            code="def clean(df):\n    return df",
-            entrypoint="clean",
-            input_path=outside,
-            output_path=sb.workspace / "o.parquet",
-        )
-    )
+    ok = sb.run(clean_job("def clean(df):\n    return df", outside, sb.workspace / "o.parquet"))
     assert ok.ok, ok.error
-    attack = sb.run(
-        SandboxJob(
-            code=f"def clean(df):\n    open({str(outside)!r}, 'wb').write(b'x')\n    return df",
-            entrypoint="clean",
-            input_path=outside,
-            output_path=sb.workspace / "o.parquet",
-        )
-    )
+    code = f"def clean(df):\n    open({str(outside)!r}, 'wb').write(b'x')\n    return df"
+    attack = sb.run(clean_job(code, outside, sb.workspace / "o.parquet"))
     assert attack.error_kind == "refused"
     assert outside.read_bytes() == before
     (tmp_path / "other.txt").write_text("not for the step")
@@ -167,14 +159,7 @@ def test_inputs_outside_the_workspace_are_read_only(sb, tmp_path):
         )
     )
     assert sibling.error_kind == "refused"  # only the input file itself is readable
-    bad_out = sb.run(
-        SandboxJob(
-            code="def clean(df):\n    return df",
-            entrypoint="clean",
-            input_path=outside,
-            output_path=tmp_path / "o.parquet",
-        )
-    )
+    bad_out = sb.run(clean_job("def clean(df):\n    return df", outside, tmp_path / "o.parquet"))
     assert bad_out.error_kind == "refused"
 
 
@@ -185,14 +170,10 @@ def test_cached_input_changes_are_private_to_the_step(sb):
     out = pd.read_parquet(res.output_path)
     assert len(out) == 4 and out["num"].iloc[0] == 1.0  # the next step sees the original input
     # A rewritten input file is read again, not served from the cache.
-    ident = SandboxJob(
-        code="def clean(df):\n    return df",
-        entrypoint="clean",
-        input_path=sb.workspace / "in2.parquet",
-        output_path=sb.workspace / "o2.parquet",
-    )
+    inp = sb.workspace / "in2.parquet"
+    ident = clean_job("def clean(df):\n    return df", inp, sb.workspace / "o2.parquet")
     for value in (9.0, 7.0):
-        pd.DataFrame({"num": [value]}).to_parquet(sb.workspace / "in2.parquet")
+        pd.DataFrame({"num": [value]}).to_parquet(inp)
         res2 = sb.run(ident)
         assert pd.read_parquet(res2.output_path)["num"].tolist() == [value]
 
@@ -201,15 +182,8 @@ def test_per_job_workspace(sb, tmp_path):
     ws2 = tmp_path / "other_ws"
     ws2.mkdir()
     pd.DataFrame({"a": [1, 2]}).to_parquet(ws2 / "in.parquet")
-    res = sb.run(
-        SandboxJob(
-            code="def clean(df):\n    open('note.txt', 'w').write('hi')\n    return df",
-            entrypoint="clean",
-            input_path=ws2 / "in.parquet",
-            output_path=ws2 / "out.parquet",
-            workspace=ws2,
-        )
-    )
+    code = "def clean(df):\n    open('note.txt', 'w').write('hi')\n    return df"
+    res = sb.run(clean_job(code, ws2 / "in.parquet", ws2 / "out.parquet", workspace=ws2))
     assert res.ok, res.error
     assert (ws2 / "note.txt").read_text() == "hi"
     # ...and that job could not touch the sandbox's default workspace.
@@ -236,24 +210,11 @@ def test_concurrent_sessions(sb):
 
 def test_not_a_sandbox_shares_the_harness(tmp_path):
     nas = NotASandbox(tmp_path)
-    pd.DataFrame({"a": [1, 2]}).to_parquet(tmp_path / "in.parquet")
-    res = nas.run(
-        SandboxJob(
-            code="def clean(df):\n    return df * 2",
-            entrypoint="clean",
-            input_path=tmp_path / "in.parquet",
-            output_path=tmp_path / "out.parquet",
-        )
-    )
+    inp, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    pd.DataFrame({"a": [1, 2]}).to_parquet(inp)
+    res = nas.run(clean_job("def clean(df):\n    return df * 2", inp, out))
     assert res.ok and pd.read_parquet(res.output_path)["a"].tolist() == [2, 4]
-    bad = nas.run(
-        SandboxJob(
-            code="def clean(df):\n    return 1",
-            entrypoint="clean",
-            input_path=tmp_path / "in.parquet",
-            output_path=tmp_path / "out.parquet",
-        )
-    )
+    bad = nas.run(clean_job("def clean(df):\n    return 1", inp, out))
     assert bad.error_kind == "contract"
 
 

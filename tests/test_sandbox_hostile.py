@@ -33,9 +33,8 @@ import pytest
 
 from core.safe_text import escape_md
 from core.sandbox import LocalSandbox, SandboxJob, SandboxLimits, policy
+from tests.hostile_code import SNIPPETS, snippet_code
 
-HOSTILE = Path(__file__).parent / "hostile"
-SNIPPETS = sorted(HOSTILE.glob("*.py"))
 SECRET = "sekrit-value-that-must-not-leak"
 LIMITS = SandboxLimits(timeout_s=2.0, memory_mb=512, cpu_s=10, max_output_chars=2000, max_file_mb=64)
 PROFILES = {"tight": LIMITS, "app": SandboxLimits()}  # "app": exactly what the app's sandbox uses
@@ -209,6 +208,13 @@ def test_battery_is_big_enough():
     assert len(SNIPPETS) >= 50
 
 
+def test_every_snippet_is_whole_python_with_its_prelude_inlined():
+    for snippet in SNIPPETS:
+        code = snippet_code(snippet.stem)
+        assert "_prelude" not in code, snippet.stem  # the sandbox could not import it
+        compile(code, snippet.name, "exec")
+
+
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=[p.stem for p in SNIPPETS])
 def test_hostile_snippet_is_contained(env, snippet: Path):
     text = snippet.read_text()
@@ -217,7 +223,7 @@ def test_hostile_snippet_is_contained(env, snippet: Path):
     params = _params(env)
     if snippet.stem == "write_tmp_outside":
         params["pwned"] = str(env["tmp_pwned"])
-    code = text.replace("PARAMS: dict = {}", f"PARAMS: dict = {params!r}", 1)
+    code = snippet_code(snippet.stem, params)
     limits = env["limits"]
     if "timeout" in expect and limits.timeout_s > LIMITS.timeout_s:
         limits = limits.model_copy(update={"timeout_s": 5.0})
@@ -275,7 +281,7 @@ def test_threads_die_with_the_step(env):
     late = env["workspace"] / "thread_was_here.txt"
     late.unlink(missing_ok=True)
     short = env["limits"].model_copy(update={"timeout_s": 2.0})
-    res = _run(env, (HOSTILE / "thread_outlives_timeout.py").read_text(), limits=short)
+    res = _run(env, snippet_code("thread_outlives_timeout"), limits=short)
     assert res.error_kind == "timeout"
     time.sleep(3.0)  # the thread would have written by now
     assert not late.exists()
@@ -292,7 +298,7 @@ def test_kernel_layers_are_reported(env):
 def test_an_escaped_grandchild_does_not_outlive_its_step(env):
     beat = env["workspace"] / "heartbeat.txt"
     beat.unlink(missing_ok=True)
-    res = _run(env, (HOSTILE / "fork_escape.py").read_text())
+    res = _run(env, snippet_code("fork_escape"))
     assert res.ok, res.error
     assert beat.exists(), "the escape did not even start: the test would prove nothing"
     time.sleep(0.5)

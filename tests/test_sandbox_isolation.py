@@ -19,8 +19,8 @@ import pandas as pd
 import pytest
 
 from core.sandbox import LocalSandbox, SandboxJob, SandboxLimits, policy
+from tests.hostile_code import snippet_code
 
-HOSTILE = Path(__file__).parent / "hostile"
 LIMITS = SandboxLimits(timeout_s=20, memory_mb=1024, cpu_s=30)
 
 
@@ -42,7 +42,7 @@ def _scanner(own: str) -> str:
     """Frames, tracebacks (switching the audit hook off), the gc and /proc/self/mem, in one job.
 
     `own` is planted by the scanning job itself: finding it proves the scan really looks."""
-    parts = [(HOSTILE / n).read_text() for n in ("frame_walk.py", "gc_secret_scan.py", "proc_mem_scan.py")]
+    parts = [snippet_code(n) for n in ("frame_walk", "gc_secret_scan", "proc_mem_scan")]
     code = [f"PLANTED = {own!r}.encode()"]
     for i, text in enumerate(parts):
         code.append(text.replace("result = ", f"result_{i} = "))
@@ -193,7 +193,7 @@ def test_rlimits_are_reported_truthfully():
 
 def test_a_sleeping_step_cannot_hog_the_only_slot(tmp_path):
     """The hog is stopped at its timeout and the other visitor's step then runs."""
-    hog_code = (HOSTILE / "sleep_hog.py").read_text()
+    hog_code = snippet_code("sleep_hog")
     short = SandboxLimits(timeout_s=3, memory_mb=1024, cpu_s=30)
     with LocalSandbox(tmp_path / "sb", pool_size=1, limits=short, require=policy.SHARED_REQUIRED) as box:
         assert box.warm_up()

@@ -15,8 +15,7 @@ from core.models import LoadOptions
 from core.project import ProjectStore, StepError
 from core.project_files import OwnedStore, owner_id
 from core.sandbox import LocalSandbox, SandboxLimits, policy
-
-HOSTILE = Path(__file__).parent / "hostile"
+from tests.hostile_code import snippet_code
 
 
 @pytest.fixture(scope="module")
@@ -103,11 +102,7 @@ def test_previews_are_copied_out_and_cannot_be_swapped_before_accept(setup):
     digest = _sha(preview)
     # A later step of the same project tries to tamper (hook off, symlinks, rewrite the copies).
     params = {"raw": str(store.raw_path(p))}
-    hostile = (
-        (HOSTILE / "preview_swap.py")
-        .read_text()
-        .replace("PARAMS: dict = {}", f"PARAMS: dict = {params!r}", 1)
-    )
+    hostile = snippet_code("preview_swap", params)
     bad = store.run_step(p, "clean", hostile, "clean", sb)
     assert not bad.ok and "Refused" in (bad.error or ""), bad.error
     assert _sha(preview) == digest

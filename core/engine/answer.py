@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from core.engine.ask_plan import QuestionPlan, plan_question
+from core.engine.ask_plan import QuestionPlan, plan_question, read
 from core.engine.check import Checker
 from core.engine.context import as_frame, workbench
 from core.engine.generate import REQUEST_TOKENS, Generator, examples
@@ -97,6 +97,8 @@ def ask(
         raise AskError(f"could not answer this: {trail.last_failure}", trail.attempts)
     v = trail.verdicts[code]
     intent = v.intent or IntentVerdict("unchecked", (), None)
+    if plan is None and intent.state == "verified":
+        intent = _partly(question, frame, intent)
     return Answer(
         code, v.stdout, v.value, intent.state, list(intent.checks), intent.reason, cp.text, trail.attempts,
         source, plan.reading if plan is not None else None,
@@ -128,6 +130,17 @@ def _with_recipe(
     if ref.intent is not None and ref.intent.state == "failed":
         return None, source
     return plan.code, "rule"
+
+
+def _partly(question: str, frame: pd.DataFrame, intent: IntentVerdict) -> IntentVerdict:
+    """Checks derived from part of a question do not verify the answer to all of it: "which travel
+    mode was chosen most often" checked as "a value of mode" says nothing about "chosen"."""
+    unexplained = read(question, frame.rename(columns=str)).leftover
+    if len(unexplained) <= 1:
+        return intent
+    words = ", ".join(unexplained[:4])
+    reason = f"not verified against your question: the checks cover only part of it (not: {words})"
+    return IntentVerdict("unchecked", intent.checks, reason)
 
 
 def _plain(v: object) -> object:

@@ -57,7 +57,9 @@ FILLER = COMMON | {
         "about approximately roughly std avg mode median earliest latest oldest youngest longest shortest "
         "biggest greatest heaviest lightest best worst bottom exceeding exceeds at or more less no to has have "
         "had got get gets < > <= >= = == s one two three four five six seven eight nine ten cell cells "
-        "empty blank null nan yyyy mm dd format date"
+        "empty blank null nan yyyy mm dd format date "
+        # verbs that only tie rows to a value they name ("customers who live in Paris")
+        "live located based come born work belong made built registered listed recorded"
     ).split()
 }
 

@@ -13,6 +13,19 @@ from core.recipes.base import Recipe
 from core.recipes.steps import column_recipe
 from core.stages.spec import recipes_for
 
+_COMPARE = (
+    r"(>=|<=|==|!=|>|<|=|greater than or equal to|less than or equal to|at least|at most|no more than|"
+    r"no less than|greater than|more than|larger than|higher than|above|over|exceeds|less than|"
+    r"fewer than|smaller than|lower than|below|under|equal to|equals|is)"
+)
+_OPS = {
+    ">=": ">=", "at least": ">=", "no less than": ">=", "greater than or equal to": ">=",
+    "<=": "<=", "at most": "<=", "no more than": "<=", "less than or equal to": "<=",
+    ">": ">", "greater than": ">", "more than": ">", "larger than": ">", "higher than": ">", "above": ">",
+    "over": ">", "exceeds": ">", "<": "<", "less than": "<", "fewer than": "<", "smaller than": "<",
+    "lower than": "<", "below": "<", "under": "<", "==": "==", "=": "==", "equal to": "==",
+    "equals": "==", "is": "==", "!=": "!=",
+}  # fmt: skip
 # Keyword -> kind of recipe, first match wins (read with the column names taken out).
 _KEYWORDS: list[tuple[str, str]] = [
     (r"\brare\b|\bother\b", "rare"),
@@ -20,6 +33,8 @@ _KEYWORDS: list[tuple[str, str]] = [
     (r"\blog\b|log1p|logarithm", "log1p"),
     (r"frequen|count encod", "frequency"),
     (r"duplicat", "duplicates"),
+    # "remove rows where size is greater than 4", "keep rows with price below 10": a row filter.
+    (rf"\b(drop|remove|delete|exclude|keep|filter|only)\b.*\brows?\b.*{_COMPARE}\s*-?\d", "filter"),
     # "drop rows where X is missing" removes rows; it must not be read as "fill X".
     (r"\b(drop|remove|delete|exclude)\b.*\b(missing|empty|nan|null|blank)\b|dropna", "drop_missing"),
     (r"missing|impute|fill|nan\b|null", "impute"),
@@ -57,6 +72,8 @@ def match_request(request: str, stage: str, profile: DatasetProfile, target: str
     kind = kinds[0]
     if kind == "duplicates":
         return [clean_recipes.drop_duplicates_recipe()]
+    if kind == "filter":
+        return row_filter(request, cols, profile)
     if not cols:
         pool = recipes_for("clean", profile, target) + recipes_for("feature", profile, target)
         return [r for r in pool if r.id == _RECIPE_OF_KIND.get(kind)][:1]
@@ -84,6 +101,29 @@ def match_request(request: str, stage: str, profile: DatasetProfile, target: str
         ),
     }
     return [builders[kind]()]
+
+
+def row_filter(request: str, cols: list[str], profile: DatasetProfile) -> list[Recipe]:
+    """ "drop rows where size is greater than 4" -> the rows kept or dropped by one numeric test."""
+    numeric = [c for c in cols if profile.column(c).semantic == "numeric"]
+    if len(numeric) != 1:
+        return []
+    col = numeric[0]
+    m = re.search(rf"{re.escape(col)}\W*(?:is\s+|are\s+)?{_COMPARE}\s*(-?\d+(?:\.\d+)?)", request, re.I)
+    if not m:
+        return []
+    op, value = _OPS[m.group(1).lower()], m.group(2)
+    keep = re.search(r"\b(keep|only|filter)\b", request, re.I) is not None
+    test = f"(df[{col!r}] {op} {value})"
+    what = "kept" if keep else "dropped"
+    return [
+        Recipe(
+            "clean.filter_rows", "clean", "Filter rows",
+            f"requested by you: rows where {col} {op} {value} are {what}.",
+            {"column": col, "op": op, "value": value, "keep": keep},
+            f"df = df[{test if keep else '~' + test}]", [col],
+        )
+    ]  # fmt: skip
 
 
 def single_date_part(cols: list[str], part: str) -> Recipe:

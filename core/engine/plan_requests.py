@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from core.models import DatasetProfile
 from core.recipes.base import Recipe
 
 # More requests than this for one recipe (a wide table) costs more model time than it is worth.
@@ -26,14 +27,14 @@ def _cols(r: Recipe) -> list[str]:
     return [str(c) for c in (r.applies_to or r.params.get("columns") or [])]
 
 
-def _drop_cols(r: Recipe, _target: str | None) -> list[str] | None:
+def _drop_cols(r: Recipe, _target: str | None, _profile: DatasetProfile | None) -> list[str] | None:
     cols = _cols(r)
     if not cols or len(cols) > 3:
         return None
     return [f"drop the {' and '.join(cols)} column{'s' if len(cols) > 1 else ''}"]
 
 
-def _impute(r: Recipe, _target: str | None) -> list[str] | None:
+def _impute(r: Recipe, _target: str | None, _profile: DatasetProfile | None) -> list[str] | None:
     if r.params.get("indicators"):
         return None  # "was missing" indicator columns: no request the adapter knows
     num = [f"fill missing {c} with the median" for c in r.params.get("numeric", [])]
@@ -41,7 +42,7 @@ def _impute(r: Recipe, _target: str | None) -> list[str] | None:
     return num + cat or None
 
 
-def _date_parts(r: Recipe, _target: str | None) -> list[str] | None:
+def _date_parts(r: Recipe, _target: str | None, _profile: DatasetProfile | None) -> list[str] | None:
     # The recipe also drops the raw date (models cannot use it): that stays one more request.
     parts = [p for p in r.params.get("parts", ["year", "month", "dayofweek"]) if p in _PARTS]
     cols = _cols(r)
@@ -50,26 +51,43 @@ def _date_parts(r: Recipe, _target: str | None) -> list[str] | None:
     ]
 
 
+def _cap(r: Recipe, _target: str | None, profile: DatasetProfile | None) -> list[str] | None:
+    """The IQR fences as numbers from the profile: "clip x to between lo and hi" is a request the
+    adapter knows; the recipe computes the same fences from the data when it runs."""
+    if profile is None:
+        return None
+    k = float(r.params.get("k", 3.0))
+    out = []
+    for c in _cols(r):
+        q = profile.column(c).quantiles
+        if "q25" not in q or "q75" not in q:
+            return None
+        iqr = q["q75"] - q["q25"]
+        out.append(f"clip {c} to between {q['q25'] - k * iqr:.6g} and {q['q75'] + k * iqr:.6g}")
+    return out
+
+
 # recipe id -> the requests its step is (None: no request the adapter knows; the recipe's code stays)
-REQUESTS: dict[str, Callable[[Recipe, str | None], list[str] | None]] = {
-    "clean.drop_duplicates": lambda r, t: ["remove duplicate rows"],
+REQUESTS: dict[str, Callable[[Recipe, str | None, DatasetProfile | None], list[str] | None]] = {
+    "clean.drop_duplicates": lambda r, t, p: ["remove duplicate rows"],
     "clean.drop_empty": _drop_cols,
     "clean.drop_constant": _drop_cols,
     "clean.drop_ids": _drop_cols,
-    "clean.drop_missing_target": lambda r, t: [f"drop rows where {t} is missing"] if t else None,
-    "clean.drop_missing_rows": lambda r, t: [f"drop rows where {c} is missing" for c in _cols(r)],
+    "clean.drop_missing_target": lambda r, t, p: [f"drop rows where {t} is missing"] if t else None,
+    "clean.drop_missing_rows": lambda r, t, p: [f"drop rows where {c} is missing" for c in _cols(r)],
     "clean.impute": _impute,
-    "clean.parse_numbers": lambda r, t: [f"convert {c} to numbers" for c in _cols(r)],
-    "clean.parse_dates": lambda r, t: [f"parse {c} as dates" for c in _cols(r)],
-    "feature.log1p": lambda r, t: [f"add the log of {c}" for c in _cols(r)],
+    "clean.parse_numbers": lambda r, t, p: [f"convert {c} to numbers" for c in _cols(r)],
+    "clean.parse_dates": lambda r, t, p: [f"parse {c} as dates" for c in _cols(r)],
+    "feature.log1p": lambda r, t, p: [f"add the log of {c}" for c in _cols(r)],
     "feature.date_parts": _date_parts,
+    "clean.cap_outliers": _cap,
 }
 
 
-def requests_for(r: Recipe, target: str | None) -> list[str] | None:
+def requests_for(r: Recipe, target: str | None, profile: DatasetProfile | None = None) -> list[str] | None:
     """The requests that make up recipe `r`'s step, or None when Gemma does not write it."""
     make = REQUESTS.get(r.id)
-    reqs = make(r, target) if make is not None and r.code.strip() else None
+    reqs = make(r, target, profile) if make is not None and r.code.strip() else None
     return reqs if reqs and len(reqs) <= MAX_REQUESTS_PER_STEP else None
 
 
@@ -106,7 +124,12 @@ class StepPlan:
     steps: int  # steps with code
 
 
-def write_steps(recipes: list[Recipe], target: str | None, piece: Callable[[str], str | None]) -> StepPlan:
+def write_steps(
+    recipes: list[Recipe],
+    target: str | None,
+    piece: Callable[[str], str | None],
+    profile: DatasetProfile | None = None,
+) -> StepPlan:
     """The plan with each step Gemma can write replaced by its pieces; `piece(request)` returns
     the checked statements for one request, or None."""
     out: list[Recipe] = []
@@ -116,7 +139,7 @@ def write_steps(recipes: list[Recipe], target: str | None, piece: Callable[[str]
             out.append(r)
             continue
         steps += 1
-        reqs = requests_for(r, target)
+        reqs = requests_for(r, target, profile)
         pieces = []
         for req in reqs or []:
             p = piece(req)

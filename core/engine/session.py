@@ -255,7 +255,7 @@ class ProposalSession:
                 return None
             return body_of(code, contract.entry, contract.arg)
 
-        plan = write_steps(self.recipes, self.bench.target, piece)
+        plan = write_steps(self.recipes, self.bench.target, piece, self.bench.profile)
         prompt = first_prompt[0] if first_prompt else None
         if plan.by_gemma:
             code = spec.render(plan.recipes)  # type: ignore[misc]
@@ -269,6 +269,8 @@ class ProposalSession:
                 why = f"Gemma wrote {plan.by_gemma} of {plan.steps} plan steps: {rationale(self.recipes)}"
                 return self._finish(code, origin, why, True, self.recipes, prompt)
             self.trail.last_failure = f"the plan written by Gemma failed: {v.failure}"
+        elif not first_prompt:
+            self.trail.last_failure = "no step of this plan is one Gemma writes (the recipes' own)"
         return self._fallback(rule_code, rule_verdict, rule_seconds, prompt)
 
     def _fallback(

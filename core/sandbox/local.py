@@ -386,12 +386,8 @@ class LocalSandbox:
         prep = Prepared(key, 0, job_w, result)
         if first:
             _write_job(os.dup(job_w), first)  # a few hundred bytes: the pipe takes them at once
-        try:
-            ev = z.next_event(30)
-        except queue.Empty:
-            ev = None
-        if ev is None or ev.get("event") != "started":
-            z.broken = True
+        ev = z.expect("started", 30)
+        if ev is None:
             prep.close()
             return None
         prep.pid = int(ev["pid"])
@@ -401,12 +397,7 @@ class LocalSandbox:
         """Kill a prepared process that will not get its job, and wait until the zygote is free."""
         _killpg(prep.pid)
         prep.close()
-        try:
-            ev = z.next_event(15)
-        except queue.Empty:
-            ev = None
-        if ev is None or ev.get("event") != "done":
-            z.broken = True
+        z.expect("done", 15)  # marks the zygote broken when it does not come
         prep.result.thread.join(5)
 
     def _from_status(self, status: dict[str, Any], limits: SandboxLimits) -> SandboxResult:

@@ -117,19 +117,22 @@ class _Zygote:
             self.broken = True
         return ev
 
-    def wait_ready(self, timeout: float) -> bool:
-        if self.info is not None:
-            return True
+    def expect(self, event: str, timeout: float) -> dict[str, Any] | None:
+        """The next event if it is `event`; else None and the zygote marked broken (it did not
+        answer within `timeout` seconds, exited, or is out of step with us)."""
         try:
             ev = self.next_event(timeout)
         except queue.Empty:
+            ev = None
+        if ev is None or ev.get("event") != event:
             self.broken = True
-            return False
-        if ev is None or ev.get("event") != "ready":
-            self.broken = True
-            return False
-        self.info = ev
-        return True
+            return None
+        return ev
+
+    def wait_ready(self, timeout: float) -> bool:
+        if self.info is None:
+            self.info = self.expect("ready", timeout)
+        return self.info is not None
 
     def send_job(self, job_read: int, result_write: int) -> None:
         """Hand the zygote the two pipe ends for one job; it never sees what flows through them."""

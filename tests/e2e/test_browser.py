@@ -21,10 +21,9 @@ from urllib.parse import urlparse
 
 import pytest
 
-from tests.serving import free_port, serving, streamlit_command
+from tests.serving import CHROMIUM, free_port, launch_chromium, serving_app
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 SHOTS = Path(os.environ.get("SCREENSHOTS_DIR") or ROOT / "docs" / "screenshots")
 REAL_MODEL = os.environ.get("E2E_REAL_MODEL") == "1"
 # One step may run the sandbox and train three models on a CPU shared with other tests; with the
@@ -47,29 +46,14 @@ def app_url(tmp_path_factory: pytest.TempPathFactory):
         env["GEMMA_WIZARD_BACKEND"] = "fake"
     port = free_port()
     log_path = tmp_path_factory.mktemp("log") / "streamlit.log"
-    url = f"http://127.0.0.1:{port}"
-    with serving(
-        streamlit_command(port), f"{url}/_stcore/health", log_path, env=env, ready=lambda s: s == 200
-    ):
-        yield url
+    with serving_app(port, log_path, env):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")
 def page(app_url: str):
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-dev-shm-usage",
-            ],
-        )
+        browser = launch_chromium(pw)
         context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
         pg = context.new_page()
         pg.set_default_timeout(SLOW_MS)

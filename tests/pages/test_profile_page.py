@@ -59,14 +59,19 @@ def test_data_documentation_draft_is_saved(new_app, projects):
     assert ProjectStore(projects).open(project.id).data_doc == "My own words about this table."
 
 
+def ask_on_profile(new_app, question: str):
+    at = load_sample(new_app())
+    at.switch_page("pages/profile.py").run()
+    at.text_input(key="ask_question").set_value(question).run()
+    at.button(key="ask_go").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
 def test_asking_a_question_shows_the_answer_who_wrote_it_and_the_check(new_app, projects):
     from core.project import ProjectStore
 
-    at = load_sample(new_app())
-    at.switch_page("pages/profile.py").run()
-    at.text_input(key="ask_question").set_value("How many rows are there?").run()
-    at.button(key="ask_go").click().run()
-    assert not at.exception, at.exception
+    at = ask_on_profile(new_app, "How many rows are there?")
     out = texts(at)
     pid = at.query_params["project"]
     project = ProjectStore(projects).open(pid[0] if isinstance(pid, list) else pid)
@@ -76,9 +81,5 @@ def test_asking_a_question_shows_the_answer_who_wrote_it_and_the_check(new_app, 
 
 
 def test_a_question_nothing_can_answer_says_so(new_app, projects):
-    at = load_sample(new_app())
-    at.switch_page("pages/profile.py").run()
-    at.text_input(key="ask_question").set_value("Which customers will leave us next year?").run()
-    at.button(key="ask_go").click().run()
-    assert not at.exception, at.exception
+    at = ask_on_profile(new_app, "Which customers will leave us next year?")
     assert "Could not answer this" in texts(at)

@@ -63,6 +63,10 @@ def test_failing_code_shows_error_and_fix_button(new_app, projects):
     assert not at.exception, at.exception
     assert any("failed" in e.value for e in at.error)
     assert not button(at, "Fix it").disabled
+    assert "proposal_clean" not in at.session_state
+    button(at, "Fix it").click().run()
+    assert not at.exception, at.exception
+    assert "proposal_clean" in at.session_state  # verified or not, the fix is what is shown now
 
 
 def _accept_code(at, stage_page: str, code: str, version_key: str):
