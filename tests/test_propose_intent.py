@@ -46,12 +46,17 @@ def test_code_that_does_something_else_is_a_failed_attempt_then_the_recipe(proje
 def test_a_request_nothing_can_do_fails_with_a_reason_and_a_suggestion(project, sandbox, data):
     fb = FakeBackend(default=TITLE_CASE)
     p = propose(
-        "clean", project, fb, sandbox, data=data, request="drop rows where age is over 50", n_repair=0
+        "clean", project, fb, sandbox, data=data, request="drop rows where the city sounds French", n_repair=0
     )
     assert not p.verified and p.intent == "failed"
     assert p.provenance_detail.startswith("could not do this: ")
     assert p.intent_reason and "Try naming the column" in p.intent_reason
     assert p.origin is not None and p.origin.route == "failed"
+    # A row filter has a recipe: when Gemma's code fails, the recipe does it, and says so.
+    ok = propose("clean", project, FakeBackend(default=TITLE_CASE), sandbox, data=data,
+                 request="drop rows where age is over 50", n_repair=0)  # fmt: skip
+    assert ok.verified and ok.provenance == "rule" and ok.origin.route == "matched"
+    assert "df['age'] > 50" in ok.code
 
 
 def test_unchecked_intent_asks_the_model_for_a_second_look(project, sandbox, data):

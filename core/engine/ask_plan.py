@@ -69,6 +69,7 @@ class _Reading:
     # Words no column, value, condition or question word explains ("voted", "survey"): more than
     # one and the question says something this reading would drop, so there is no plan.
     leftover: list[str]
+    numbers: list[float]  # the numbers the question states outside column names
 
     def has(self, *stems: str) -> bool:
         return any(s in self.words for s in stems)
@@ -92,11 +93,27 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
     value_spans = {i for _c, _op, v in conds for i in _positions(qt, str(v))}
     # Words inside a column's name are not the question's words ("temp_max" asks for no maximum).
     words = [stem(w) for i, w in enumerate(qt) if i not in inside]
+    named = inside | value_spans
+    col_words = {t for c in frame.columns for t in tokens(str(c)) if len(t) >= 4}
     leftover = [
         w for i, w in enumerate(qt)
-        if i not in inside and i not in value_spans and not NUMBER.match(w) and stem(w) not in FILLER
+        if i not in named and not NUMBER.match(w) and stem(w) not in FILLER
+        and not _explained(i, w, qt, named, col_words)
     ]  # fmt: skip
-    return _Reading(q, words, cols, conds, decimals_asked(q), top_k_asked(q), leftover)
+    numbers = [float(w) for i, w in enumerate(qt) if i not in inside and NUMBER.match(w)]
+    return _Reading(q, words, cols, conds, decimals_asked(q), top_k_asked(q), leftover, numbers)
+
+
+def _explained(i: int, w: str, qt: list[str], named: set[int], col_words: set[str]) -> bool:
+    """A word the reading accounts for without naming it: the rows' noun ("how many *flowers*"),
+    a word just before a column or value it describes ("the *species* setosa", "*doctor visits*
+    (mdvis)"), or a form of a column's word ("*voted*" for `vote`)."""
+    before = " ".join(qt[max(0, i - 3) : i])
+    if re.search(r"(how many|number of|share of|percentage of|percent of|proportion of)( the)?$", before):
+        return True
+    if any(j in named for j in (i + 1, i + 2)):
+        return True
+    return any(w.startswith(c[:4]) and c.startswith(w[:4]) for c in col_words) if len(w) >= 4 else False
 
 
 def _positions(qt: list[str], value: str) -> set[int]:
@@ -140,7 +157,7 @@ def _numeric(frame: pd.DataFrame, c: str) -> bool:
 
 
 def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C901 - one reading per kind
-    if len(r.leftover) > 1:
+    if len(r.leftover) > 1 or _stray_number(r):
         return None
     cond_cols = {c for c, _, _ in r.conds}
     free = [c for c in r.columns if c not in cond_cols]  # named, but not only as a filter
@@ -259,7 +276,9 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
             [f"    return str({expr}.date())"],
             f"the {'earliest' if agg.method == 'min' else 'latest'} {dates[0]}",
         )
-    # an aggregate of one numeric column
+    # an aggregate of one numeric column ("which …" asks for a name: an aggregate is no answer)
+    if r.phrase(r"^ (which|who) "):
+        return None
     if agg is not None and len(nums) == 1 and not cats:
         expr = f"{base}[{_lit(nums[0])}].{agg.method}()"
         return done([f"    return {_round(expr, r.decimals)}"], f"the {agg.name} of {nums[0]}")
@@ -274,6 +293,17 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
             expr += f".round({r.decimals})"
         return done([f"    return {expr}.to_dict()"], f"the {agg.name} of {nums[0]} per {cats[0]}")
     return None
+
+
+def _stray_number(r: _Reading) -> bool:
+    """A number the reading does not use ("a water temperature of at least 24" with no column read
+    for it): the plan would drop a condition the question states."""
+    used = {float(v) for _c, _op, v in r.conds if isinstance(v, (int, float))}
+    used |= {float(x) for x in (r.k, r.decimals) if x is not None}
+    m = re.search(r" (?:larger|greater|higher|more|above|over|bigger|smaller|lower|less|below|under) than (-?\d+(?:\.\d+)?) ", r.q)
+    if m and re.match(r" (is|are|was|were|does|do|did) ", r.q):
+        used.add(float(m.group(1)))  # the yes/no question's threshold
+    return any(n not in used for n in r.numbers)
 
 
 def _unique_after(frame: pd.DataFrame, conds: list[tuple[str, str, Any]], label: str) -> bool:
@@ -313,6 +343,8 @@ def _ranked(
             in ("highest", "largest", "biggest", "greatest", "most", "maximum", "max", "top", "best")
             else "nsmallest"
         )
+        if r.leftover or r.phrase(r" (which|who) "):
+            return None  # "the 3 countries with …" asks for names, not the 3 values
         return done(
             [f"    return {base}[{_lit(nums[0])}].{fn}({r.k}).tolist()"],
             f"the {r.k} {fn[1:]} values of {nums[0]}",

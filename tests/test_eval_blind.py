@@ -1,0 +1,75 @@
+"""The blind eval: output format of a plan-mode run, the answer comparator, and that its tables are held out.
+
+Accuracy is deliberately not asserted: the eval measures the product, the tests only keep the harness honest.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from core.devsuite import DEV_SUITE
+from core.eval_blind import CASES, TABLES, main
+from core.eval_blind_check import correct
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_plan_mode_prints_a_table_and_a_key_value_line_and_writes_every_case(tmp_path, capsys):
+    out = tmp_path / "blind.json"
+    assert main(["--mode", "plan", "--tables", "burtin,insurance", "--out", str(out)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[0] == "| table | n | plan covered | plan correct |"
+    assert lines[1] == "|---|---|---|---|"
+    assert [line.split(" | ")[0] for line in lines[2:4]] == ["| burtin", "| insurance"]
+    assert all(re.fullmatch(r"\| \w+ \| 6 \| \d/6 \(\d+%\) \| \d/6 \(\d+%\) \|", line) for line in lines[2:4])
+    last = lines[-1].split()
+    assert last[0] == "eval_blind"
+    summary = dict(kv.split("=", 1) for kv in last[1:])
+    assert summary["mode"] == "plan" and summary["n"] == "12"
+    keys = {"plan_covered", "plan_correct", "plan_coverage", "plan_accuracy", "plan_precision"}
+    assert keys <= set(summary)
+    record = json.loads(out.read_text())
+    assert record["summary"]["n"] == 12 and len(record["cases"]) == 12
+    questions = [c.question for c in CASES if c.table in ("burtin", "insurance")]
+    assert [r["question"] for r in record["cases"]] == questions
+    fields = {"table", "question", "kind", "expected", "plan_covered", "plan_answer", "plan_correct"}
+    for r in record["cases"]:
+        assert fields <= set(r)
+        assert r["plan_correct"] <= r["plan_covered"]  # an unplanned question is never counted right
+
+
+def test_unknown_table_is_refused():
+    with pytest.raises(SystemExit):
+        main(["--mode", "plan", "--tables", "no_such_table"])
+
+
+def test_the_tables_are_held_out_from_training_tuning_and_the_dev_suite():
+    manifest = json.loads((ROOT / "adapters" / "manifest.json").read_text())
+    seen = {*manifest["train_tables"], *manifest["eval_tables"], *manifest.get("table_candidate_hashes", {})}
+    seen |= {d.name for d in DEV_SUITE}
+    assert not set(TABLES) & seen
+    assert len(TABLES) == 8 and len(CASES) == 48
+    assert all(sum(c.table == t for c in CASES) == 6 for t in TABLES)
+
+
+def test_comparator_is_lenient_on_shape_and_strict_on_value():
+    assert correct("num", None, pd.DataFrame({"x": [7.0]}), 7)
+    assert not correct("num", None, 7.001, 7)
+    assert not correct("num", None, True, 1)  # a yes/no is not a count
+    assert correct("num", 1, 43.8, 43.75) and correct("num", 1, 43.75, 43.75)
+    assert not correct("num", 1, 43.9, 43.75)
+    assert correct("pct", None, 0.574, 57.4) and correct("pct", None, "57.4%", 57.4)
+    assert correct("text", None, pd.Series(["Niger"]), "Niger") and not correct("text", None, 7.584, "Niger")
+    top = pd.Series([7.5, 6.8], index=["Niger", "Mali"])
+    assert correct("set", None, top, ["Mali", "Niger"])
+    assert not correct("set", None, [7.5, 6.8], ["Mali", "Niger"])  # the values, not the names
+    assert correct("set", None, [1957.0, 1958.0], [1958, 1957])
+    assert correct("bool", None, "Yes", True) and not correct("bool", None, 1, True)
+    assert correct("date", None, "2003-09-03", pd.Timestamp("2003-09-03").date())
+    assert correct("month", None, "September", 9) and correct("month", None, 9, 9)
+    assert not correct("month", None, 8, 9)
