@@ -171,6 +171,8 @@ class Provenance(BaseModel):
         if self.route == "recipes":
             if self.rule_failure:
                 return f"rule (failed verification: {self.rule_failure})"
+            if self.recipe:
+                return f"rule (the recommended recipe '{self.recipe}'; the tuned Gemma does not pick models)"
             return "rule (no Gemma proposal requested)"
         if self.route == "nothing":
             return "rule (nothing to do: the profile shows no issue this stage handles)"

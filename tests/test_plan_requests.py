@@ -10,6 +10,7 @@ from core.engine.session import propose
 from core.llm.fake import FakeBackend
 from core.models import Project
 from core.recipes.clean import drop_missing_target_recipe, impute_recipe
+from core.recipes.model import ORDER
 from core.recipes.steps import column_recipe
 
 
@@ -78,3 +79,12 @@ def test_a_piece_that_does_not_do_its_request_keeps_the_recipe(sandbox):
     p = propose("clean", Project(id="p", name="p", target="y"), fb, sandbox, data=df)
     assert p.verified and p.provenance == "rule"
     assert "df['age'] * 2" not in p.code and 'df["age"] * 2' not in p.code
+
+
+def test_a_tuned_backend_does_not_pick_the_model_the_recommended_recipe_stands(sandbox):
+    fb = FakeBackend(default="3")
+    fb.info.tuned = True
+    p = propose("model", Project(id="p", name="p", target="y"), fb, sandbox, data=messy())
+    assert p.verified and p.provenance == "rule" and p.origin.route == "recipes"
+    assert p.recipes[0] == f"model.{ORDER[0]}" and "recommended recipe" in p.provenance_detail
+    assert fb.history == []  # the adapter was not asked to choose

@@ -18,6 +18,7 @@ from core.stages.spec import StageSpec
 class Selection:
     chosen: list[Recipe]  # in order; for the model stage the chosen one first, the rest after
     usable: bool  # Gemma answered (False: no recipe to ask about, or the backend failed)
+    asked: bool = True  # False: the order stands as given, nobody was asked to choose
 
 
 def select_recipes(
@@ -34,6 +35,10 @@ def _pick_one(
 ) -> Selection:
     if not recipes:
         return Selection(recipes, False)
+    if gen.tuned:
+        # The adapter learned to write pandas, never to compare pipelines (its picks changed from one
+        # training run to the next): the recipes' own order, best first, stands.
+        return Selection(recipes, True, asked=False)
     options = [r.title for r in recipes]
     text = prompts.render(template, task=task or "prediction", context=context, options=options)
     number = gen.choose(gen.few_shot(text.rstrip()), [str(i) for i in range(1, len(recipes) + 1)])

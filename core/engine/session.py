@@ -364,6 +364,8 @@ def _selection_origin(
 ) -> Provenance:
     if not sel.usable:
         return Provenance(source="rule", route="unusable-choice", reason=failure)
+    if not sel.asked and sel.chosen:
+        return Provenance(source="rule", route="recipes", recipe=sel.chosen[0].title)
     if spec.kind == "model" and sel.chosen:
         return Provenance(source="rule", route="selected", recipe=sel.chosen[0].title)
     counted = [r for r in recipes if r.code.strip()]
