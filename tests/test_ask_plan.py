@@ -136,3 +136,21 @@ def test_a_row_filter_request_has_a_recipe(cars, request_text, kept):
     ns: dict = {"df": cars.copy()}
     exec(recipe.code, ns)  # noqa: S102 - the recipe's own text
     assert ns["df"].equals(kept(cars))
+
+
+def test_a_comparison_with_text_the_column_never_holds_is_not_an_answer(sandbox, cars):
+    from core.engine.answer import literal_failure
+
+    assert "never holds ' Japan '" in literal_failure('x = (df["Origin"] == " Japan ").mean()', cars)
+    assert literal_failure('x = (df["Origin"] == "Japan").mean()', cars) is None
+    # Gemma's share over a value the column never holds fails; the recipe's share is given instead.
+    fb = FakeBackend(default='    return float((df["Origin"] == "japanese").mean() * 100)\n')
+    a = ask(cars, "What percentage of the cars are from Japan?", fb, sandbox)
+    assert a.source == "rule" and a.value == pytest.approx(100 * (cars["Origin"] == "Japan").mean())
+
+
+def test_a_reading_that_leaves_a_word_unused_answers_but_does_not_verify(sandbox, cars):
+    fb = FakeBackend(default='    return df["Origin"].value_counts().idxmax()\n')
+    a = ask(cars, "Which origin was preferred most often?", fb, sandbox)
+    assert a.value == cars["Origin"].value_counts().idxmax()
+    assert a.intent == "unchecked" and "preferred" in (a.intent_reason or "")

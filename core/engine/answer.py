@@ -3,6 +3,7 @@ sandbox, and the value must be shown to answer the question asked (`check_answer
 
 from __future__ import annotations
 
+import ast
 import math
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from core.engine.ask_plan import QuestionPlan, plan_question, read
-from core.engine.check import Checker
+from core.engine.check import Checker, Verdict
 from core.engine.context import as_frame, workbench
 from core.engine.generate import REQUEST_TOKENS, Generator, examples
 from core.engine.grammar import grounding
@@ -85,9 +86,15 @@ def ask(
         repair = RepairPrompt("ask", "ask", ASK, False, bench.context.text, f"Question: {question}",
                               "ask/examples.txt")  # fmt: skip
         plan = plan_question(question, frame)
+
+        def grounded(code: str) -> Verdict:
+            v = check(code)
+            wrong = literal_failure(code, frame) if v.ok else None
+            return replace(v, ok=False, failure=f"it does not do what was asked: {wrong}") if wrong else v
+
         # With a question recipe to fall back on, one repair is enough: later ones rarely succeed.
         code, rounds = attempt_gemma(
-            trail, gen, lambda: gen.code(cp, ASK.entry, REQUEST_TOKENS), check,
+            trail, gen, lambda: gen.code(cp, ASK.entry, REQUEST_TOKENS), grounded,
             min(n_repair, 1) if plan is not None else n_repair, repair,
         )  # fmt: skip
         source = "gemma" if not rounds else "gemma-repaired"
@@ -115,12 +122,26 @@ def _with_recipe(
     ref = trail.rule(plan.code, check)
     if not ref.ok:
         return code, source
+    # A reading that left a word of the question unused ("chosen") answers, but verifies nothing.
+    unread = (
+        f"not verified against your question: read as {plan.reading}; not used: {', '.join(plan.unread)}"
+        if plan.unread
+        else None
+    )
+    if unread is not None:
+        ref = replace(ref, intent=IntentVerdict("unchecked", (), unread))
+        trail.verdicts[plan.code] = ref
     if code is not None:
         mine = trail.verdicts[code]
         if _agree(mine.value, ref.value):
             intent = mine.intent or IntentVerdict("unchecked", (), None)
             checks = (*intent.checks, f"✓ agrees with the question read as {plan.reading}")
-            trail.verdicts[code] = replace(mine, intent=IntentVerdict("verified", checks, None))
+            agreed = (
+                IntentVerdict("verified", checks, None)
+                if unread is None
+                else IntentVerdict("unchecked", checks, unread)
+            )
+            trail.verdicts[code] = replace(mine, intent=agreed)
             return code, source
         if mine.intent is not None and mine.intent.state == "verified":
             return code, source
@@ -130,6 +151,35 @@ def _with_recipe(
     if ref.intent is not None and ref.intent.state == "failed":
         return None, source
     return plan.code, "rule"
+
+
+def literal_failure(code: str, frame: pd.DataFrame) -> str | None:
+    """A comparison of a column with text it never holds (`df["smoker"] == " Yes "`): the condition
+    matches no row, so the answer is about nothing — whatever format checks it passes."""
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return None
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)):
+            continue
+        sides = [node.left, node.comparators[0]]
+        col = next((_subscript_name(x) for x in sides if _subscript_name(x) in frame.columns), None)
+        texts = [x.value for x in sides if isinstance(x, ast.Constant) and isinstance(x.value, str)]
+        text = texts[0] if texts else None
+        if col is None or text is None or pd.api.types.is_numeric_dtype(frame[col]):
+            continue
+        held = frame[col].dropna().astype(str)
+        if not (held == text).any():
+            shown = ", ".join(repr(v) for v in held.value_counts().index[:5])
+            return f"{col!r} never holds {text!r} (its values include {shown})"
+    return None
+
+
+def _subscript_name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant):
+        return str(node.slice.value)
+    return None
 
 
 def _partly(question: str, frame: pd.DataFrame, intent: IntentVerdict) -> IntentVerdict:

@@ -42,6 +42,7 @@ HEADER = "import numpy as np\nimport pandas as pd\n\n\ndef answer(df: pd.DataFra
 class QuestionPlan:
     code: str  # a whole `def answer(df)` program
     reading: str  # how the question was read, for the provenance line ("the mean of tip where …")
+    unread: tuple[str, ...] = ()  # a word of the question the reading did not use (at most one)
 
 
 def _lit(v: Any) -> str:
@@ -109,9 +110,11 @@ def _explained(i: int, w: str, qt: list[str], named: set[int], col_words: set[st
     a word just before a column or value it describes ("the *species* setosa", "*doctor visits*
     (mdvis)"), or a form of a column's word ("*voted*" for `vote`)."""
     before = " ".join(qt[max(0, i - 3) : i])
-    if re.search(r"(how many|number of|share of|percentage of|percent of|proportion of)( the)?$", before):
+    if re.search(
+        r"(how many|number of|share of|percentage of|percent of|proportion of|most|fewest)( the)?$", before
+    ):
         return True
-    if any(j in named for j in (i + 1, i + 2)):
+    if any(j in named for j in (i - 1, i + 1, i + 2)):  # "wind *speed*", "the *species* setosa"
         return True
     return any(w.startswith(c[:4]) and c.startswith(w[:4]) for c in col_words) if len(w) >= 4 else False
 
@@ -172,7 +175,7 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     where = f" where {_say(r.conds)}" if r.conds else ""
 
     def done(lines: list[str], reading: str) -> QuestionPlan:
-        return QuestionPlan(HEADER + "\n".join(body + lines) + "\n", reading + where)
+        return QuestionPlan(HEADER + "\n".join(body + lines) + "\n", reading + where, tuple(r.leftover))
 
     # a correlation of two numeric columns
     if r.has("correlation", "correlated", "corr") and len(nums) == 2:
@@ -300,7 +303,10 @@ def _stray_number(r: _Reading) -> bool:
     for it): the plan would drop a condition the question states."""
     used = {float(v) for _c, _op, v in r.conds if isinstance(v, (int, float))}
     used |= {float(x) for x in (r.k, r.decimals) if x is not None}
-    m = re.search(r" (?:larger|greater|higher|more|above|over|bigger|smaller|lower|less|below|under) than (-?\d+(?:\.\d+)?) ", r.q)
+    m = re.search(
+        r" (?:larger|greater|higher|more|above|over|bigger|smaller|lower|less|below|under) than (-?\d+(?:\.\d+)?) ",
+        r.q,
+    )
     if m and re.match(r" (is|are|was|were|does|do|did) ", r.q):
         used.add(float(m.group(1)))  # the yes/no question's threshold
     return any(n not in used for n in r.numbers)
