@@ -143,6 +143,7 @@ def test_a_comparison_with_text_the_column_never_holds_is_not_an_answer(sandbox,
 
     assert "never holds ' Japan '" in literal_failure('x = (df["Origin"] == " Japan ").mean()', cars)
     assert literal_failure('x = (df["Origin"] == "Japan").mean()', cars) is None
+    assert "holds numbers" in literal_failure('x = (df["Cylinders"] == "eight").sum()', cars)
     # Gemma's share over a value the column never holds fails; the recipe's share is given instead.
     fb = FakeBackend(default='    return float((df["Origin"] == "japanese").mean() * 100)\n')
     a = ask(cars, "What percentage of the cars are from Japan?", fb, sandbox)

@@ -167,8 +167,10 @@ def literal_failure(code: str, frame: pd.DataFrame) -> str | None:
         col = next((_subscript_name(x) for x in sides if _subscript_name(x) in frame.columns), None)
         texts = [x.value for x in sides if isinstance(x, ast.Constant) and isinstance(x.value, str)]
         text = texts[0] if texts else None
-        if col is None or text is None or pd.api.types.is_numeric_dtype(frame[col]):
+        if col is None or text is None:
             continue
+        if pd.api.types.is_numeric_dtype(frame[col]):
+            return f"{col!r} holds numbers: it never equals the text {text[:40]!r}"
         held = frame[col].dropna().astype(str)
         if not (held == text).any():
             shown = ", ".join(repr(v) for v in held.value_counts().index[:5])
