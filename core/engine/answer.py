@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -25,6 +26,9 @@ from core.sandbox.base import Sandbox
 from core.stages.spec import Contract
 
 ASK = Contract(*CONTRACTS["ask"])
+# The checks that recompute the answer itself (a reference value, a question recipe's answer, the
+# rows a named value has); every other check (`core.engine.intent_answer`) reads only its form.
+_VALUE_CHECK = re.compile(r"match|agrees with| rows have ")
 
 
 class AskError(RuntimeError):
@@ -106,6 +110,11 @@ def ask(
     intent = v.intent or IntentVerdict("unchecked", (), None)
     if plan is None and intent.state == "verified":
         intent = _partly(question, frame, intent)
+    if intent.state == "verified" and not any(_VALUE_CHECK.search(c) for c in intent.checks):
+        # "a single number", "3 items", "a yes/no answer": the answer's form, not its value.
+        form = "; ".join(c.lstrip("✓ ") for c in intent.checks)
+        reason = f"not verified against your question: its form was checked ({form}), not its value"
+        intent = IntentVerdict("unchecked", intent.checks, reason)
     return Answer(
         code, v.stdout, v.value, intent.state, list(intent.checks), intent.reason, cp.text, trail.attempts,
         source, plan.reading if plan is not None else None,
