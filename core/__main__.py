@@ -106,6 +106,11 @@ def _cmd_ask(args: argparse.Namespace) -> int:
     if out["status"] != "answered":
         print(f"error: {out['error']}", file=sys.stderr)
         return 1
+    if out.get("gemma_failure"):
+        print(
+            f"note: Gemma's answer failed ({out['gemma_failure']}); a question recipe answered",
+            file=sys.stderr,
+        )
     # Who wrote the code is said first: a question recipe's answer is never passed off as Gemma's.
     by = {"gemma": "Gemma", "gemma-repaired": "Gemma (repaired)"}.get(out["written_by"], "a question recipe")
     reading = f", reading the question as {out['reading']}" if out["written_by"] == "rule" else ""

@@ -250,12 +250,23 @@ def run_question(data: str | Path, question: str, backend: Any) -> dict[str, Any
                     "attempts": len(answer.attempts),
                     "written_by": answer.source,
                     "reading": answer.reading,
+                    # Why Gemma's own answer was not used, when a recipe's was (a crash says so here).
+                    "gemma_failure": next(
+                        (a.failure for a in reversed(answer.attempts) if a.source == "gemma" and not a.ok),
+                        None,
+                    )
+                    if answer.source == "rule"
+                    else None,
                 }
             )
         finally:
             sandbox.close()
     out["seconds"] = round(time.perf_counter() - t0, 2)
     return out
+
+
+def _gemma_failure(attempts: list[Any]) -> str | None:
+    return next((a.failure for a in reversed(attempts) if a.source == "gemma" and not a.ok), None)
 
 
 def jsonable(value: Any, depth: int = 0) -> Any:

@@ -202,19 +202,22 @@ def test_cli_reports_a_crashed_model_process_clearly(tmp_path):
         "GEMMA_WIZARD_CACHE": str(tmp_path / "cache"),
         "PYTHONPATH": str(ROOT),
     }
-    proc = subprocess.run(
-        [sys.executable, "-m", "core", "ask", str(data), "how many rows?", "--backend", "fake"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
+    def ask(question: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "core", "ask", str(data), question, "--backend", "fake"],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=180,
+        )  # fmt: skip
+
+    proc = ask("which rows look unusual to you?")  # no question recipe reads this: nothing answers
     assert proc.returncode != 0
     assert "the model process stopped: killed by signal SIGSEGV" in proc.stderr
     assert "restarted" in proc.stderr
     assert "Traceback" not in proc.stderr and "Fatal Python error" not in proc.stderr
     assert not list(tmp_path.glob("core*"))
+    # A question a recipe reads is still answered, and the crash is said, not hidden.
+    proc = ask("how many rows?")
+    assert proc.returncode == 0 and "a question recipe" in proc.stdout
+    assert "the model process stopped" in proc.stderr
     # The child's own crash report went to its log, for whoever investigates.
     assert "Segmentation fault" in (tmp_path / "cache" / "logs" / "model-process.log").read_text()
 
