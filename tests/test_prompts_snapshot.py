@@ -128,7 +128,7 @@ CASES = [
     "clean_select", "clean_scaffold", "clean_proposal_tuned", "clean_request", "clean_request_tuned",
     "feature_select", "feature_scaffold", "feature_proposal_tuned", "feature_request",
     "feature_request_tuned",
-    "model_select", "model_proposal_tuned",
+    "model_select",
     "ask_question", "ask_question_tuned", "clean_explain", "clean_fix",
 ]  # fmt: skip
 
@@ -149,6 +149,11 @@ def test_prompt_snapshot(name, sandbox):
     assert matches_snapshot(name, text), (
         f"the prompt for {name} changed: diff it against {SNAPSHOTS / name}.txt"
     )
+
+
+def test_a_tuned_backend_is_sent_no_model_choice_prompt(sandbox):
+    # The adapter never learned to pick pipelines: the recommended model recipe stands, unasked.
+    assert run_case("model_proposal_tuned", sandbox) == ""
 
 
 @pytest.mark.parametrize(
