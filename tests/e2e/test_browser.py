@@ -115,7 +115,14 @@ def _stage(page, label: str, run_label: str) -> None:
     _click(page, re.compile(r"^(Propose|Ask for another proposal)$"))
     page.get_by_text("Provenance:").first.wait_for()
     _click(page, run_label, exact=True)
-    page.get_by_text("Result of the run").first.wait_for()
+    try:
+        page.get_by_text("Result of the run").first.wait_for(timeout=SLOW_MS // 3)
+    except sync_api.TimeoutError:
+        # The code editor component reruns the page as it settles; a click that lands in that
+        # rerun is dropped (seen in 2 of 8 walks, the page showing the proposal and no run). A
+        # user clicks again: so does the test, once.
+        _click(page, run_label, exact=True)
+        page.get_by_text("Result of the run").first.wait_for()
     assert page.get_by_text("The run failed").count() == 0
 
 
