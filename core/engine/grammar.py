@@ -19,19 +19,15 @@ ignores it. The grammar tracks only two states — after an expression that can 
 from __future__ import annotations
 
 import ast
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 import pandas as pd
 
+from core.llm.gguf import gbnf_literal
+
 # Kept short: the grammar is checked against every candidate token at every step.
 MAX_NAMES = 400
-
-
-def _lit(text: str) -> str:
-    # GBNF string literals take JSON's escapes for quotes, backslashes and control characters.
-    return json.dumps(text, ensure_ascii=False)
 
 
 def _names_rule(names: Iterable[str]) -> str | None:
@@ -42,7 +38,7 @@ def _names_rule(names: Iterable[str]) -> str | None:
             seen.setdefault(s, None)
     dq = [n for n in seen if '"' not in n and "\\" not in n]
     sq = [n for n in seen if "'" not in n and "\\" not in n]
-    alts = [_lit('"' + n + '"') for n in dq] + [_lit("'" + n + "'") for n in sq]
+    alts = [gbnf_literal('"' + n + '"') for n in dq] + [gbnf_literal("'" + n + "'") for n in sq]
     return " | ".join(alts) if alts else None
 
 

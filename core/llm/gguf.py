@@ -110,7 +110,7 @@ def quiet_llama_logs() -> None:
     llama_cpp.llama_log_set(_forward, ctypes.c_void_p(0))
 
 
-def _gbnf_literal(text: str) -> str:
+def gbnf_literal(text: str) -> str:
     # GBNF string literals take JSON's escapes for quotes, backslashes and control characters.
     return json.dumps(text, ensure_ascii=False)
 
@@ -118,7 +118,7 @@ def _gbnf_literal(text: str) -> str:
 def options_grammar(options: Sequence[str]) -> str:
     """A GBNF grammar whose only sentences are the options (an optional leading space first,
     because a base model usually answers " yes" rather than "yes")."""
-    alternatives = " | ".join(_gbnf_literal(o) for o in options)
+    alternatives = " | ".join(gbnf_literal(o) for o in options)
     return f'root ::= " "? ({alternatives})\n'
 
 
