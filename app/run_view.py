@@ -125,10 +125,11 @@ def prepare_next_run(store: Any, project: Any) -> None:
     """While the page is read and the code edited, the sandbox forks the next run's process on the
     current data (contained as the run will be, input read ahead): Run then waits for the code
     only. A no-op when one is ready or the sandbox is busy; never needed for correctness."""
-    # Off unless asked for: one browser walk in four hung on the feature stage's first run after a
-    # clean step while a process prepared on the earlier data existed; until that race is found,
-    # every run starts its own fresh process (the "cold" row of benchmarks/sandbox_overhead.py).
-    if os.environ.get("GEMMA_WIZARD_PREPARE") != "1":
+    # GEMMA_WIZARD_PREPARE=0 turns it off: every run then starts its own fresh process (the "cold"
+    # row of benchmarks/sandbox_overhead.py). A browser walk once stalled at "Run on preview" with
+    # it on; the same stall came with it off (the click was dropped by the editor's rerun), so it
+    # is on by default again.
+    if os.environ.get("GEMMA_WIZARD_PREPARE", "1") == "0":
         return
     prepare = getattr(ui.get_sandbox(), "prepare", None)
     if prepare is None or project.dataset is None:

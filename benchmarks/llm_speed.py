@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.llm.base import GenerationParams  # noqa: E402
-from core.llm.gguf import default_threads, quiet_llama_logs  # noqa: E402
+from core.llm.gguf import PREFIX_BLOCK, default_threads, quiet_llama_logs  # noqa: E402
 from core.llm.paths import adapter_path, default_gguf_path  # noqa: E402
 from core.llm.process import describe_exit  # noqa: E402
 from core.llm.registry import ModelSettings, build_backend, format_prompt  # noqa: E402
@@ -97,7 +97,7 @@ def raw_llama(path: Path, n_ctx: int, threads: int, lora: Path | None) -> object
 
     kwargs: dict[str, object] = {"lora_path": str(lora)} if lora else {}
     return llama_cpp.Llama(
-        model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=512,
+        model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=PREFIX_BLOCK,
         verbose=False, **kwargs,
     )  # fmt: skip
 

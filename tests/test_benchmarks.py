@@ -82,25 +82,27 @@ def test_sandbox_overhead_code_runs_and_renders():
 
 
 def test_proposal_latency_summary_and_table():
+    d = proposal_latency.DEFAULT
     recs = [
-        {"dataset": "iris", "rows": 150, "stage": "clean", "technique": t, "seconds": s, "verified": v}
-        for t, s, v in [
-            ("select", 1.0, True),
-            ("select", 3.0, True),
-            (proposal_latency.RECIPES_ONLY, 0.5, True),
-            ("scaffold", 9.0, False),
+        {"dataset": "iris", "rows": 150, "stage": "clean", "technique": t, "seconds": s, "verified": v,
+         "provenance": src}
+        for t, s, v, src in [
+            ("scaffold", 9.0, False, "rule"),
+            (d, 1.0, True, "gemma"),
+            (d, 3.0, True, "rule"),
+            (proposal_latency.RECIPES_ONLY, 0.5, True, "rule"),
         ]
-    ]
+    ]  # fmt: skip
     rows = proposal_latency.summarise(recs)
     assert [(r["technique"], r["n"]) for r in rows] == [
         (proposal_latency.RECIPES_ONLY, 1),
-        ("select", 2),
+        (d, 2),
         ("scaffold", 1),
     ]
     sel = rows[1]
-    assert sel["p50_s"] == 2.0 and sel["rows"] == 300 and sel["verified"] == 1.0
+    assert sel["p50_s"] == 2.0 and sel["rows"] == 300 and sel["verified"] == 1.0 and sel["by_gemma"] == 1
     text = proposal_latency.render(rows, [{"dataset": "iris", "seconds": 12.5, "ok": True}])
-    assert "| clean | select | 2 | 300 | 100% | 2 |" in text and "| iris | 12.5 | yes |" in text
+    assert f"| clean | {d} | 2 | 300 | 100% | 1 | 2 |" in text and "| iris | 12.5 | yes |" in text
     df = pd.DataFrame({"y": [0, 1] * 10, "x": range(20), "neg": range(-10, 10)})
     assert proposal_latency.log_request(df, "y") == "add a column with the log of x"
     assert callable(proposal_latency.engine_propose())

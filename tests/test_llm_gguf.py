@@ -44,6 +44,33 @@ def test_greedy_completion_is_repeatable_and_bounded(gemma):
 
 
 @pytest.mark.real_model
+def test_a_shared_prompt_prefix_is_not_evaluated_again_and_answers_stay_the_same():
+    """Prompts about one table share its description: the cached part is reused, in whole batches,
+    and every answer is the one the prompt gets on its own (after an unrelated prompt)."""
+    pytest.importorskip("llama_cpp")
+    from core.llm.gguf import GGUFBackend
+    from core.llm.paths import default_gguf_path
+
+    be = GGUFBackend(default_gguf_path(), n_ctx=1024)
+    try:
+        head = "".join(f"# column c{i}: numeric, {i}% missing, range 0..{i * 7}\n" for i in range(12))
+        prompts = [head + f"def {name}(df):\n" for name in ("clean", "add_features", "fill", "drop_rare")]
+        p = GenerationParams(max_tokens=10, temperature=0.0)
+        alone = []
+        for prompt in prompts:
+            be.complete("Hello", GenerationParams(max_tokens=1))  # shares nothing: a fresh start
+            alone.append(be.complete(prompt, p))
+        assert be.reused_tokens == 0
+        shared = [be.complete(prompt, p) for prompt in reversed(prompts)][::-1]
+        assert shared == alone
+        block = be.llm.n_batch
+        assert be.count_tokens(head) > 2 * block  # the test needs a prefix of whole batches
+        assert be.reused_tokens >= 3 * 2 * block and be.reused_tokens % block == 0
+    finally:
+        be.close()
+
+
+@pytest.mark.real_model
 def test_stream_yields_the_same_text_in_pieces(gemma):
     p = GenerationParams(max_tokens=10, temperature=0.0)
     pieces = list(gemma.stream(CODE_PROMPT, p))

@@ -112,7 +112,7 @@ def test_run_result_diff_is_computed_once_per_run(new_app, projects, monkeypatch
     from app import common as ui_common
     from core import diff
 
-    monkeypatch.setenv("GEMMA_WIZARD_PREPARE", "1")  # preparing ahead is opt-in
+    monkeypatch.delenv("GEMMA_WIZARD_PREPARE", raising=False)  # the default: prepared ahead
     calls: list[int] = []
     real = diff._diff
     monkeypatch.setattr(diff, "_diff", lambda *a, **k: calls.append(1) or real(*a, **k))
