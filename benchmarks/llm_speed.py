@@ -6,10 +6,13 @@
 1. **App path vs raw, one run.** "app" is what a page does: the prompt rendered by
    `format_prompt`, the backend from `build_backend(ModelSettings())` (the registry, the guard's
    lock and speed statistics, the supervised model process and its pipe, streaming, the wizard
-   adapter when `adapters/` has one). "raw" is `llama_cpp.Llama` in this process with the same
-   file, adapter, context, threads and batch size, fed the same rendered text. Both are measured by
-   one function: time to the first streamed piece (TTFT), then decode tokens/s over the rest,
-   output tokens counted with one tokenizer. Prompts go through both back to back in alternating
+   adapter when `adapters/` has one), timed here, on the caller's side of the pipe. "raw" is
+   `llama_cpp.Llama` with the same file, adapter, context, threads and batch size, fed the same
+   rendered text, timed inside a process of its own (`--raw-server`): each model then has a
+   process to itself, as the app's has (two models loaded in one process ran 2-7% apart depending
+   on which was loaded first, which is no property of either path). Both sides are measured by one
+   function: time to the first streamed piece (TTFT), then decode tokens/s over the rest, output
+   tokens counted with the same tokenizer. Prompts go through both back to back in alternating
    order, so drift in a shared machine's load hits both alike; the ratio is the median over those
    back-to-back pairs (the ratio of the totals is printed too). Target: app ≥ 0.95 × raw decode.
 2. **Portable vs native build.** The installed llama.cpp is the portable build
@@ -71,25 +74,98 @@ class Engine:
     def decode_rate(self) -> float:
         return self.decode_tokens / self.decode_seconds if self.decode_seconds else 0.0
 
+    def add(self, t: dict[str, float]) -> None:
+        """One call's timings (`timed`): TTFT, prompt rate, decode tokens and seconds."""
+        self.ttft.append(t["first"])
+        self.prompt_rate.append(t["n_prompt"] / t["first"])
+        if t["n_out"] > 1:
+            self.decode_tokens += int(t["n_out"]) - 1
+            self.decode_seconds += t["total"] - t["first"]
+            self.rates.append((t["n_out"] - 1) / (t["total"] - t["first"]))
 
-def measure(engine: Engine, prompt: str, params: GenerationParams, count: Callable[[str], int]) -> None:
+
+def timed(
+    stream: StreamFn, prompt: str, params: GenerationParams, count: Callable[[str], int]
+) -> dict[str, float] | None:
+    """Stream one answer: seconds to the first piece and in all, prompt and output tokens."""
     started = time.perf_counter()
     first: float | None = None
     pieces: list[str] = []
-    for piece in engine.stream(prompt, params):
+    for piece in stream(prompt, params):
         if first is None:
             first = time.perf_counter() - started
         pieces.append(piece)
     total = time.perf_counter() - started
     if first is None:
-        return
-    n_out = count("".join(pieces))
-    engine.ttft.append(first)
-    engine.prompt_rate.append(count(prompt) / first)
-    if n_out > 1:
-        engine.decode_tokens += n_out - 1
-        engine.decode_seconds += total - first
-        engine.rates.append((n_out - 1) / (total - first))
+        return None
+    return {"first": first, "total": total, "n_out": count("".join(pieces)), "n_prompt": count(prompt)}
+
+
+def measure(engine: Engine, prompt: str, params: GenerationParams, count: Callable[[str], int]) -> None:
+    t = timed(engine.stream, prompt, params, count)
+    if t is not None:
+        engine.add(t)
+
+
+class RawProcess:
+    """Raw llama-cpp-python in a process of its own (`--raw-server`): one JSON line per prompt in,
+    its own timings out (nothing of the pipe is in them)."""
+
+    def __init__(self, args: argparse.Namespace, lora: Path | None, fresh: bool) -> None:
+        cmd = [
+            sys.executable,
+            __file__,
+            "--raw-server",
+            "--threads",
+            str(args.threads),
+            "--n-ctx",
+            str(args.n_ctx),
+        ]
+        if lora:
+            cmd += ["--lora", str(lora)]
+        if fresh:
+            cmd.append("--fresh")
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        self.ready = self._read()
+
+    def _read(self) -> dict[str, object]:
+        assert self.proc.stdout is not None  # noqa: S101 - opened with PIPE
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"raw llama.cpp process {describe_exit(self.proc.wait())}")
+        return json.loads(line)
+
+    def timed(self, prompt: str, params: GenerationParams) -> dict[str, float] | None:
+        assert self.proc.stdin is not None  # noqa: S101 - opened with PIPE
+        req = {"prompt": prompt, "max_tokens": params.max_tokens, "temperature": params.temperature,
+               "stop": list(params.stop), "seed": params.seed}  # fmt: skip
+        self.proc.stdin.write(json.dumps(req) + "\n")
+        self.proc.stdin.flush()
+        return self._read().get("timing")  # type: ignore[return-value]
+
+    def close(self) -> None:
+        if self.proc.stdin:
+            self.proc.stdin.close()
+        self.proc.wait(30)
+
+
+def raw_server(args: argparse.Namespace) -> None:
+    """Subprocess mode: load the model (and adapter) with raw llama-cpp-python, then time each
+    prompt that arrives on stdin with the same `timed` the app side uses."""
+    quiet_llama_logs()
+    t0 = time.perf_counter()
+    raw = raw_llama(default_gguf_path(), args.n_ctx, args.threads, Path(args.lora) if args.lora else None)
+    print(json.dumps({"load_s": time.perf_counter() - t0}), flush=True)
+    stream = raw_stream_fn(raw, fresh=args.fresh)
+
+    def count(text: str) -> int:
+        return len(raw.tokenize(text.encode("utf-8"), add_bos=False, special=True))  # type: ignore[attr-defined]
+
+    for line in sys.stdin:
+        req = json.loads(line)
+        params = GenerationParams(max_tokens=req["max_tokens"], temperature=req["temperature"],
+                                  stop=tuple(req["stop"]), seed=req["seed"])  # fmt: skip
+        print(json.dumps({"timing": timed(stream, req["prompt"], params, count)}), flush=True)
 
 
 def raw_llama(path: Path, n_ctx: int, threads: int, lora: Path | None) -> object:
@@ -102,8 +178,13 @@ def raw_llama(path: Path, n_ctx: int, threads: int, lora: Path | None) -> object
     )  # fmt: skip
 
 
-def raw_stream_fn(raw: object) -> StreamFn:
+def raw_stream_fn(raw: object, fresh: bool = False) -> StreamFn:
+    """`fresh`: evaluate every prompt from scratch, as the app does (`GGUFBackend._fresh`); else
+    llama-cpp-python's default, which reuses whatever prefix the last prompt left in the cache."""
+
     def stream(prompt: str, p: GenerationParams) -> Iterator[str]:
+        if fresh:
+            raw.reset()  # type: ignore[attr-defined]
         for chunk in raw.create_completion(  # type: ignore[attr-defined]
             prompt, max_tokens=p.max_tokens, temperature=p.temperature, stop=list(p.stop), seed=p.seed,
             stream=True,
@@ -205,9 +286,15 @@ def main() -> None:
     ap.add_argument("--skip-builds", action="store_true", help="skip the portable vs native comparison")
     ap.add_argument("--transformers", action="store_true", help="also time the transformers backend")
     ap.add_argument("--decode-only", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--raw-server", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--lora", default="", help=argparse.SUPPRESS)
+    ap.add_argument("--fresh", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.decode_only:
         decode_only(args)
+        return
+    if args.raw_server:
+        raw_server(args)
         return
 
     quiet_llama_logs()
@@ -220,31 +307,49 @@ def main() -> None:
           flush=True)  # fmt: skip
     lora = adapter_path() if app.info.tuned else None
     path = default_gguf_path()
-    t0 = time.perf_counter()
-    raw = raw_llama(path, args.n_ctx, args.threads, lora)
+    # The reference evaluates every prompt afresh, as the app does (answers that do not depend on
+    # the previous prompt); llama-cpp-python's default reuse of a cached prefix is shown beside it.
+    raws = {"fresh": RawProcess(args, lora, fresh=True), "reuse": RawProcess(args, lora, fresh=False)}
     what = lora.name if lora else "none"
-    print(f"raw llama.cpp loaded in {time.perf_counter() - t0:.1f} s (adapter: {what})", flush=True)
+    for mode, r in raws.items():
+        print(
+            f"raw llama.cpp ({mode}, own process) loaded in {float(r.ready['load_s']):.1f} s "
+            f"(adapter: {what})"
+        )
 
     def count(text: str) -> int:
-        return len(raw.tokenize(text.encode("utf-8"), add_bos=False, special=True))  # type: ignore[attr-defined]
+        return app.count_tokens(text)  # the model's own tokenizer (asked outside any timing)
 
     rendered = [format_prompt(app, SYSTEM, p) for p in PROMPTS]  # the same text goes to both
-    engines = [Engine("raw llama-cpp-python", raw_stream_fn(raw)), Engine("app path (process)", app.stream)]
+    raw_engines = {
+        "fresh": Engine("raw llama-cpp-python", lambda _p, _q: iter(())),  # timed in its process
+        "reuse": Engine("raw, default prefix reuse", lambda _p, _q: iter(())),
+    }
+    engines = [raw_engines["fresh"], Engine("app path (process)", app.stream), raw_engines["reuse"]]
     if args.transformers:
         tf = build_backend(ModelSettings(kind="transformers", n_ctx=args.n_ctx, n_threads=args.threads))
         engines.append(Engine("transformers (process)", tf.stream))
+    by_engine = {id(e): raws[mode] for mode, e in raw_engines.items()}
+
+    def run(e: Engine, prompt: str, p: GenerationParams, keep: bool = True) -> None:
+        server = by_engine.get(id(e))
+        t = server.timed(prompt, p) if server is not None else timed(e.stream, prompt, p, count)
+        if keep and t is not None:
+            e.add(t)
+
     for e in engines:  # warm-up: first calls pay one-off costs
-        measure(Engine(e.name, e.stream), "Hello", GenerationParams(max_tokens=4), count)
+        run(e, "Hello", GenerationParams(max_tokens=4), keep=False)
     step = 0
     for r in range(args.rounds):
         for prompt in rendered:
             for e in engines if step % 2 == 0 else list(reversed(engines)):
-                measure(e, prompt, params, count)
+                run(e, prompt, params)
             step += 1
         print(f"round {r + 1}/{args.rounds} done", flush=True)
     sidebar = app.stats.summary()
     app.close()
-    raw.close()  # type: ignore[attr-defined]  # free its memory before the build comparison
+    for r in raws.values():
+        r.close()  # free their memory before the build comparison
 
     portable = native = None
     notes: list[str] = []
@@ -276,11 +381,19 @@ def main() -> None:
     ratio = statistics.median(pairs) if pairs else float("nan")
     total_ratio = app_rate / raw_rate if raw_rate else float("nan")
     print(f"app/raw decode: median of {len(pairs)} back-to-back pairs {ratio:.3f}; totals {total_ratio:.3f}")
+    reuse = engines[2]
+    reuse_pairs = [a / r for a, r in zip(engines[1].rates, reuse.rates, strict=False) if r]
+    reuse_ratio = statistics.median(reuse_pairs) if reuse_pairs else float("nan")
+    print(
+        f"app/raw with llama-cpp-python's prefix reuse: decode {reuse_ratio:.3f} "
+        "(its answers may depend on the previous prompt)"
+    )
     build_ratio = portable / native if portable and native else float("nan")
     app_ttft, raw_ttft = statistics.median(engines[1].ttft), statistics.median(engines[0].ttft)
     print(
         f"llm_speed ratio_app_vs_raw={ratio:.3f} ratio_totals={total_ratio:.3f} "
-        f"app_tok_s={app_rate:.1f} raw_tok_s={raw_rate:.1f} "
+        f"ratio_app_vs_raw_reuse={reuse_ratio:.3f} app_tok_s={app_rate:.1f} raw_tok_s={raw_rate:.1f} "
+        f"raw_reuse_tok_s={reuse.decode_rate():.1f} tokens_each={engines[1].decode_tokens} "
         f"app_ttft_s={app_ttft:.3f} raw_ttft_s={raw_ttft:.3f} "
         f"portable_tok_s={portable or float('nan'):.1f} native_tok_s={native or float('nan'):.1f} "
         f"ratio_portable_vs_native={build_ratio:.3f}"

@@ -146,3 +146,18 @@ def test_run_all_writes_sections_from_outputs():
     assert "```text\ndemo rows=10 s=1.5\n```" in doc
     assert "**failed** (exit code 2)" in doc and "ValueError: boom" in doc
     assert re.search(r"\| demo \| ok \| `demo rows=10 s=1.5` \|", doc)
+
+
+def test_llm_speed_times_both_sides_with_one_function():
+    from benchmarks import llm_speed
+    from core.llm.base import GenerationParams
+
+    def stream(prompt, params):
+        yield from ("a", "b", "c")
+
+    t = llm_speed.timed(stream, "xy", GenerationParams(), len)
+    assert t is not None and t["n_out"] == 3 and t["n_prompt"] == 2 and t["total"] >= t["first"] > 0
+    e = llm_speed.Engine("app", stream)
+    e.add(t)
+    assert e.decode_tokens == 2 and len(e.rates) == 1 and e.ttft == [t["first"]]
+    assert llm_speed.timed(lambda p, q: iter(()), "xy", GenerationParams(), len) is None  # no answer

@@ -372,6 +372,15 @@ def test_clip_at_an_explicit_bound(telco: pd.DataFrame) -> None:
     assert v(
         "cap tenure at a minimum of 10", telco, telco.assign(tenure=telco["tenure"].clip(lower=10))
     ).state == ("verified")
+    # A negative bound keeps its sign (the IQR fences of a skewed column often go below zero).
+    fenced = telco.assign(tenure=telco["tenure"].clip(-23.5, 50))
+    assert v("clip tenure to between -23.5 and 50", telco, fenced).state == "verified"
+    assert (
+        v(
+            "clip tenure to between -23.5 and 50", telco, telco.assign(tenure=telco["tenure"].clip(23.5, 50))
+        ).state
+        == "failed"
+    )
 
 
 def test_sum_that_leaves_out_a_mostly_zero_column_fails() -> None:

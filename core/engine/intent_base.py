@@ -166,7 +166,9 @@ def _masked(request: str, named: list[str]) -> str:
     # "a - b" would read as "a b" once hyphens are spaces: spaced operators become their words first.
     for op, word in ((" - ", " minus "), (" + ", " plus "), (" * ", " times "), (" / ", " divided by ")):
         request = request.replace(op, word)
-    text = _norm(request)
+    # A negative number keeps its sign ("clip x to between -2.5 and 40"); other hyphens are spaces.
+    request = re.sub(r"(?<![\w.])-(?=\d)", "\x00", request)
+    text = _norm(request).replace("\x00", "-")
     for name in sorted(named, key=len, reverse=True):
         text = re.sub(_name_regex(_norm(name)), " col ", text)
     return re.sub(r"\s+", " ", text)
