@@ -266,14 +266,13 @@ class GGUFBackend:
 
         llama-cpp-python keeps the last prompt's KV cache and evaluates only from where the new
         prompt differs; a cache cut at an arbitrary token gives batches of other sizes than a
-        fresh evaluation, so the sums run in another order and the logits may differ in the last
-        bits (no answer changed in 39 tries here, but nothing promises it). A fresh evaluation
-        runs in batches of `n_batch` tokens from position 0; cutting
-        the shared prefix down to a multiple of `n_batch`, and only inside the last prompt (whose
-        batches were laid out the same way, unlike generated tokens, decoded one at a time),
-        leaves the rest to be evaluated in exactly the batches a fresh run would use: the same
-        numbers, and the table description shared by a session's prompts is not evaluated again
-        (about 2 s of a 270-token prompt on one core, down to the request's few dozen tokens).
+        fresh evaluation, so the sums run in another order and the logits differ in the last
+        bits, now and then enough to change a greedy answer (seen here in a run of 12). A fresh
+        evaluation runs in batches of `n_batch` tokens from position 0; cutting the shared prefix
+        down to a multiple of `n_batch`, and only inside the last prompt (whose batches were laid
+        out the same way, unlike generated tokens, decoded one at a time), leaves the rest to be
+        evaluated in exactly the batches a fresh run would use: the same numbers, and a prefix
+        shared by consecutive prompts is not evaluated again (tested in tests/test_llm_gguf.py).
         """
         llm = self.llm
         tokens = llm.tokenize(prompt.encode("utf-8"), special=True)  # as create_completion does
