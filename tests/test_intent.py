@@ -408,3 +408,29 @@ def test_the_checker_table_names_each_kind_once_and_the_scope_rules_name_real_ch
     assert len(names) == len(set(names)) == 17
     quoted = set(re.findall(r'"(\w+)"', inspect.getsource(intent._untouched)))
     assert {"rows", "drop_columns", "rename", "sort", "one_hot", "arith", "bin"} <= quoted <= set(names)
+
+
+def test_fill_with_a_constant_checks_the_value() -> None:
+    df = pd.DataFrame(
+        {
+            "temp": [1.5, np.nan, -3.0, np.nan, 7.0, 2.0],
+            "city": ["Oslo", None, "Rome", "Oslo", None, "Rome"],
+            "backup": [9.0, 8.0, 7.0, 6.0, 5.0, 4.0],
+        }
+    )
+    assert v("fill missing temp with -1", df, df.assign(temp=df["temp"].fillna(-1))).state == "verified"
+    assert v("fill missing temp with -1", df, df.assign(temp=df["temp"].fillna(1))).state == "failed"
+    assert v(
+        "fill missing temp with -1", df, df.assign(temp=df["temp"].fillna(df["temp"].median()))
+    ).state == ("failed")
+    assert v("fill missing city with 'Unknown'", df, df.assign(city=df["city"].fillna("Unknown"))).state == (
+        "verified"
+    )
+    assert v(
+        "replace empty city values with Unknown", df, df.assign(city=df["city"].fillna("Oslo"))
+    ).state == ("failed")
+    # Another column named after "with" is no value; two values are not read as one.
+    from_backup = df.assign(temp=df["temp"].fillna(df["backup"]))
+    assert v("fill missing temp with backup", df, from_backup).state != "failed"
+    both = df.assign(temp=df["temp"].fillna(30))
+    assert v("fill missing temp with 30 and backup with 10", df, both).state != "failed"

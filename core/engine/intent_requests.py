@@ -262,7 +262,37 @@ def _fill(case: IntentCase, f: _Findings) -> bool:
                     )()
                 ok = bool(np.isclose(_num(filled.dropna()), want, rtol=1e-6).all())
             f.check(ok, f"{c!r} filled with the {stat}", f"{c!r} was not filled with the {stat}")
+        elif not stat and na < nb and len(case.after) == len(case.before):
+            _fill_constant(case, f, c)
     return True
+
+
+# Words after "with" that name a way to fill, not a value ("fill x with the previous value").
+_NOT_A_VALUE = {"the", "a", "an", "its", "their", "col", "previous", "next", "forward", "backward",
+                "interpolation", "average", "nothing", "none", "nan", "null", "values", "value"}  # fmt: skip
+
+
+def _fill_constant(case: IntentCase, f: _Findings, c: str) -> None:
+    """ "fill missing age with -1", "fill missing city with 'Unknown'": the filled cells hold it."""
+    filled = case.after[c].reset_index(drop=True)[case.before[c].reset_index(drop=True).isna()]
+    numbers = re.findall(r"\bwith (-?\d+(?:\.\d+)?)(?![\w.])", case.req)
+    if len(numbers) > 1:  # "age with 30 and fare with 10": which is whose is not read here
+        f.unread.append("more than one fill value")
+        return
+    if numbers and pd.api.types.is_numeric_dtype(case.before[c]):
+        want = float(numbers[0])
+        ok = bool(np.isclose(_num(filled), want, rtol=1e-9, atol=1e-12).all())
+        f.check(ok, f"{c!r} filled with {want:g}", f"{c!r} was not filled with {want:g}")
+        return
+    text = re.search(r"\bwith [\"'](.+?)[\"']", case.raw, re.I) or re.search(
+        r"\bwith (\w+)\W*$", case.raw, re.I
+    )
+    columns = {str(x).casefold() for x in case.before.columns}  # "with salary": another column
+    if text and text.group(1).casefold() not in _NOT_A_VALUE | columns:
+        want_s = text.group(1).strip()
+        got = filled.astype("string").str.strip().str.casefold()
+        ok = bool(got.notna().all() and (got == want_s.casefold()).all())
+        f.check(ok, f"{c!r} filled with {want_s!r}", f"{c!r} was not filled with {want_s!r}")
 
 
 @checker(r"\b(convert|parse|cast|turn|change|make|as|to|into)\b")
