@@ -434,3 +434,20 @@ def test_fill_with_a_constant_checks_the_value() -> None:
     assert v("fill missing temp with backup", df, from_backup).state != "failed"
     both = df.assign(temp=df["temp"].fillna(30))
     assert v("fill missing temp with 30 and backup with 10", df, both).state != "failed"
+
+
+def test_equal_width_and_quantile_bins_are_told_apart() -> None:
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"age": rng.lognormal(3.5, 0.4, 400).round(1)})
+    width = df.assign(age_bin=pd.cut(df["age"], 3, labels=False))
+    quant = df.assign(age_bin=pd.qcut(df["age"], 3, labels=False))
+    edges = np.linspace(df["age"].min(), df["age"].max(), 4)
+    by_hand = df.assign(age_bin=np.digitize(df["age"], edges[1:-1]))  # right-open edges: same bins
+    ask_w = "bin age into 3 equal-width bins"
+    assert v(ask_w, df, width, "feature").state == "verified"
+    assert v(ask_w, df, by_hand, "feature").state == "verified"
+    assert v(ask_w, df, quant, "feature").state == "failed"
+    ask_q = "bin age into 3 quantile bins"
+    assert v(ask_q, df, quant, "feature").state == "verified"
+    assert v(ask_q, df, width, "feature").state == "failed"
+    assert v("bin age into 3 bins", df, quant, "feature").state == "verified"  # either kind

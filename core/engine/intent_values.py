@@ -275,9 +275,34 @@ def _bin(case: IntentCase, f: _Findings) -> bool:
             f.ok(f"{c!r} puts {cols[0]} into {k} non-overlapping bins")
             if n_bins:
                 f.check(k == n_bins, f"{n_bins} bins as asked", f"{k} bins, not {n_bins}")
+                _bin_kind(case, f, c, x, y, n_bins)
             return True
     f.bad(f"no column bins {cols[0]} into ordered, non-overlapping ranges")
     return True
+
+
+def _bin_kind(case: IntentCase, f: _Findings, c: str, x: pd.Series, y: pd.Series, n_bins: int) -> None:
+    """ "equal-width" bins are pd.cut's ranges, "quantile"/"equal-frequency" bins pd.qcut's: the
+    column must group the rows as those do (a row on an edge may fall either side: 1% slack)."""
+    if re.search(r"\b(equal|same) (width|size ranges?)|evenly spaced|equal intervals?", case.req):
+        kind, ref = "equal-width", pd.cut(x, n_bins, labels=False)
+    elif re.search(
+        r"\bquantiles?\b|quartiles?|equal (frequency|count)|equal(ly)? sized?|same number of rows", case.req
+    ):
+        kind, ref = "quantile", pd.qcut(x, n_bins, labels=False, duplicates="drop")
+    else:
+        return
+    both = pd.DataFrame({"y": y.astype(str).where(y.notna()), "ref": ref}).dropna()
+    if both.empty:
+        return
+    # Each bin of the column must be one reference bin (and no two columns bins the same one).
+    top = both.groupby("y")["ref"].agg(lambda r: r.value_counts().index[0])
+    agree = float((both["ref"].to_numpy() == top.reindex(both["y"]).to_numpy()).mean())
+    f.check(
+        agree >= 0.99 and top.is_unique,
+        f"{c!r} holds {kind} bins",
+        f"{c!r} does not hold {kind} bins of {case.present[0]} ({agree:.0%} of rows agree)",
+    )
 
 
 @checker(r"\b(sort|order)\b")
