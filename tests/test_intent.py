@@ -451,3 +451,18 @@ def test_equal_width_and_quantile_bins_are_told_apart() -> None:
     assert v(ask_q, df, quant, "feature").state == "verified"
     assert v(ask_q, df, width, "feature").state == "failed"
     assert v("bin age into 3 bins", df, quant, "feature").state == "verified"  # either kind
+
+
+def test_arithmetic_with_more_than_two_columns_asks_is_not_verified_as_the_plain_one() -> None:
+    df = pd.DataFrame({"weight": [60.0, 72.5, 90.0, 55.0], "height": [1.6, 1.75, 1.8, 1.5]})
+    plain = df.assign(bmi=df["weight"] / df["height"])
+    assert v("add bmi as weight divided by height squared", df, plain, "feature").state != "verified"
+    assert v("add the ratio of weight to height times 100", df, plain, "feature").state != "verified"
+    assert v("add bmi as weight divided by height", df, plain, "feature").state == "verified"
+
+
+def test_convert_to_integer_needs_an_integer_type() -> None:
+    df = pd.DataFrame({"age": [21.0, np.nan, 35.0, 40.0]})
+    assert v("convert age to integer", df, df.copy()).state == "failed"  # whole floats: not converted
+    assert v("convert age to integer", df, df.assign(age=df["age"].astype("Int64"))).state == "verified"
+    assert v("convert age to numbers", df, df.copy()).state != "failed"

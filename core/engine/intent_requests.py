@@ -319,6 +319,12 @@ def _convert(case: IntentCase, f: _Findings) -> bool:
             f"{c!r} is now {kind}",
             f"{c!r} is still {_kind(case.after[c])}, not {kind}",
         )
+        if kind == "numbers" and re.search(r"\b(integers?|ints?|whole numbers?)\b", case.req):
+            # Whole numbers kept in a float column are not converted (missing values need Int64).
+            integer = pd.api.types.is_integer_dtype(case.after[c])
+            f.check(
+                integer, f"{c!r} has an integer type", f"{c!r} is {case.after[c].dtype}, not an integer type"
+            )
         had = int(case.before[c].notna().sum())
         kept = int(case.after[c].notna().sum())
         f.check(kept >= 0.5 * had, f"{kept} of {had} values kept", f"only {kept} of {had} values survived")

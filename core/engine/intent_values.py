@@ -31,6 +31,13 @@ _ARITH = [
 ]
 
 
+# Words and numbers that change a two-column arithmetic this check does not model (column names
+# are masked as "col" first, so digits in a name do not count).
+_MORE_THAN_PLAIN = re.compile(
+    r"\b(squared?|cubed?|sqrt|roots?|logs?|logarithms?|powers?|percent(age)?|exp|absolute)\b|\*\*|\^|\b\d+(\.\d+)?\b"
+)
+
+
 @checker()
 def _arith(case: IntentCase, f: _Findings) -> bool:
     kind = next(((k, fn) for k, pattern, fn in _ARITH if re.search(pattern, case.req)), None)
@@ -38,6 +45,10 @@ def _arith(case: IntentCase, f: _Findings) -> bool:
         return False
     name, fn = kind
     f.understood = True
+    extra = _MORE_THAN_PLAIN.search(case.req)
+    if extra:  # "weight divided by height squared" is not weight / height
+        f.unread.append(f"the request asks for more than a plain {name} ({extra.group(0).strip()!r})")
+        return True
     nums = case.present
     many = name in ("sum", "product") and len(nums) > 2  # "the sum of a, b and c"
     if len(nums) != 2 and not many:
