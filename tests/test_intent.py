@@ -466,3 +466,12 @@ def test_convert_to_integer_needs_an_integer_type() -> None:
     assert v("convert age to integer", df, df.copy()).state == "failed"  # whole floats: not converted
     assert v("convert age to integer", df, df.assign(age=df["age"].astype("Int64"))).state == "verified"
     assert v("convert age to numbers", df, df.copy()).state != "failed"
+
+
+def test_a_rename_leaves_the_other_columns_alone() -> None:
+    df = pd.DataFrame({"qty": [1, 2, 3], "price": [9.5, 3.0, 4.25], "region": ["a", "b", "c"]})
+    assert v("rename qty to quantity", df, df.rename(columns={"qty": "quantity"})).state == "verified"
+    both = df.rename(columns={"qty": "quantity", "price": "cost"})
+    assert v("rename qty to quantity", df, both).state == "failed"
+    changed = df.rename(columns={"qty": "quantity"}).assign(price=df["price"].round())
+    assert v("rename qty to quantity", df, changed).state == "failed"

@@ -72,6 +72,16 @@ def _rename(case: IntentCase, f: _Findings) -> bool:
             f"{hit!r} holds {col!r}'s values",
             f"{hit!r} does not hold {col!r}'s values",
         )
+    # A rename touches one column: the others keep their names (and, row for row, their values).
+    lost = [str(c) for c in case.before.columns if str(c) != col and str(c) not in after_cols]
+    f.check(not lost, "no other column renamed or removed", f"also renamed or removed {', '.join(lost[:5])}")
+    if len(case.after) == len(case.before):
+        changed = [
+            str(c)
+            for c in case.before.columns
+            if str(c) != col and str(c) in after_cols and not _same_values(case.before[c], case.after[c])
+        ]
+        f.check(not changed, "other columns unchanged", f"also changed {', '.join(changed[:5])}")
     return True
 
 
