@@ -475,3 +475,29 @@ def test_a_rename_leaves_the_other_columns_alone() -> None:
     assert v("rename qty to quantity", df, both).state == "failed"
     changed = df.rename(columns={"qty": "quantity"}).assign(price=df["price"].round())
     assert v("rename qty to quantity", df, changed).state == "failed"
+
+
+def test_duplicates_over_named_columns_and_rounding_to_whole_numbers() -> None:
+    df = pd.DataFrame(
+        {"region": ["n", "s", "n", "e", "s"], "qty": [1, 2, 3, 4, 5], "price": [1.26, 2.5, 3.7, 4.1, 5.9]}
+    )
+    by_region = df.drop_duplicates(subset=["region"]).reset_index(drop=True)
+    assert v("drop duplicate rows based on region", df, by_region).state == "verified"
+    assert v("drop duplicate rows based on region", df, df.iloc[:4]).state == "failed"
+    assert v("remove duplicate rows", df, df).state != "failed"  # none over all columns
+    rounded = df.assign(price_r=df["price"].round())
+    assert v("add a column with price rounded to whole numbers", df, rounded, "feature").state == "verified"
+    wrong = df.assign(price_r=df["price"].round(1))
+    assert v("add a column with price rounded to whole numbers", df, wrong, "feature").state == "failed"
+
+
+def test_rows_dropped_as_outliers_must_be_outliers() -> None:
+    rng = np.random.default_rng(4)
+    df = pd.DataFrame({"price": np.r_[rng.normal(100, 10, 300), [400.0, 420.0, -150.0]]})
+    q1, q3 = df["price"].quantile([0.25, 0.75])
+    iqr_kept = df[df["price"].between(q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1))]
+    assert v("remove outliers in price", df, iqr_kept.reset_index(drop=True)).state == "verified"
+    z_kept = df[((df["price"] - df["price"].mean()).abs() <= 3 * df["price"].std())]
+    assert v("remove outliers in price", df, z_kept.reset_index(drop=True)).state != "failed"
+    p90 = df[df["price"] < df["price"].quantile(0.9)]
+    assert v("remove outliers in price", df, p90.reset_index(drop=True)).state == "failed"

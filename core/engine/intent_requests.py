@@ -137,16 +137,16 @@ def _condition(req: str, col: str, before: pd.DataFrame) -> tuple[str, pd.Series
 def _rows(case: IntentCase, f: _Findings) -> bool:
     f.understood = True
     if "duplicate" in case.req:
-        n_dups = int(case.before.duplicated().sum())
-        f.check(
-            int(case.after.duplicated().sum()) == 0,
-            "no duplicate rows remain",
-            f"{int(case.after.duplicated().sum())} duplicate rows remain",
-        )
+        # "duplicates based on region" / "by customer_id": duplicates over the columns it names.
+        subset = [c for c in case.named if c in case.before.columns and c in case.after.columns] or None
+        over = f" in {', '.join(subset)}" if subset else ""
+        n_dups = int(case.before.duplicated(subset=subset).sum())
+        left = int(case.after.duplicated(subset=subset).sum())
+        f.check(left == 0, f"no duplicate rows{over} remain", f"{left} duplicate rows{over} remain")
         f.check(
             len(case.after) == len(case.before) - n_dups,
-            f"{n_dups} duplicate rows removed, nothing else",
-            f"{len(case.before) - len(case.after)} rows removed, but there were {n_dups} duplicates",
+            f"{n_dups} duplicate rows{over} removed, nothing else",
+            f"{len(case.before) - len(case.after)} rows removed, but there were {n_dups} duplicates{over}",
         )
         return True
     keep = bool(re.search(r"\b(keep|only|filter(?! out)|select|retain)\b", case.req)) and not re.search(
@@ -329,7 +329,12 @@ def _convert(case: IntentCase, f: _Findings) -> bool:
             f"{c!r} is now {kind}",
             f"{c!r} is still {_kind(case.after[c])}, not {kind}",
         )
-        if kind == "numbers" and re.search(r"\b(integers?|ints?|whole numbers?)\b", case.req):
+        if (
+            kind == "numbers"
+            and re.search(r"\b(integers?|ints?|whole numbers?)\b", case.req)
+            and re.search(r"\b(convert|cast|change|turn|make)\b", case.req)
+            and not re.search(r"\b(add|create|new)\b", case.req)
+        ):
             # Whole numbers kept in a float column are not converted (missing values need Int64).
             integer = pd.api.types.is_integer_dtype(case.after[c])
             f.check(

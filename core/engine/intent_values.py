@@ -4,6 +4,7 @@ case, outlier capping, binning and sorting (the structural ones are in `intent_r
 from __future__ import annotations
 
 import re
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -256,7 +257,27 @@ def _clip(case: IntentCase, f: _Findings) -> bool:
             )
         else:
             f.ok(f"{c!r} had no outliers by the 1.5 IQR rule")
+        if dropping and len(case.after) < len(case.before):
+            _removed_are_outliers(f, c, x, y, q1, q3)
     return True
+
+
+def _removed_are_outliers(f: _Findings, c: str, x: pd.Series, y: pd.Series, q1: float, q3: float) -> None:
+    """Rows dropped as outliers must be outliers by a usual rule (beyond the 1.5 IQR fences or
+    3 standard deviations): a cut at the 90th percentile drops ordinary rows."""
+    removed = Counter(x.dropna().round(9).tolist()) - Counter(y.dropna().round(9).tolist())
+    vals = np.array(list(removed.elements()), dtype=float)
+    if not len(vals):
+        return
+    iqr, mu, sd = q3 - q1, float(x.mean()), float(x.std())
+    ordinary = (vals >= q1 - 1.5 * iqr) & (vals <= q3 + 1.5 * iqr) & (np.abs(vals - mu) <= 3 * sd)
+    share = float(ordinary.mean())
+    if share > 0.5:
+        f.bad(f"{c!r}: {share:.0%} of the dropped rows are not outliers (inside the 1.5 IQR fences)")
+    elif share > 0:
+        f.unread.append(f"{c!r}: {share:.0%} of the dropped rows are inside the usual outlier fences")
+    else:
+        f.ok(f"{c!r}: every dropped row is an outlier")
 
 
 @checker(
@@ -393,8 +414,10 @@ def _length(case: IntentCase, f: _Findings) -> bool:
 
 @checker()
 def _round(case: IntentCase, f: _Findings) -> bool:
-    m = re.search(r"\bround\b.*?\b(\d+) (decimals?|decimal places?|digits?)", case.req)
-    whole = re.search(r"\bround\b", case.req) and re.search(r"whole number|integer|no decimals", case.req)
+    m = re.search(r"\bround(?:ed|ing)?\b.*?\b(\d+) (decimals?|decimal places?|digits?)", case.req)
+    whole = re.search(r"\bround(?:ed|ing)?\b", case.req) and re.search(
+        r"whole number|integer|no decimals", case.req
+    )
     if not (m or whole) or len(case.named) != 1:
         return False
     f.understood = True
