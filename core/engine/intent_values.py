@@ -257,7 +257,8 @@ def _clip(case: IntentCase, f: _Findings) -> bool:
             )
         else:
             f.ok(f"{c!r} had no outliers by the 1.5 IQR rule")
-        if dropping and len(case.after) < len(case.before):
+        if dropping and len(cols) == 1 and len(case.after) < len(case.before):
+            # One column only: a row dropped for another column's outlier is ordinary in this one.
             _removed_are_outliers(f, c, x, y, q1, q3)
     return True
 
