@@ -258,8 +258,11 @@ def _fill(case: IntentCase, f: _Findings) -> bool:
         stat = next((s for s in ("median", "mean", "mode", "zero") if re.search(rf"\b{s}\b", case.req)), None)
         stat = stat or ("zero" if re.search(r"\bwith 0\b", case.req) else None)
         stat = stat or ("mode" if re.search(r"most (common|frequent)", case.req) else None)
-        if stat and na < nb and len(case.after) == len(case.before):
-            filled = case.after[c].reset_index(drop=True)[case.before[c].reset_index(drop=True).isna()]
+        if na >= nb or len(case.after) != len(case.before):
+            continue
+        # The cells that were missing, as they are now.
+        filled = case.after[c].reset_index(drop=True)[case.before[c].reset_index(drop=True).isna()]
+        if stat:
             if stat == "mode" and not pd.api.types.is_numeric_dtype(case.before[c]):
                 want_s = case.before[c].mode().iloc[0]
                 ok = bool((filled.dropna().astype(str) == str(want_s)).all())
@@ -272,8 +275,8 @@ def _fill(case: IntentCase, f: _Findings) -> bool:
                     )()
                 ok = bool(np.isclose(_num(filled.dropna()), want, rtol=1e-6).all())
             f.check(ok, f"{c!r} filled with the {stat}", f"{c!r} was not filled with the {stat}")
-        elif not stat and na < nb and len(case.after) == len(case.before):
-            _fill_constant(case, f, c)
+        else:
+            _fill_constant(case, f, c, filled)
     return True
 
 
@@ -282,9 +285,8 @@ _NOT_A_VALUE = {"the", "a", "an", "its", "their", "col", "previous", "next", "fo
                 "interpolation", "average", "nothing", "none", "nan", "null", "values", "value"}  # fmt: skip
 
 
-def _fill_constant(case: IntentCase, f: _Findings, c: str) -> None:
+def _fill_constant(case: IntentCase, f: _Findings, c: str, filled: pd.Series) -> None:
     """ "fill missing age with -1", "fill missing city with 'Unknown'": the filled cells hold it."""
-    filled = case.after[c].reset_index(drop=True)[case.before[c].reset_index(drop=True).isna()]
     numbers = re.findall(r"\bwith (-?\d+(?:\.\d+)?)(?![\w.])", case.req)
     if len(numbers) > 1:  # "age with 30 and fare with 10": which is whose is not read here
         f.unread.append("more than one fill value")

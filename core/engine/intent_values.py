@@ -246,7 +246,8 @@ def _clip(case: IntentCase, f: _Findings) -> bool:
             )
             continue
         q1, q3 = x.quantile(0.25), x.quantile(0.75)
-        had = bool(((x < q1 - 1.5 * (q3 - q1)) | (x > q3 + 1.5 * (q3 - q1))).any())
+        fences = (q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1))
+        had = bool(((x < fences[0]) | (x > fences[1])).any())
         inside = bool(y.min() >= x.min() - 1e-9 and y.max() <= x.max() + 1e-9)
         f.check(inside, f"{c!r} stays within its old range", f"{c!r} has values outside its old range")
         if had:
@@ -259,19 +260,21 @@ def _clip(case: IntentCase, f: _Findings) -> bool:
             f.ok(f"{c!r} had no outliers by the 1.5 IQR rule")
         if dropping and len(cols) == 1 and len(case.after) < len(case.before):
             # One column only: a row dropped for another column's outlier is ordinary in this one.
-            _removed_are_outliers(f, c, x, y, q1, q3)
+            _removed_are_outliers(f, c, x, y, fences)
     return True
 
 
-def _removed_are_outliers(f: _Findings, c: str, x: pd.Series, y: pd.Series, q1: float, q3: float) -> None:
+def _removed_are_outliers(
+    f: _Findings, c: str, x: pd.Series, y: pd.Series, fences: tuple[float, float]
+) -> None:
     """Rows dropped as outliers must be outliers by a usual rule (beyond the 1.5 IQR fences or
     3 standard deviations): a cut at the 90th percentile drops ordinary rows."""
     removed = Counter(x.dropna().round(9).tolist()) - Counter(y.dropna().round(9).tolist())
     vals = np.array(list(removed.elements()), dtype=float)
     if not len(vals):
         return
-    iqr, mu, sd = q3 - q1, float(x.mean()), float(x.std())
-    ordinary = (vals >= q1 - 1.5 * iqr) & (vals <= q3 + 1.5 * iqr) & (np.abs(vals - mu) <= 3 * sd)
+    mu, sd = float(x.mean()), float(x.std())
+    ordinary = (vals >= fences[0]) & (vals <= fences[1]) & (np.abs(vals - mu) <= 3 * sd)
     share = float(ordinary.mean())
     if share > 0.5:
         f.bad(f"{c!r}: {share:.0%} of the dropped rows are not outliers (inside the 1.5 IQR fences)")
