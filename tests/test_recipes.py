@@ -125,6 +125,25 @@ def test_cap_outliers_only_clips_the_far_tail():
     assert out["x"].max() < 10_000 and out["x"].iloc[:99].tolist() == list(range(1, 100))
 
 
+def test_cap_outliers_is_planned_only_when_a_value_lies_beyond_its_own_fences():
+    # Skewed, with IQR-rule (1.5 x IQR) outliers, but none beyond the 3 x IQR fences the recipe
+    # clips at: capping would change nothing, so the plan has no such step.
+    rng = np.random.default_rng(0)
+    base = rng.exponential(10, 400).round(2)
+    q25, q75 = np.quantile(base, [0.25, 0.75])
+    mild = np.clip(base, None, q75 + 2.5 * (q75 - q25))
+    df = pd.DataFrame({"amount": mild, "y": rng.integers(0, 2, 400)})
+    profile = profile_frame(df, "y")
+    assert profile.column("amount").n_outliers
+    assert "clean.cap_outliers" not in {r.id for r in recipes_for("clean", profile, "y")}
+    # One far-out value: the step is planned, and it changes exactly that value.
+    far = df.assign(amount=np.r_[mild[:-1], 10 * mild.max()])
+    recipes = [r for r in recipes_for("clean", profile_frame(far, "y"), "y") if r.id == "clean.cap_outliers"]
+    assert recipes and recipes[0].applies_to == ["amount"]
+    out = run("clean", recipes, far)
+    assert (out["amount"] != far["amount"]).sum() == 1
+
+
 def test_drop_columns_and_duplicates_and_missing_target():
     df = pd.DataFrame({"a": [1, 1, 2, 3], "id": [9, 9, 8, 7], "t": [1, 1, None, 0]})
     recipes = [

@@ -15,7 +15,7 @@ from dataclasses import replace
 
 from core.models import ColumnProfile, DatasetProfile
 from core.recipes.base import Recipe
-from core.recipes.steps import column_recipe
+from core.recipes.steps import column_recipe, column_steps
 
 # Strings that mean "no value" in files from the wild (compared stripped and case-folded).
 MISSING_MARKERS = ("", "na", "n/a", "nan", "none", "null", "missing", "?", "-", "--", "#n/a", "nil")
@@ -25,6 +25,18 @@ BOOL_FALSE = ("no", "n", "false", "f", "0", "0.0")
 INDICATOR_SHARE = 0.05
 # Skew above which a numeric column's outliers are capped.
 SKEW_LIMIT = 1.0
+
+
+def _beyond_cap(c: ColumnProfile) -> bool:
+    """A value lies beyond the fences the cap recipe clips at (Tukey's far-out k x IQR): the IQR
+    rule's outliers (1.5 x IQR) alone would propose a step that changes nothing. Unknown
+    quantiles or range: kept (the recipe then decides on the data)."""
+    q, lo, hi = c.quantiles, c.min, c.max
+    if "q25" not in q or "q75" not in q or not isinstance(lo, int | float) or not isinstance(hi, int | float):
+        return True
+    k = float(column_steps()["clean.cap_outliers"].params.get("k", 3.0))
+    iqr = q["q75"] - q["q25"]
+    return lo < q["q25"] - k * iqr or hi > q["q75"] + k * iqr
 
 
 def is_text_dtype(dtype: str) -> bool:
@@ -222,7 +234,7 @@ def recipes_for_clean(profile: DatasetProfile, target: str | None) -> list[Recip
     skewed = [
         c for c in live
         if c.name != target and c.semantic == "numeric" and c.skew is not None and abs(c.skew) > SKEW_LIMIT
-        and (c.n_outliers or 0) > 0 and c.n_unique > 10
+        and (c.n_outliers or 0) > 0 and c.n_unique > 10 and _beyond_cap(c)
     ]  # fmt: skip
     if skewed:
         out.append(column_recipe("clean.cap_outliers", _names(skewed)))
