@@ -245,26 +245,64 @@ def diff_parquet(before: str | Path, after: str | Path, sample_rows: int = 20) -
     return _diff(b_df, a_df, nb, na, sample_rows)
 
 
+# Candidate alignments are scored on this many random pairs first; only those the sample cannot
+# tell from the best (within `_MARGIN_SE` standard errors) are compared on every row. A preview
+# then compares every cell once, for the alignment it shows, not once per candidate.
+_SCORE_SAMPLE = 2048
+_MARGIN_SE = 4.0
+
+
+def _sample_score(
+    b: pd.DataFrame, a: pd.DataFrame, nb: Normal, na: Normal, pairs: Pairs, common: list[str]
+) -> tuple[float, float]:
+    """Estimated unchanged cells under `pairs` and its standard error, from a seeded random
+    sample of the pairs (exact, with error 0, when there are few pairs)."""
+    pb, pa = pairs
+    if len(pb) <= _SCORE_SAMPLE:
+        return float(equal_cells(b, a, nb, na, pairs, common).sum()), 0.0
+    idx = np.sort(np.random.default_rng(0).choice(len(pb), _SCORE_SAMPLE, replace=False))
+    per_row = equal_cells(b, a, nb, na, (pb[idx], pa[idx]), common).sum(axis=1)
+    scale = len(pb)
+    return float(per_row.mean()) * scale, float(per_row.std(ddof=1)) / np.sqrt(len(idx)) * scale
+
+
+def _best_alignment(
+    b: pd.DataFrame, a: pd.DataFrame, nb: Normal, na: Normal, common: list[str]
+) -> tuple[str, Pairs, np.ndarray] | None:
+    """The alignment explaining the most unchanged cells, with its full equality matrix. More
+    unchanged cells wins; on a tie the earlier candidate (index, then key, then content) stays."""
+    indexed = by_index(b, a)
+    if indexed is not None and len(indexed[0]) == min(len(b), len(a)):
+        # The index explains every row of the smaller side unchanged: nothing can do better.
+        score, _ = _sample_score(b, a, nb, na, indexed, common)
+        if score == len(indexed[0]) * len(common):
+            eq = equal_cells(b, a, nb, na, indexed, common)
+            if bool(eq.all()):
+                return "index", indexed, eq
+    candidates: list[tuple[str, Pairs]] = [("index", indexed)] if indexed is not None else []
+    keyed = [(f"key:{k}", by_key(nb, na, k)) for k in key_columns(nb, na, common)]
+    candidates += [(name, p) for name, p in keyed if p is not None]
+    if common and len(b) and len(a):
+        candidates.append(("content", by_content(nb.row_hashes(common), na.row_hashes(common))))
+    if not candidates:
+        return None
+    scores = [_sample_score(b, a, nb, na, p, common) for _, p in candidates]
+    lead = max(range(len(scores)), key=lambda i: (scores[i][0], -i))
+    top, top_se = scores[lead]
+    best: tuple[str, Pairs, np.ndarray] | None = None
+    for (name, pairs), (score, se) in zip(candidates, scores, strict=True):
+        if score + _MARGIN_SE * (se + top_se) < top:
+            continue  # clearly worse on the sample: never compared in full
+        eq = equal_cells(b, a, nb, na, pairs, common)
+        if best is None or int(eq.sum()) > int(best[2].sum()):
+            best = (name, pairs, eq)
+    return best
+
+
 def _diff(before: pd.DataFrame, after: pd.DataFrame, nb: Normal, na: Normal, sample_rows: int) -> FrameDiff:
     b, a = nb.df, na.df
     common = [c for c in a.columns if c in set(b.columns)]
-
-    best: tuple[str, Pairs, np.ndarray] | None = None
-    indexed = by_index(b, a)
-    if indexed is not None:
-        best = ("index", indexed, equal_cells(b, a, nb, na, indexed, common))
-    # When the index explains every row of the smaller side unchanged, nothing can do better.
-    perfect = best is not None and len(best[1][0]) == min(len(b), len(a)) and bool(best[2].all())
-    if not perfect:
-        keyed = [(f"key:{k}", by_key(nb, na, k)) for k in key_columns(nb, na, common)]
-        others: list[tuple[str, Pairs]] = [(name, p) for name, p in keyed if p is not None]
-        if common and len(b) and len(a):
-            others.append(("content", by_content(nb.row_hashes(common), na.row_hashes(common))))
-        for name, pairs in others:
-            eq = equal_cells(b, a, nb, na, pairs, common)
-            # More unchanged cells wins; on a tie the earlier (index, then key) stays.
-            if best is None or int(eq.sum()) > int(best[2].sum()):
-                best = (name, pairs, eq)
+    best = _best_alignment(b, a, nb, na, common)
     if best is None:
         empty = (np.array([], dtype=int), np.array([], dtype=int))
         best = ("none", empty, np.ones((0, len(common)), dtype=bool))

@@ -299,3 +299,50 @@ def test_parquet_text_hints_give_the_same_diff(tmp_path):
     assert got.step_fields() == want.step_fields() and got.columns == want.columns
     assert got.matched_by == want.matched_by and got.changed_rows.equals(want.changed_rows)
     diff.clear_cache()
+
+
+def _exact_choice(before: pd.DataFrame, after: pd.DataFrame) -> tuple[str, int]:
+    """The alignment a diff comparing every candidate on every row would pick, and its score."""
+    from core.diff_align import by_content, by_index, by_key, equal_cells, key_columns
+    from core.diff_normal import Normal, unique_names
+
+    nb, na = Normal(unique_names(before)), Normal(unique_names(after))
+    b, a = nb.df, na.df
+    common = [c for c in a.columns if c in set(b.columns)]
+    cands = [("index", by_index(b, a))]
+    cands += [(f"key:{k}", by_key(nb, na, k)) for k in key_columns(nb, na, common)]
+    cands.append(("content", by_content(nb.row_hashes(common), na.row_hashes(common))))
+    scored = [(name, int(equal_cells(b, a, nb, na, p, common).sum())) for name, p in cands if p is not None]
+    return max(scored, key=lambda s: (s[1], -scored.index(s)))
+
+
+def test_alignments_scored_on_a_sample_pick_what_comparing_every_row_picks():
+    # Large enough that candidates are first scored on a sample: every kind of step, and a close
+    # race (a reorder that keeps the index vs the content) must end as the exact comparison does.
+    rng = np.random.default_rng(3)
+    n = 20_000
+    df = pd.DataFrame(
+        {
+            "id": np.arange(n),
+            "x": rng.normal(size=n).round(2),
+            "g": rng.choice(["a", "b", "c"], n),
+            "t": rng.choice(["u", "v"], n),
+        }
+    )
+    dup = df.copy()
+    dup.iloc[1::50] = dup.iloc[0::50].to_numpy()[: len(dup.iloc[1::50])]
+    steps = {
+        "fill then reset": df.assign(x=df["x"].where(df["x"] > -1, 0)).sample(frac=1, random_state=1).reset_index(drop=True),
+        "dedupe and reset": dup.drop_duplicates().reset_index(drop=True),
+        "filter keeps index": df[df["x"] > 0].assign(g=lambda d: d["g"].str.upper()),
+        "half the rows changed, shuffled": df.assign(t=np.where(np.arange(n) % 2, "w", df["t"])).sample(frac=1, random_state=2),
+        "nothing": df.copy(),
+    }
+    for name, after in steps.items():
+        before = dup if name == "dedupe and reset" else df
+        d = diff_frames(before, after)
+        choice, score = _exact_choice(before, after)
+        assert d.matched_by == choice, name
+        changed = sum(c.cells_changed for c in d.columns if c.dtype_before and c.dtype_after)
+        common = len([c for c in after.columns if c in before.columns])
+        assert d.rows_matched * common - changed == score, name
