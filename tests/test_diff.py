@@ -332,10 +332,14 @@ def test_alignments_scored_on_a_sample_pick_what_comparing_every_row_picks():
     dup = df.copy()
     dup.iloc[1::50] = dup.iloc[0::50].to_numpy()[: len(dup.iloc[1::50])]
     steps = {
-        "fill then reset": df.assign(x=df["x"].where(df["x"] > -1, 0)).sample(frac=1, random_state=1).reset_index(drop=True),
+        "fill then reset": df.assign(x=df["x"].where(df["x"] > -1, 0))
+        .sample(frac=1, random_state=1)
+        .reset_index(drop=True),
         "dedupe and reset": dup.drop_duplicates().reset_index(drop=True),
         "filter keeps index": df[df["x"] > 0].assign(g=lambda d: d["g"].str.upper()),
-        "half the rows changed, shuffled": df.assign(t=np.where(np.arange(n) % 2, "w", df["t"])).sample(frac=1, random_state=2),
+        "half the rows changed, shuffled": df.assign(t=np.where(np.arange(n) % 2, "w", df["t"])).sample(
+            frac=1, random_state=2
+        ),
         "nothing": df.copy(),
     }
     for name, after in steps.items():
