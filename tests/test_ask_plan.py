@@ -93,6 +93,57 @@ def test_grammar_compiles_in_llama_cpp_and_names_only_real_columns():
     llama_cpp.LlamaGrammar.from_string(text, verbose=False)
 
 
+def _grammar_allows(grammar: str, text: str) -> bool:
+    """Whether llama.cpp's own grammar sampler lets the embedded Gemma write `text` token by token."""
+    import ctypes
+    import math
+
+    import llama_cpp
+
+    from core.llm.paths import default_gguf_path
+
+    llm = llama_cpp.Llama(model_path=str(default_gguf_path()), vocab_only=True, verbose=False)
+    vocab = llama_cpp.llama_model_get_vocab(llm._model.model)
+    smpl = llama_cpp.llama_sampler_init_grammar(vocab, grammar.encode(), b"root")
+    try:
+        for tok in llm.tokenize(text.encode(), add_bos=False):
+            cell = (llama_cpp.llama_token_data * 1)()
+            cell[0].id, cell[0].logit, cell[0].p = tok, 0.0, 0.0
+            data = llama_cpp.llama_token_data_array(cell, 1, -1, False)
+            llama_cpp.llama_sampler_apply(smpl, ctypes.byref(data))
+            if math.isinf(cell[0].logit):
+                return False
+            llama_cpp.llama_sampler_accept(smpl, tok)
+        return True
+    finally:
+        llama_cpp.llama_sampler_free(smpl)
+        llm.close()
+
+
+@pytest.mark.real_model
+def test_every_subscript_under_the_grammar_names_a_real_column_not_only_the_first():
+    # The grammar once forgot, after a closed subscript, that the next `df[` is a subscript: the
+    # second name of `df["petal length (cm)"] / df["petal width"]` went through unchecked.
+    pytest.importorskip("llama_cpp")
+    cols = ["petal length (cm)", "petal width (cm)", "target"]
+    g = code_grammar(cols, ["setosa"], new_columns=True)
+    ok = [
+        '    df["ratio"] = df["petal length (cm)"] / df["petal width (cm)"]\n    return df',
+        '    df = df[df["target"] > 0]\n    df.loc[df["target"] == 1, "petal width (cm)"] = 0\n    return df',
+        '    df["x"] = df[["petal length (cm)", "petal width (cm)"]].sum(axis=1) + df["target"]',
+        '    counts = df["target"].value_counts()\n    n = counts["setosa"] * [1, 2][0]',
+    ]
+    for text in ok:
+        assert _grammar_allows(g, text), text
+    bad = [
+        '    df["ratio"] = df["petal length (cm)"] / df["petal width"]',
+        '    x = df["target"] + df["nope"]',
+        '    df = df[df["target"] > 0]\n    y = df["petal"]',
+    ]
+    for text in bad:
+        assert not _grammar_allows(g, text), text
+
+
 def test_a_reply_naming_a_missing_column_is_written_again_under_the_grammar(sandbox, cars):
     fb = FakeBackend(
         ['    return int((df["cylinders"] == 8).sum())\n', '    return int((df["Cylinders"] == 8).sum())\n']

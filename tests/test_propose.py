@@ -57,6 +57,22 @@ def test_gemma_fails_then_is_repaired(project, sandbox, data):
     assert "target column 'y' was removed" in fb.prompts[-1] and "### Broken code" in fb.prompts[-1]
 
 
+def test_a_text_method_called_on_the_series_is_repaired_with_the_accessor_named(project, sandbox, data):
+    # `s.lower()` fails with an AttributeError that names the method but not where it lives; the
+    # repair prompt says (.str.lower()), as it names the real columns after a KeyError.
+    wrong, right = 'df["city"] = df["city"].lower()', 'df["city"] = df["city"].str.lower()'
+    fb = FakeBackend([f"    {wrong}\n    return df\n", f"    {right}\n    return df\n"])
+    fb.info.tuned = True
+    p = propose("clean", project, fb, sandbox, data=data, request="lowercase the city column")
+    first, second = gemma_attempts(p)
+    assert not first.ok and "(text methods go through .str: .str.lower())" in first.failure
+    assert "(text methods go through .str: .str.lower())" in fb.prompts[-1]  # the repair prompt
+    assert second.ok and p.verified and p.provenance == "gemma-repaired"
+    missing = "AttributeError: 'Series' object has no attribute '{}'"
+    assert checks._accessor_hint(missing.format("year")).endswith(".dt.year)")
+    assert checks._accessor_hint(missing.format("frobnicate")) == ""
+
+
 def test_gemma_fails_twice_then_falls_back_to_the_rule(project, sandbox, data):
     fb = FakeBackend(
         [

@@ -177,7 +177,26 @@ def sandbox_failure(res: SandboxResult, code: str = "", sample: pd.DataFrame | N
             message += " (" + "; ".join(dict.fromkeys(unknown)) + ")"
         else:
             message += f" (the columns are: {', '.join(map(str, list(sample.columns)[:20]))})"
-    return message
+    return message + _accessor_hint(message)
+
+
+_NO_ATTRIBUTE = re.compile(r"'Series' object has no attribute '(\w+)'")
+
+
+def _accessor_hint(message: str) -> str:
+    """A Series method called that lives on its .str or .dt accessor (`s.lower()`, `s.year`): the
+    error names the attribute, not where it is, and a small model repeats the call when repairing."""
+    m = _NO_ATTRIBUTE.search(message)
+    if m is None:
+        return ""
+    name = m.group(1)
+    if hasattr(pd.Series.str, name) and not name.startswith("_"):
+        call = "()" if callable(getattr(pd.Series.str, name)) else ""
+        return f" (text methods go through .str: .str.{name}{call})"
+    if hasattr(pd.Series.dt, name) and not name.startswith("_"):
+        call = "()" if callable(getattr(pd.Series.dt, name)) else ""
+        return f" (date parts go through .dt, after pd.to_datetime if needed: .dt.{name}{call})"
+    return ""
 
 
 def _distinct_rows(df: pd.DataFrame) -> int:

@@ -59,7 +59,7 @@ def code_grammar(columns: Iterable[str], values: Iterable[str] = (), new_columns
         # a: after an operator, a space, a string or a number (or at the start): `[` opens a list.
         f'a ::= "" | x a | y b | nl a{assign}',
         # b: after a name, `)` or `]`: `[` is a subscript, grounded.
-        f'b ::= "" | sub a | z a | str a | y b | nl a{assign_b}',
+        f'b ::= "" | sub | z a | str a | y b | nl a{assign_b}',
         'x ::= sp | op | str | num | cmt | "["',
         "z ::= sp | op | num | cmt",
         "y ::= id | cl",
