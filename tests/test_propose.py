@@ -71,6 +71,8 @@ def test_a_text_method_called_on_the_series_is_repaired_with_the_accessor_named(
     missing = "AttributeError: 'Series' object has no attribute '{}'"
     assert checks._accessor_hint(missing.format("year")).endswith(".dt.year)")
     assert checks._accessor_hint(missing.format("frobnicate")) == ""
+    on_frame = "AttributeError: 'DataFrame' object has no attribute 'lower'"
+    assert checks._accessor_hint(on_frame) == ' (text methods work on one column: df["col"].str.lower())'
 
 
 def test_gemma_fails_twice_then_falls_back_to_the_rule(project, sandbox, data):

@@ -180,22 +180,23 @@ def sandbox_failure(res: SandboxResult, code: str = "", sample: pd.DataFrame | N
     return message + _accessor_hint(message)
 
 
-_NO_ATTRIBUTE = re.compile(r"'Series' object has no attribute '(\w+)'")
+_NO_ATTRIBUTE = re.compile(r"'(Series|DataFrame)' object has no attribute '(\w+)'")
 
 
 def _accessor_hint(message: str) -> str:
-    """A Series method called that lives on its .str or .dt accessor (`s.lower()`, `s.year`): the
-    error names the attribute, not where it is, and a small model repeats the call when repairing."""
+    """A Series method called that lives on its .str or .dt accessor (`s.lower()`, `s.year`), or on
+    a whole frame (`df.lower()`): the error names the attribute, not where it is, and a small model
+    repeats the call when repairing."""
     m = _NO_ATTRIBUTE.search(message)
-    if m is None:
+    if m is None or m.group(2).startswith("_"):
         return ""
-    name = m.group(1)
-    if hasattr(pd.Series.str, name) and not name.startswith("_"):
-        call = "()" if callable(getattr(pd.Series.str, name)) else ""
-        return f" (text methods go through .str: .str.{name}{call})"
-    if hasattr(pd.Series.dt, name) and not name.startswith("_"):
-        call = "()" if callable(getattr(pd.Series.dt, name)) else ""
-        return f" (date parts go through .dt, after pd.to_datetime if needed: .dt.{name}{call})"
+    owner, name = m.groups()
+    for accessor, dot, what in ((pd.Series.str, ".str", "text methods"), (pd.Series.dt, ".dt", "date parts")):
+        if hasattr(accessor, name):
+            use = f"{dot}.{name}{'()' if callable(getattr(accessor, name)) else ''}"
+            if owner == "DataFrame":
+                return f' ({what} work on one column: df["col"]{use})'
+            return f" ({what} go through {dot}: {use})"
     return ""
 
 
