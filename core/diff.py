@@ -272,10 +272,10 @@ def _best_alignment(
     """The alignment explaining the most unchanged cells, with its full equality matrix. More
     unchanged cells wins; on a tie the earlier candidate (index, then key, then content) stays."""
     indexed = by_index(b, a)
-    if indexed is not None and len(indexed[0]) == min(len(b), len(a)):
+    index_score = _sample_score(b, a, nb, na, indexed, common) if indexed is not None else None
+    if indexed is not None and index_score is not None and len(indexed[0]) == min(len(b), len(a)):
         # The index explains every row of the smaller side unchanged: nothing can do better.
-        score, _ = _sample_score(b, a, nb, na, indexed, common)
-        if score == len(indexed[0]) * len(common):
+        if index_score[0] == len(indexed[0]) * len(common):
             eq = equal_cells(b, a, nb, na, indexed, common)
             if bool(eq.all()):
                 return "index", indexed, eq
@@ -286,7 +286,10 @@ def _best_alignment(
         candidates.append(("content", by_content(nb.row_hashes(common), na.row_hashes(common))))
     if not candidates:
         return None
-    scores = [_sample_score(b, a, nb, na, p, common) for _, p in candidates]
+    scores = [
+        index_score if name == "index" and index_score is not None else _sample_score(b, a, nb, na, p, common)
+        for name, p in candidates
+    ]
     lead = max(range(len(scores)), key=lambda i: (scores[i][0], -i))
     top, top_se = scores[lead]
     best: tuple[str, Pairs, np.ndarray] | None = None
