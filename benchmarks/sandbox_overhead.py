@@ -213,8 +213,11 @@ class Kernel:
     def step(self) -> None:
         self._run(CODE + "\nout = clean(df)")
 
-    def step_roundtrip(self) -> None:
+    def _ship(self) -> None:
         self._run(CODE + f"\nout = clean(df)\nout.to_parquet({str(self.dst)!r})")
+
+    def step_roundtrip(self) -> None:
+        self._ship()
         assert len(pd.read_parquet(self.dst)) > 0
 
     def step_preview(self) -> None:
@@ -225,7 +228,7 @@ class Kernel:
         diff.clear_cache()
         diff.warm(self.src)
         t0 = time.perf_counter()
-        self._run(CODE + f"\nout = clean(df)\nout.to_parquet({str(self.dst)!r})")
+        self._ship()
         assert diff.diff_parquet(self.src, self.dst).rows_after > 0
         self.preview_s.append(time.perf_counter() - t0)
 

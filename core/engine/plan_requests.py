@@ -17,6 +17,7 @@ from dataclasses import dataclass, replace
 
 from core.models import DatasetProfile
 from core.recipes.base import Recipe
+from core.recipes.clean import cap_fences
 
 # More requests than this for one recipe (a wide table) costs more model time than it is worth.
 MAX_REQUESTS_PER_STEP = 4
@@ -59,11 +60,10 @@ def _cap(r: Recipe, _target: str | None, profile: DatasetProfile | None) -> list
     k = float(r.params.get("k", 3.0))
     out = []
     for c in _cols(r):
-        q = profile.column(c).quantiles
-        if "q25" not in q or "q75" not in q:
+        fences = cap_fences(profile.column(c), k)
+        if fences is None:
             return None
-        iqr = q["q75"] - q["q25"]
-        out.append(f"clip {c} to between {q['q25'] - k * iqr:.6g} and {q['q75'] + k * iqr:.6g}")
+        out.append(f"clip {c} to between {fences[0]:.6g} and {fences[1]:.6g}")
     return out
 
 

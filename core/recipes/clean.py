@@ -27,16 +27,26 @@ INDICATOR_SHARE = 0.05
 SKEW_LIMIT = 1.0
 
 
-def _beyond_cap(c: ColumnProfile) -> bool:
-    """A value lies beyond the fences the cap recipe clips at (Tukey's far-out k x IQR): the IQR
-    rule's outliers (1.5 x IQR) alone would propose a step that changes nothing. Unknown
-    quantiles or range: kept (the recipe then decides on the data)."""
-    q, lo, hi = c.quantiles, c.min, c.max
-    if "q25" not in q or "q75" not in q or not isinstance(lo, int | float) or not isinstance(hi, int | float):
-        return True
-    k = float(column_steps()["clean.cap_outliers"].params.get("k", 3.0))
+def cap_fences(c: ColumnProfile, k: float | None = None) -> tuple[float, float] | None:
+    """The fences the cap recipe clips `c` at (Tukey's far-out k x IQR; k: the step's own), from
+    the profile's quartiles; None when the profile has none."""
+    q = c.quantiles
+    if "q25" not in q or "q75" not in q:
+        return None
+    if k is None:
+        k = float(column_steps()["clean.cap_outliers"].params.get("k", 3.0))
     iqr = q["q75"] - q["q25"]
-    return lo < q["q25"] - k * iqr or hi > q["q75"] + k * iqr
+    return q["q25"] - k * iqr, q["q75"] + k * iqr
+
+
+def _beyond_cap(c: ColumnProfile) -> bool:
+    """A value lies beyond the cap recipe's fences: the IQR rule's outliers (1.5 x IQR) alone would
+    propose a step that changes nothing. Unknown quartiles or range: kept (the recipe then decides
+    on the data)."""
+    fences, lo, hi = cap_fences(c), c.min, c.max
+    if fences is None or not isinstance(lo, int | float) or not isinstance(hi, int | float):
+        return True
+    return lo < fences[0] or hi > fences[1]
 
 
 def is_text_dtype(dtype: str) -> bool:
