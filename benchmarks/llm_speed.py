@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.llm.base import GenerationParams  # noqa: E402
-from core.llm.gguf import PREFIX_BLOCK, default_threads, quiet_llama_logs  # noqa: E402
+from core.llm.gguf import PREFIX_BLOCK, batch_threads, default_threads, quiet_llama_logs  # noqa: E402
 from core.llm.paths import adapter_path, default_gguf_path  # noqa: E402
 from core.llm.process import describe_exit  # noqa: E402
 from core.llm.registry import ModelSettings, build_backend, format_prompt  # noqa: E402
@@ -116,8 +116,7 @@ class RawProcess:
             sys.executable,
             __file__,
             "--raw-server",
-            "--threads",
-            str(args.threads),
+            *thread_args(args),
             "--n-ctx",
             str(args.n_ctx),
         ]
@@ -168,12 +167,20 @@ def raw_server(args: argparse.Namespace) -> None:
         print(json.dumps({"timing": timed(stream, req["prompt"], params, count)}), flush=True)
 
 
-def raw_llama(path: Path, n_ctx: int, threads: int, lora: Path | None) -> object:
+def thread_args(args: argparse.Namespace) -> list[str]:
+    """--threads for a subprocess: only when given (else the app's defaults on both sides)."""
+    return ["--threads", str(args.threads)] if args.threads else []
+
+
+def raw_llama(path: Path, n_ctx: int, threads: int | None, lora: Path | None) -> object:
+    """The app's settings (GGUFBackend): named threads for both, else decode on half the cores
+    and prompts on all of them; the same batch size."""
     import llama_cpp
 
+    decode, batch = threads or default_threads(), threads or batch_threads()
     kwargs: dict[str, object] = {"lora_path": str(lora)} if lora else {}
     return llama_cpp.Llama(
-        model_path=str(path), n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads, n_batch=PREFIX_BLOCK,
+        model_path=str(path), n_ctx=n_ctx, n_threads=decode, n_threads_batch=batch, n_batch=PREFIX_BLOCK,
         verbose=False, **kwargs,
     )  # fmt: skip
 
@@ -240,7 +247,7 @@ def run_build(args: argparse.Namespace, native: Path | None) -> dict[str, object
     """One decode-only subprocess with the portable (installed) or the native llama_cpp."""
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(p) for p in (native, ROOT) if p)}
     cmd = [sys.executable, __file__, "--decode-only", "--rounds", "1", "--max-tokens", str(args.max_tokens),
-           "--threads", str(args.threads), "--n-ctx", str(args.n_ctx)]  # fmt: skip
+           *thread_args(args), "--n-ctx", str(args.n_ctx)]  # fmt: skip
     cp = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1800)
     if cp.returncode:
         return {"error": f"{describe_exit(cp.returncode)}: {cp.stderr.strip()[-300:]}"}
@@ -279,7 +286,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--max-tokens", type=int, default=64)
-    ap.add_argument("--threads", type=int, default=default_threads())
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="default: the app's (decode on half the cores, prompts on all)",
+    )
     ap.add_argument("--n-ctx", type=int, default=4096)
     ap.add_argument("--native", default="/tmp/llama-native", help="pip --target folder of a native build")
     ap.add_argument("--build-native", action="store_true", help="build the native wheel if missing")
@@ -358,7 +370,8 @@ def main() -> None:
 
     load = os.getloadavg()[0]
     print()
-    print(f"model {path.name}, threads {args.threads}, n_ctx {args.n_ctx}, {len(PROMPTS)} prompts x "
+    threads = args.threads or f"{default_threads()} (prompt: {batch_threads()})"
+    print(f"model {path.name}, threads {threads}, n_ctx {args.n_ctx}, {len(PROMPTS)} prompts x "
           f"{args.rounds} rounds, up to {args.max_tokens} new tokens, greedy; load average {load:.1f} on "
           f"{os.cpu_count()} cores (shared machine: absolute numbers move, ratios matter)")  # fmt: skip
     print(f"| {'engine':<26} | decode tok/s | prompt tok/s | TTFT median s |")

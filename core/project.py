@@ -178,7 +178,7 @@ class ProjectStore(ProjectFiles):
         preview = None
         if res.ok and mode == "transform" and res.output_path is not None:
             try:
-                preview = self._keep_preview(project, Path(res.output_path), box.workspace, job)
+                preview, digest = self._keep_preview(project, Path(res.output_path), box.workspace, job)
             except OutputRefused as e:
                 fields.update(ok=False, error=f"Refused: {e}")
             else:
@@ -187,7 +187,7 @@ class ProjectStore(ProjectFiles):
                     project.id,
                     in_snap,
                     _code_key(stage, code),
-                    sha256_file(preview),
+                    digest,
                 )
         self._prune_runs(box.workspace / "runs")
         return StepRun(
@@ -238,15 +238,17 @@ class ProjectStore(ProjectFiles):
         finally:
             project.cursor = saved_cursor
 
-    def _keep_preview(self, project: Project, out: Path, workspace: Path, job: SandboxJob) -> Path:
+    def _keep_preview(
+        self, project: Project, out: Path, workspace: Path, job: SandboxJob
+    ) -> tuple[Path, str]:
         """Copy a transform's output out of the writable workspace (never through a link, size
-        checked from the Parquet footer first); only this copy, whose hash is recorded, can
-        become a snapshot, so a later job that rewrites or swaps the workspace file changes
-        nothing."""
+        checked from the Parquet footer first); only this copy, whose hash (returned, taken
+        while copying) is recorded, can become a snapshot, so a later job that rewrites or
+        swaps the workspace file changes nothing."""
         cap = output_cap_bytes(job.limits)
         dest = self.project_dir(project) / PREVIEWS / f"{uuid.uuid4().hex[:12]}.parquet"
         try:
-            copy_output(out, workspace, dest, cap)
+            digest, _size = copy_output(out, workspace, dest, cap)
         finally:
             out.unlink(missing_ok=True)
         try:
@@ -254,7 +256,7 @@ class ProjectStore(ProjectFiles):
         except OutputRefused:
             dest.unlink(missing_ok=True)
             raise
-        return dest
+        return dest, digest
 
     def _prune_runs(self, runs: Path, keep: int = KEEP_PREVIEWS) -> None:
         """Previews never accepted would pile up: keep only the newest few."""

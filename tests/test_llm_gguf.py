@@ -51,7 +51,8 @@ def test_a_shared_prompt_prefix_is_not_evaluated_again_and_answers_stay_the_same
     from core.llm.gguf import GGUFBackend
     from core.llm.paths import default_gguf_path
 
-    be = GGUFBackend(default_gguf_path(), n_ctx=1024)
+    # Small batches so that a short prefix spans several (the app's batches are larger).
+    be = GGUFBackend(default_gguf_path(), n_ctx=1024, n_batch=64)
     try:
         head = "".join(f"# column c{i}: numeric, {i}% missing, range 0..{i * 7}\n" for i in range(12))
         prompts = [head + f"def {name}(df):\n" for name in ("clean", "add_features", "fill", "drop_rare")]
@@ -68,6 +69,82 @@ def test_a_shared_prompt_prefix_is_not_evaluated_again_and_answers_stay_the_same
         assert be.reused_tokens >= 3 * 2 * block and be.reused_tokens % block == 0
     finally:
         be.close()
+
+
+@pytest.mark.real_model
+def test_prompts_are_evaluated_on_every_core_and_decoded_on_half(monkeypatch):
+    """Prompt batches use all usable cores, decoding half of them (threads that wait for each
+    other at every token); threads the operator names are used for both."""
+    pytest.importorskip("llama_cpp")
+    from core.llm import gguf
+    from core.llm.paths import default_gguf_path
+
+    monkeypatch.setattr(gguf.os, "sched_getaffinity", lambda _pid: {0, 1, 2, 3}, raising=False)
+    be = gguf.GGUFBackend(default_gguf_path(), n_ctx=1024)
+    try:
+        assert (be.llm.n_threads, be.llm.n_threads_batch) == (2, 4)
+        assert be.llm.n_batch == min(gguf.PREFIX_BLOCK, 1024) and gguf.PREFIX_BLOCK >= 256
+        assert be.info.extra["threads"] == "2 (prompt: 4)"
+    finally:
+        be.close()
+    be = gguf.GGUFBackend(default_gguf_path(), n_ctx=1024, n_threads=1)
+    try:
+        assert (be.llm.n_threads, be.llm.n_threads_batch) == (1, 1)
+        assert be.info.extra["threads"] == "1"
+    finally:
+        be.close()
+
+
+@pytest.mark.real_model
+def test_greedy_decoding_under_a_grammar_writes_what_the_full_grammar_chain_writes():
+    """The grammar is asked about the greedy token first and about every token only when it
+    refuses that one: the text must be exactly what llama-cpp-python's chain (grammar over the
+    whole vocabulary, then greedy) writes, refusals included, with fewer full checks than tokens."""
+    pytest.importorskip("llama_cpp")
+    import llama_cpp
+
+    from core.engine.grammar import code_grammar
+    from core.llm import gguf
+    from core.llm.paths import default_gguf_path
+
+    table = (
+        "# columns: Miles_per_Gallon (numeric), Horsepower (numeric), Weight_in_lbs (numeric), "
+        "Origin (category)\n"
+    )
+    prompts = [  # the model's own guesses at the names are wrong: the grammar must step in
+        table + "def add_features(df):\n    # power per weight\n    df['power_weight'] = df['",
+        table + "def clean(df):\n    # fill missing mpg with the median\n",
+        "The answer is yes or no. Is the sky green? Answer:",
+    ]
+    grammars = [
+        code_grammar(
+            ["Miles_per_Gallon", "Horsepower", "Weight_in_lbs", "Origin"], ["USA"], new_columns=True
+        ),
+        code_grammar(["Miles_per_Gallon", "Horsepower", "Weight_in_lbs", "Origin"], [], new_columns=False),
+        gguf.options_grammar(("maybe not", "no", "yes")),
+    ]
+    ours = gguf.GGUFBackend(default_gguf_path(), n_ctx=1024)
+    chain = llama_cpp.Llama(
+        model_path=str(default_gguf_path()), n_ctx=1024, n_threads=ours.llm.n_threads,
+        n_threads_batch=ours.llm.n_threads_batch, n_batch=ours.llm.n_batch, verbose=False,
+    )  # fmt: skip
+    try:
+        tokens = full = 0
+        for prompt, grammar in zip(prompts, grammars, strict=True):
+            p = GenerationParams(max_tokens=24, temperature=0.0, grammar=grammar)
+            mine = ours.complete(prompt, p)
+            sampler = ours.llm.last_grammar_sampler
+            tokens, full = tokens + sampler.tokens, full + sampler.full_checks
+            chain.reset()
+            theirs = chain.create_completion(
+                prompt, max_tokens=24, temperature=0.0, grammar=llama_cpp.LlamaGrammar.from_string(grammar)
+            )["choices"][0]["text"]
+            assert mine == theirs, (prompt, mine, theirs)
+        assert full >= 1  # the grammar did refuse a greedy token somewhere (else nothing was tested)
+        assert full < tokens / 2
+    finally:
+        ours.close()
+        chain.close()
 
 
 @pytest.mark.real_model

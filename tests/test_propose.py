@@ -67,6 +67,9 @@ def test_a_text_method_called_on_the_series_is_repaired_with_the_accessor_named(
     first, second = gemma_attempts(p)
     assert not first.ok and "(text methods go through .str: .str.lower())" in first.failure
     assert "(text methods go through .str: .str.lower())" in fb.prompts[-1]  # the repair prompt
+    # in the tuned format, the request once (the template writes "Request:"), the failure after it
+    assert "### Request: lowercase the city column\n(the previous code failed: " in fb.prompts[-1]
+    assert "Request: Request:" not in fb.prompts[-1]
     assert second.ok and p.verified and p.provenance == "gemma-repaired"
     missing = "AttributeError: 'Series' object has no attribute '{}'"
     assert checks._accessor_hint(missing.format("year")).endswith(".dt.year)")

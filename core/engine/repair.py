@@ -62,8 +62,9 @@ class RepairPrompt:
 
 def repair_prompt(gen: Generator, spec: RepairPrompt, code: str, failure: str) -> CodePrompt:
     if gen.tuned:
-        # The adapter knows one format: the request carries the failed code's error.
-        ask = f"{spec.task_line}\n(the previous code failed: {failure})"
+        # The adapter knows one format: the request carries the failed code's error. Its template
+        # writes "### Request: " itself (the few-shot task line carries its own "Request: ").
+        ask = f"{spec.task_line.removeprefix('Request: ')}\n(the previous code failed: {failure})"
         return gen.code_prompt(spec.task, spec.contract, "", spec.context, ask, spec.copies)
     prefix = scaffold_prefix(spec.contract, spec.copies)
     text = prompts.render(
