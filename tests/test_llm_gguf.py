@@ -148,6 +148,29 @@ def test_greedy_decoding_under_a_grammar_writes_what_the_full_grammar_chain_writ
 
 
 @pytest.mark.real_model
+def test_without_the_grammar_first_sampler_llama_cpps_own_chain_still_constrains(monkeypatch):
+    """Another llama-cpp-python whose internals the grammar-first sampler cannot use: generation
+    falls back to llama.cpp's chain, still under the grammar."""
+    pytest.importorskip("llama_cpp")
+    from core.llm import gguf
+    from core.llm.paths import default_gguf_path
+
+    class Unusable:
+        def __init__(self, *_a: object) -> None:
+            raise AttributeError("no _model.vocab here")
+
+    monkeypatch.setattr(gguf, "GreedyUnderGrammar", Unusable)
+    be = gguf.GGUFBackend(default_gguf_path(), n_ctx=1024)
+    try:
+        options = ("maybe not", "no", "yes")
+        p = GenerationParams(max_tokens=8, temperature=0.0, grammar=gguf.options_grammar(options))
+        assert be.complete("Is the sky green? Answer yes or no:", p).strip() in options
+        assert not hasattr(be.llm, "last_grammar_sampler")
+    finally:
+        be.close()
+
+
+@pytest.mark.real_model
 def test_stream_yields_the_same_text_in_pieces(gemma):
     p = GenerationParams(max_tokens=10, temperature=0.0)
     pieces = list(gemma.stream(CODE_PROMPT, p))

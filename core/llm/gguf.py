@@ -220,14 +220,19 @@ def grammar_first(llm: Any) -> Any:
     original = llm._init_sampler
 
     def init_sampler(**kw: Any) -> Any:
-        if kw.get("grammar") is not None and kw.get("temp") == 0.0 and not kw.get("logits_processor"):
-            if (
-                kw.get("repeat_penalty", 1.0) == 1.0
-                and not kw.get("frequency_penalty")
-                and not kw.get("presence_penalty")
-            ):
+        plain_greedy = (
+            kw.get("temp") == 0.0
+            and not kw.get("logits_processor")
+            and kw.get("repeat_penalty", 1.0) == 1.0
+            and not kw.get("frequency_penalty")
+            and not kw.get("presence_penalty")
+        )
+        if kw.get("grammar") is not None and plain_greedy:
+            try:
                 llm.last_grammar_sampler = GreedyUnderGrammar(llm, kw["grammar"])
                 return llm.last_grammar_sampler
+            except (AttributeError, TypeError, ValueError) as e:  # another llama-cpp-python: its chain
+                log.warning("grammar-first sampling unavailable (%s); using llama.cpp's chain", e)
         return original(**kw)
 
     llm._init_sampler = init_sampler
