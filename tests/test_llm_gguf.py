@@ -406,3 +406,26 @@ def test_options_grammar_escapes_and_compiles():
         'root ::= " "? ("say \\"hi\\"" | "a\\\\b" | "naïve" | "two\\nlines")\n'
     )
     assert _compiled_grammar(options) is not None  # llama.cpp parsed it
+
+
+def test_grammar_first_leaves_other_sampling_and_other_llama_cpp_pythons_alone():
+    from core.llm import gguf
+
+    class Old:  # a llama-cpp-python without the hook: nothing is replaced
+        pass
+
+    old = Old()
+    assert gguf.grammar_first(old) is old and not hasattr(old, "_init_sampler")
+
+    calls = []
+
+    class Llm:
+        def _init_sampler(self, **kw):
+            calls.append(kw)
+            return "chain"
+
+    llm = gguf.grammar_first(Llm())
+    assert llm._init_sampler(temp=0.0, grammar=None) == "chain"  # no grammar: llama.cpp's own
+    assert llm._init_sampler(temp=0.7, grammar="g") == "chain"  # sampling, not greedy: its own
+    assert llm._init_sampler(temp=0.0, grammar="g", repeat_penalty=1.1) == "chain"
+    assert len(calls) == 3

@@ -217,7 +217,9 @@ def grammar_first(llm: Any) -> Any:
 
     llama-cpp-python builds a sampler per generation through `Llama._init_sampler` and only calls
     its `sample(ctx, idx)`; the last one built stays in `llm.last_grammar_sampler` (tests)."""
-    original = llm._init_sampler
+    original = getattr(llm, "_init_sampler", None)
+    if not callable(original):  # another llama-cpp-python: its own sampling, unchanged
+        return llm
 
     def init_sampler(**kw: Any) -> Any:
         plain_greedy = (
