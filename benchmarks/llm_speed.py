@@ -43,7 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from core.llm.base import GenerationParams  # noqa: E402
-from core.llm.gguf import PREFIX_BLOCK, batch_threads, default_threads, quiet_llama_logs  # noqa: E402
+from core.llm.gguf import PREFIX_BLOCK, quiet_llama_logs, thread_counts  # noqa: E402
 from core.llm.paths import adapter_path, default_gguf_path  # noqa: E402
 from core.llm.process import describe_exit  # noqa: E402
 from core.llm.registry import ModelSettings, build_backend, format_prompt  # noqa: E402
@@ -173,11 +173,10 @@ def thread_args(args: argparse.Namespace) -> list[str]:
 
 
 def raw_llama(path: Path, n_ctx: int, threads: int | None, lora: Path | None) -> object:
-    """The app's settings (GGUFBackend): named threads for both, else decode on half the cores
-    and prompts on all of them; the same batch size."""
+    """The app's settings (GGUFBackend): its threads (`thread_counts`) and batch size."""
     import llama_cpp
 
-    decode, batch = threads or default_threads(), threads or batch_threads()
+    decode, batch = thread_counts(threads)
     kwargs: dict[str, object] = {"lora_path": str(lora)} if lora else {}
     return llama_cpp.Llama(
         model_path=str(path), n_ctx=n_ctx, n_threads=decode, n_threads_batch=batch, n_batch=PREFIX_BLOCK,
@@ -370,7 +369,8 @@ def main() -> None:
 
     load = os.getloadavg()[0]
     print()
-    threads = args.threads or f"{default_threads()} (prompt: {batch_threads()})"
+    decode, batch = thread_counts(args.threads)
+    threads = decode if decode == batch else f"{decode} (prompt: {batch})"
     print(f"model {path.name}, threads {threads}, n_ctx {args.n_ctx}, {len(PROMPTS)} prompts x "
           f"{args.rounds} rounds, up to {args.max_tokens} new tokens, greedy; load average {load:.1f} on "
           f"{os.cpu_count()} cores (shared machine: absolute numbers move, ratios matter)")  # fmt: skip

@@ -84,6 +84,12 @@ def batch_threads() -> int:
     return max(1, min(_usable_cores(), 8))
 
 
+def thread_counts(n_threads: int | None = None) -> tuple[int, int]:
+    """(decoding, prompt evaluation) threads: threads the operator names (GEMMA_WIZARD_THREADS)
+    are used for both; by default decoding gets half the cores and prompts all of them."""
+    return n_threads or default_threads(), n_threads or batch_threads()
+
+
 def _file_type_names() -> dict[int, str]:
     """llama.cpp's file-type enum (general.file_type) as names such as 'Q4_K_M'."""
     import llama_cpp
@@ -272,10 +278,7 @@ class GGUFBackend:
                 "(or choose the 'transformers' backend)"
             ) from e
         quiet_llama_logs()
-        # Threads named by the operator (GEMMA_WIZARD_THREADS) are used for both; by default
-        # decoding gets half the cores and prompt evaluation all of them.
-        threads = n_threads or default_threads()
-        prompt_threads = n_threads or batch_threads()
+        threads, prompt_threads = thread_counts(n_threads)
         load: dict[str, Any] = {
             "model_path": str(path),
             "n_ctx": n_ctx,
