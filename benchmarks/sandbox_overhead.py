@@ -7,10 +7,12 @@ column, parse a date column) on a 50,000 x 10 table, run these ways:
   snapshot read from Parquet, the result written as Parquet, the before/after diff) followed by
   `ProjectStore.accept_step` with that preview (snapshot moved into place durably, project saved).
   As in the app, the job process for the next run is prepared while the page is shown
-  (`LocalSandbox.prepare`: forked, contained, input read) and the diff knows the input (it was
-  the previous preview): both happen between steps, untimed. "ours, cold" runs the same step
-  with neither (the first run after a load, or with the server busy): a fresh job process reads
-  the input, and the diff reads and normalises both sides;
+  (`LocalSandbox.prepare`: forked, contained, input read, then ordinary pandas work rehearsed
+  on that input, `core/sandbox/rehearse.py`) and the diff knows the input (it was the previous
+  preview): both happen between steps, untimed, in a 0.3 s pause. "ours, prepared but not
+  rehearsed" is the same with `LocalSandbox(rehearse=False)` (what the rehearsal is worth).
+  "ours, cold" runs the same step with neither (the first run after a load, or with the server
+  busy): a fresh job process reads the input, and the diff reads and normalises both sides;
 - subprocess: a fresh `python` per step that reads the frame from Parquet, runs the code and
   writes the result as Parquet, which the caller reads back;
 - Jupyter: a warm `jupyter_client` kernel that already holds the frame runs the same code; once
@@ -118,7 +120,13 @@ class Ours:
     """The app's path: a project store, the warm LocalSandbox the UI keeps, preview then accept."""
 
     def __init__(
-        self, root: Path, df: pd.DataFrame, src: Path, warm_input: bool = True, name: str = "bench"
+        self,
+        root: Path,
+        df: pd.DataFrame,
+        src: Path,
+        warm_input: bool = True,
+        name: str = "bench",
+        rehearse: bool = True,
     ) -> None:
         from core.models import LoadOptions
         from core.project import ProjectStore
@@ -130,7 +138,7 @@ class Ours:
             self.project, src, LoadOptions(format="parquet"), filename=src.name, loaded_df=df
         )
         # As app.common.get_sandbox: one warm worker whose own workspace lies beside the projects.
-        self.box = LocalSandbox(root / "projects" / f".sandbox-{name}", pool_size=1)
+        self.box = LocalSandbox(root / "projects" / f".sandbox-{name}", pool_size=1, rehearse=rehearse)
         assert self.box.warm_up(), "the sandbox worker did not start"
         self.warm_input = warm_input
         self.preview_s: list[float] = []
@@ -153,7 +161,9 @@ class Ours:
             data = self.store.current_data_path(self.project)
             diff.warm(data)
             self.box.prepare(data, self.store.workspace_path(self.project))
-            time.sleep(0.3)  # a person reads the page for longer: the input is read by now
+            # A person reads the page for longer: by then the input is read and the rehearsal
+            # (~0.2 s of one core for this table) is done, or stops when the job comes.
+            time.sleep(0.3)
 
     def step(self) -> None:
         self._between_steps()
@@ -246,10 +256,12 @@ def run(rows: int = 50_000, repeats: int = 10, jupyter: bool = True, cold: bool 
         df.to_parquet(src)
         ours = Ours(root, df, src)
         ours_cold = Ours(root, df, src, warm_input=False, name="bench-cold") if cold else None
+        ours_plain = Ours(root, df, src, name="bench-plain", rehearse=False) if cold else None
         kernel = Kernel(root, src) if jupyter else None
         paths: dict[str, Callable[[], None]] = {"floor": floor_step(df), "ours": ours.step}
-        if ours_cold is not None:
+        if ours_cold is not None and ours_plain is not None:
             paths["ours_cold"] = ours_cold.step
+            paths["ours_plain"] = ours_plain.step
         paths["subprocess"] = Fresh(root, src).step
         if kernel is not None:
             paths["jupyter"] = kernel.step
@@ -266,7 +278,7 @@ def run(rows: int = 50_000, repeats: int = 10, jupyter: bool = True, cold: bool 
                         times[name].append(time.perf_counter() - t0)
             isolation = ours.box.isolation
             # Ours is timed inside (preview + accept): its untimed undo only resets the input.
-            for key, o in (("ours", ours), ("ours_cold", ours_cold)):
+            for key, o in (("ours", ours), ("ours_cold", ours_cold), ("ours_plain", ours_plain)):
                 if o is not None:
                     times[key] = [p + a for p, a in zip(o.preview_s[2:], o.accept_s[2:], strict=True)]
             if kernel is not None:  # timed inside too: its untimed part warms the diff's input side
@@ -274,8 +286,9 @@ def run(rows: int = 50_000, repeats: int = 10, jupyter: bool = True, cold: bool 
             prepared = ours.box.prepared_used
         finally:
             ours.close()
-            if ours_cold is not None:
-                ours_cold.close()
+            for o in (ours_cold, ours_plain):
+                if o is not None:
+                    o.close()
             if kernel is not None:
                 kernel.close()
     return {
@@ -296,6 +309,7 @@ def run(rows: int = 50_000, repeats: int = 10, jupyter: bool = True, cold: bool 
 LABELS = {
     "floor": "floor: exec in-process, no isolation",
     "ours": "ours: sandbox preview + accept (snapshot, save)",
+    "ours_plain": "ours, prepared but not rehearsed (the job process has only read its input)",
     "ours_cold": "ours, cold: no prepared job process, diff reads both sides",
     "subprocess": "fresh subprocess per step, Parquet in/out",
     "jupyter": "Jupyter kernel (warm, frame in kernel), result stays there",
@@ -355,6 +369,7 @@ def main() -> None:
             steps_each=r["repeats"],
             over_floor_ms=med["ours"] - med["floor"],
             ours_ms=med["ours"],
+            ours_unrehearsed_ms=med.get("ours_plain", float("nan")),
             ours_cold_ms=med.get("ours_cold", float("nan")),
             over_floor_cold_ms=med.get("ours_cold", float("nan")) - med["floor"],
             floor_ms=med["floor"],

@@ -100,8 +100,9 @@ def parquet_ready(df: Any) -> tuple[Any, list[str]]:
     return df, notes
 
 
-def write_parquet(df: Any, path: str | Path, fsync: bool = False) -> list[str]:
-    """Write any valid pandas DataFrame as Parquet (write-then-rename); returns conversion notes.
+def parquet_table(df: Any) -> tuple[Any, list[str], list[str] | bool]:
+    """Any valid pandas DataFrame as a pyarrow Table; returns (table, conversion notes, the
+    `use_dictionary` argument for `pq.write_table`).
 
     The fast path converts the frame as is; when pyarrow refuses a column (mixed types in an
     object column, complex numbers, float16, odd extension types) that column becomes text with
@@ -110,10 +111,7 @@ def write_parquet(df: Any, path: str | Path, fsync: bool = False) -> list[str]:
     no gain (measured in benchmarks/sandbox_overhead.py).
     """
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    path = Path(path)
-    tmp = path.with_name(path.name + ".tmp")
     df, notes = parquet_ready(df)
     try:
         table = pa.Table.from_pandas(df)
@@ -143,7 +141,18 @@ def write_parquet(df: Any, path: str | Path, fsync: bool = False) -> list[str]:
         or pa.types.is_binary(f.type)
         or pa.types.is_dictionary(f.type)
     ]
-    pq.write_table(table, tmp, use_dictionary=text_cols or False)
+    return table, notes, text_cols or False
+
+
+def write_parquet(df: Any, path: str | Path, fsync: bool = False) -> list[str]:
+    """Write any valid pandas DataFrame as Parquet (write-then-rename, see `parquet_table`);
+    returns conversion notes."""
+    import pyarrow.parquet as pq
+
+    path = Path(path)
+    tmp = path.with_name(path.name + ".tmp")
+    table, notes, use_dictionary = parquet_table(df)
+    pq.write_table(table, tmp, use_dictionary=use_dictionary)
     if fsync:  # durable snapshots; sandbox outputs are moved (and synced) by the store
         with open(tmp, "rb+") as fh:
             os.fsync(fh.fileno())

@@ -16,7 +16,8 @@ that walks frames, tracebacks, the gc or even its own /proc/self/mem finds only 
 
 A job pipe may start with a `{"prepare": …}` line (`LocalSandbox.prepare`): the child then sets up
 its containment and reads that input before the job itself arrives (while the user is still
-editing), and refuses a job for any other input, workspace or limits.
+editing), rehearses ordinary pandas work on it until the job comes (`core.sandbox.rehearse`), and
+refuses a job for any other input, workspace or limits.
 
 The result pipe carries two JSON lines: first the layers record (written by trusted code after
 the containment is set up and before any job code runs, so job code cannot forge it), then the
@@ -53,6 +54,7 @@ def _warm_imports() -> None:
     import sklearn.pipeline  # noqa: F401
     import sklearn.preprocessing  # noqa: F401
 
+    import core.sandbox.rehearse  # noqa: F401 - what a prepared job process does while it waits
     import core.sandbox.worker  # noqa: F401 - the harness every job runs through
 
     try:
@@ -167,10 +169,16 @@ def _prepared_input(
     )
     import pandas as pd
 
+    from core.sandbox.rehearse import rehearse
+
     try:  # trusted code, under the layers above
         frame = pd.read_parquet(prep["input_path"])
     except Exception:  # noqa: BLE001 - the job reads it again and reports the error as usual
         frame = None
+    if not rest and prep.get("rehearse", True):  # while the user reads the page: warm up on it
+        job_pipe = select.poll()
+        job_pipe.register(job_fd, select.POLLIN)
+        rehearse(frame, lambda: bool(job_pipe.poll(0)))
     msg = json.loads(rest + _read_all(job_fd, MAX_JOB_BYTES))
     job = msg["job"]
     same = (
