@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from core.diff_align import Pairs, by_content, by_index, by_key, equal_cells, key_columns
-from core.diff_normal import Normal, unique_names
+from core.diff_normal import Normal, expand_text, unique_names
 
 ColumnStatus = Literal["added", "removed", "retyped", "changed", "same"]
 
@@ -174,8 +174,9 @@ def _side(path: str | Path) -> tuple[pd.DataFrame, Normal]:
         if hit is not None:
             _SIDES.move_to_end(digest)
             return hit
-    df = pd.read_parquet(path)
-    side = (df, Normal(unique_names(df), _parquet_text_columns(Path(path))))
+    text = _parquet_text_columns(Path(path))
+    df, text_hashes = _read_parquet(Path(path), text)
+    side = (df, Normal(unique_names(df), text, text_hashes))
     size = _shallow_bytes(df)
     if size <= _SIDES_MAX_BYTES:
         with _SIDES_LOCK:
@@ -186,6 +187,32 @@ def _side(path: str | Path) -> tuple[pd.DataFrame, Normal]:
             ):
                 _SIDES.popitem(last=False)
     return side
+
+
+def _read_parquet(path: Path, text: dict[str, int | None]) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """The frame exactly as `pd.read_parquet` gives it, and `Normal.col_hash` of its text columns.
+
+    The text columns are read dictionary-encoded: each distinct text becomes a Python string once
+    and is hashed once, then the column is spread back into the object strings a plain read gives
+    (`expand_text`). A 50,000-row preview with three text columns: read and hashed in 11 ms
+    instead of 25; a column of 50,000 distinct texts is no slower. Anything unexpected (a column
+    not read back as categories) falls back to the plain read."""
+    import pyarrow.parquet as pq
+
+    if not text:
+        return pd.read_parquet(path), {}
+    try:
+        df = pq.read_table(path, read_dictionary=list(text), use_pandas_metadata=True).to_pandas()
+        hashes: dict[str, np.ndarray] = {}
+        for c in text:
+            col = df[c]
+            if not isinstance(col, pd.Series) or not isinstance(col.dtype, pd.CategoricalDtype):
+                raise TypeError(f"{c!r} did not come back as categories")
+            values, hashes[c] = expand_text(col.array)
+            df[c] = values
+        return df, hashes
+    except Exception:  # noqa: BLE001 - the plain read is always right, only slower
+        return pd.read_parquet(path), {}
 
 
 def _parquet_text_columns(path: Path) -> dict[str, int | None]:
@@ -203,10 +230,16 @@ def _parquet_text_columns(path: Path) -> dict[str, int | None]:
     except Exception:  # noqa: BLE001 - a hint only: the diff then looks at the values
         return {}
     index = {c for c in pandas_meta.get("index_columns", []) if isinstance(c, str)}
+    # Read back as Python strings only where pandas stored an object column (not its string dtype).
+    stored = {
+        c.get("field_name"): c.get("numpy_type")
+        for c in pandas_meta.get("columns", [])
+        if isinstance(c, dict)
+    }
     names = [f.name for f in schema]
     out: dict[str, int | None] = {}
     for i, f in enumerate(schema):
-        if f.name in index or names.count(f.name) > 1:
+        if f.name in index or names.count(f.name) > 1 or stored.get(f.name, "object") != "object":
             continue
         if not (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)):
             continue

@@ -67,17 +67,43 @@ def _text_fast(s: pd.Series, has_missing: bool = True) -> np.ndarray | None:
     return None
 
 
+def expand_text(cat: pd.Categorical) -> tuple[np.ndarray, np.ndarray]:
+    """A column of texts read as a Categorical, as the object array a plain read gives (the
+    strings, None where missing), and `Normal.col_hash` of it: each distinct text is hashed once."""
+    codes = np.asarray(cat.codes)
+    missing = codes < 0
+    texts = np.asarray(cat.categories, dtype=object)
+    marker = pd.util.hash_array(np.array([_MISSING_MARK], dtype=object), categorize=False)[0]
+    if len(texts) == 0:  # only missing values (or no rows)
+        return np.full(len(codes), None, dtype=object), np.full(len(codes), marker, dtype="uint64")
+    at = np.where(missing, 0, codes)
+    values = texts.take(at)
+    values[missing] = None
+    # The hash of each distinct text, spread: what `col_hash` gives, for a fraction of the work.
+    hashes = pd.util.hash_array(texts, categorize=False).take(at)
+    hashes[missing] = marker
+    return values, hashes
+
+
 class Normal:
     """A frame's columns normalised (`normal`) once, on first use, as numpy arrays."""
 
-    def __init__(self, df: pd.DataFrame, text: dict[str, int | None] | None = None) -> None:
+    def __init__(
+        self,
+        df: pd.DataFrame,
+        text: dict[str, int | None] | None = None,
+        text_hashes: dict[str, np.ndarray] | None = None,
+    ) -> None:
+        """`text`: columns known (from a Parquet schema) to hold only text and nulls, name ->
+        null count (None when the file does not record it): spares a scan of each. `text_hashes`:
+        `col_hash` of some of them, already computed (`expand_text`)."""
         self.df = df
-        # Columns known (from a Parquet schema) to hold only text and nulls: name -> null count
-        # (None when the file does not record it). Spares a scan of each such column.
         self._text = {c: n for c, n in (text or {}).items() if c in df.columns and df[c].dtype == object}
         self._cols: dict[str, np.ndarray] = {}
         self._hashes: dict[tuple[str, ...], np.ndarray] = {}
-        self._col_hashes: dict[str, np.ndarray] = {}
+        self._col_hashes: dict[str, np.ndarray] = {
+            c: h for c, h in (text_hashes or {}).items() if c in self._text and len(h) == len(df)
+        }
         self._unique: dict[str, bool] = {}
         self._missing: dict[str, int] | None = None
 
@@ -98,9 +124,12 @@ class Normal:
 
     def col_hash(self, col: str) -> np.ndarray:
         """One hash per value of the normalised column (remembered per column, so any set of
-        columns combines them without hashing again)."""
+        columns combines them without hashing again). Not `categorize=True`: that factorizes
+        text first, and pandas' string hash table stops at a NUL character, so "" and the
+        missing mark (or "a" and "a\\x00b") became one value and a missing text filled with ""
+        showed as no change."""
         if col not in self._col_hashes:
-            self._col_hashes[col] = pd.util.hash_array(self(col), categorize=True)
+            self._col_hashes[col] = pd.util.hash_array(self(col), categorize=False)
         return self._col_hashes[col]
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from core.diff import FrameDiff, diff_frames
 
@@ -252,8 +253,8 @@ def test_diff_parquet_is_diff_frames_and_reads_a_known_file_once(tmp_path, monke
     want = diff_frames(pd.read_parquet(tmp_path / "b.parquet"), pd.read_parquet(tmp_path / "a.parquet"))
     diff.clear_cache()
     reads = []
-    real = pd.read_parquet
-    monkeypatch.setattr(pd, "read_parquet", lambda p, *a, **k: reads.append(p) or real(p, *a, **k))
+    real = diff._read_parquet
+    monkeypatch.setattr(diff, "_read_parquet", lambda p, *a, **k: reads.append(p) or real(p, *a, **k))
     got = diff.diff_parquet(tmp_path / "b.parquet", tmp_path / "a.parquet")
     assert got.step_fields() == want.step_fields() and got.columns == want.columns
     assert got.changed_rows.equals(want.changed_rows)
@@ -266,6 +267,59 @@ def test_diff_parquet_is_diff_frames_and_reads_a_known_file_once(tmp_path, monke
     assert diff.diff_parquet(tmp_path / "b.parquet", tmp_path / "a.parquet").rows_after == 5
     assert len(reads) == 3
     diff.clear_cache()
+
+
+def _stored_frames() -> dict[str, pd.DataFrame]:
+    rng = np.random.default_rng(3)
+    n = 400
+    low = pd.DataFrame(
+        {
+            "city": rng.choice([" paris", "LYON", "nice", None], n),
+            "x": rng.random(n),
+            "empty_text": pd.Series([None] * n, dtype=object),
+        }
+    )
+    low.loc[::7, "x"] = np.nan
+    distinct = pd.DataFrame({"name": [f"person {i}" if i % 9 else None for i in range(n)]})
+    kinds = pd.DataFrame(
+        {
+            "s": pd.array(rng.choice(["a", "b", None], n), dtype="string"),  # pandas' string dtype
+            "c": pd.Categorical(rng.choice(["u", "v"], n)),
+            "t": rng.choice(["a", "b"], n),
+        },
+        index=pd.Index([f"r{i}" for i in range(n)], name="rid"),  # a stored text index
+    )
+    return {
+        "low-cardinality": low,
+        "all distinct": distinct,
+        "other kinds": kinds,
+        "no rows": low.head(0),
+        "int names": pd.DataFrame({0: ["a", "b"], 1: [1.0, 2.0]}),
+        "unicode": pd.DataFrame({"é": ["naïve", "日本", "", None]}),
+    }
+
+
+@pytest.mark.parametrize("name", list(_stored_frames()))
+def test_text_read_dictionary_encoded_is_the_plain_read_and_hashes(tmp_path, name):
+    """The diff reads text columns dictionary-encoded (each distinct text hashed once): the frame
+    must be exactly `pd.read_parquet`'s and the hashes exactly those of the plain route."""
+    from core import diff
+    from core.diff_normal import Normal, unique_names
+    from core.sandbox.worker import write_parquet
+
+    path = tmp_path / "f.parquet"
+    write_parquet(_stored_frames()[name], path)
+    text = diff._parquet_text_columns(path)
+    got, hashes = diff._read_parquet(path, text)
+    plain = pd.read_parquet(path)
+    pd.testing.assert_frame_equal(got, plain)
+    reference = Normal(unique_names(plain), text)
+    for c, h in hashes.items():
+        np.testing.assert_array_equal(h, reference.col_hash(c))
+    if name in ("low-cardinality", "all distinct"):
+        assert set(hashes) == set(text) and text  # the fast route was taken
+    if name == "other kinds":
+        assert set(text) == {"t"}  # pandas' string dtype stays what read_parquet makes of it
 
 
 def test_row_hashes_are_pandas_row_hashes():
@@ -350,3 +404,14 @@ def test_alignments_scored_on_a_sample_pick_what_comparing_every_row_picks():
         changed = sum(c.cells_changed for c in d.columns if c.dtype_before and c.dtype_after)
         common = len([c for c in after.columns if c in before.columns])
         assert d.rows_matched * common - changed == score, name
+
+
+def test_a_missing_text_filled_with_an_empty_one_is_a_change():
+    # pandas' string hash table ends a text at a NUL character: hashing through it made "" and
+    # the missing mark one value (and "a" the same as "a\x00b").
+    before = pd.DataFrame({"note": ["", None, "b", None, "", "a", "a\x00b"]})
+    after = before.fillna("")
+    d = diff_frames(before, after)
+    assert (d.rows_changed, d.columns[0].cells_changed) == (2, 2)
+    assert diff_frames(before, before.replace("a\x00b", "a")).rows_changed == 1
+
