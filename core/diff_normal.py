@@ -67,20 +67,28 @@ def _text_fast(s: pd.Series, has_missing: bool = True) -> np.ndarray | None:
     return None
 
 
+def value_hashes(values: np.ndarray) -> np.ndarray:
+    """One hash per value: the one hashing `Normal.col_hash` and `expand_text` share, so a side
+    read either way hashes alike. Not `categorize=True`: that factorizes text first, and pandas'
+    string hash table stops at a NUL character, so "" and the missing mark (or "a" and "a\\x00b")
+    became one value and a missing text filled with "" showed as no change."""
+    return pd.util.hash_array(values, categorize=False)
+
+
 def expand_text(cat: pd.Categorical) -> tuple[np.ndarray, np.ndarray]:
     """A column of texts read as a Categorical, as the object array a plain read gives (the
     strings, None where missing), and `Normal.col_hash` of it: each distinct text is hashed once."""
     codes = np.asarray(cat.codes)
     missing = codes < 0
     texts = np.asarray(cat.categories, dtype=object)
-    marker = pd.util.hash_array(np.array([_MISSING_MARK], dtype=object), categorize=False)[0]
+    marker = value_hashes(np.array([_MISSING_MARK], dtype=object))[0]
     if len(texts) == 0:  # only missing values (or no rows)
         return np.full(len(codes), None, dtype=object), np.full(len(codes), marker, dtype="uint64")
     at = np.where(missing, 0, codes)
     values = texts.take(at)
     values[missing] = None
     # The hash of each distinct text, spread: what `col_hash` gives, for a fraction of the work.
-    hashes = pd.util.hash_array(texts, categorize=False).take(at)
+    hashes = value_hashes(texts).take(at)
     hashes[missing] = marker
     return values, hashes
 
@@ -124,12 +132,9 @@ class Normal:
 
     def col_hash(self, col: str) -> np.ndarray:
         """One hash per value of the normalised column (remembered per column, so any set of
-        columns combines them without hashing again). Not `categorize=True`: that factorizes
-        text first, and pandas' string hash table stops at a NUL character, so "" and the
-        missing mark (or "a" and "a\\x00b") became one value and a missing text filled with ""
-        showed as no change."""
+        columns combines them without hashing again; `value_hashes`)."""
         if col not in self._col_hashes:
-            self._col_hashes[col] = pd.util.hash_array(self(col), categorize=False)
+            self._col_hashes[col] = value_hashes(self(col))
         return self._col_hashes[col]
 
     @property
