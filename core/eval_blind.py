@@ -166,6 +166,18 @@ CASES: list[Case] = [
 # fmt: on
 
 
+def question_set(name: str) -> tuple[dict[str, tuple[Callable[[], pd.DataFrame], str]], list[Case]]:
+    """The tables and cases of a question set: "blind" (this file) or "dev" (`core.eval_blind_dev`,
+    whose failures were read while the engine was widened: not blind)."""
+    if name == "blind":
+        return TABLES, CASES
+    if name == "dev":
+        from core import eval_blind_dev as dev
+
+        return dev.TABLES, [c for t, specs in dev.SPECS.items() for c in _cases(t, *specs)]
+    raise ValueError(f"no question set {name!r} (blind, dev)")
+
+
 def _plan(question: str, df: pd.DataFrame) -> tuple[bool, Any]:
     from core.engine.ask_plan import plan_question
 
@@ -191,8 +203,9 @@ def _ask(ask: Callable[..., Any], df: pd.DataFrame, question: str, *engine: Any)
     return out | {"seconds": round(time.perf_counter() - t0, 2)}
 
 
-def run(mode: str, tables: Sequence[str]) -> list[dict[str, Any]]:
+def run(mode: str, tables: Sequence[str], which: str = "blind") -> list[dict[str, Any]]:
     """One row per question: the reference, the planner's answer and (ask mode) the full product's."""
+    table_set, cases = question_set(which)
     engine: tuple[Any, ...] = ()
     if mode == "ask":
         from core.engine.answer import ask
@@ -205,8 +218,8 @@ def run(mode: str, tables: Sequence[str]) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     try:
         for name in tables:
-            df = TABLES[name][0]()
-            for case in (c for c in CASES if c.table == name):
+            df = table_set[name][0]()
+            for case in (c for c in cases if c.table == name):
                 exp = case.expected(df)
                 covered, value = _plan(case.question, df)
                 row = {"table": name, "question": case.question, "kind": case.kind, "expected": repr(exp),
@@ -260,16 +273,21 @@ def report(mode: str, rows: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m core.eval_blind", description=__doc__.splitlines()[0])
     p.add_argument("--mode", choices=["plan", "ask"], default="plan")
-    p.add_argument("--tables", default=",".join(TABLES), help="comma-separated subset of the tables")
+    p.add_argument("--set", default="blind", choices=["blind", "dev"], dest="which",
+                   help="blind (held out; default) or dev (core/eval_blind_dev.py: not blind)")  # fmt: skip
+    p.add_argument("--tables", default="", help="comma-separated subset of the tables (default: all)")
     p.add_argument("--out", help="JSON path; default docs/eval/blind.json, or blind_plan.json in plan mode")
     a = p.parse_args(argv)
-    tables = [t for t in a.tables.split(",") if t]
-    if unknown := [t for t in tables if t not in TABLES]:
-        p.error(f"unknown tables {unknown}; known: {', '.join(TABLES)}")
-    rows = run(a.mode, tables)
+    table_set, _ = question_set(a.which)
+    tables = [t for t in a.tables.split(",") if t] or list(table_set)
+    if unknown := [t for t in tables if t not in table_set]:
+        p.error(f"unknown tables {unknown}; known: {', '.join(table_set)}")
+    rows = run(a.mode, tables, a.which)
     table, summary = report(a.mode, rows)
+    summary = {"set": a.which} | summary
     # A plan run takes seconds and must not overwrite the record of an expensive model run.
-    out = Path(a.out or f"docs/eval/blind{'' if a.mode == 'ask' else '_plan'}.json")
+    stem = "blind" if a.which == "blind" else "blind_dev"
+    out = Path(a.out or f"docs/eval/{stem}{'' if a.mode == 'ask' else '_plan'}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     when = datetime.now().astimezone().isoformat(timespec="seconds")
     record = {"summary": summary, "when": when, "cases": rows}

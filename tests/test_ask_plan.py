@@ -206,3 +206,127 @@ def test_a_reading_that_leaves_a_word_unused_answers_but_does_not_verify(sandbox
     a = ask(cars, "Which origin was preferred most often?", fb, sandbox)
     assert a.value == cars["Origin"].value_counts().idxmax()
     assert a.intent == "unchecked" and "preferred" in (a.intent_reason or "")
+
+
+# ------------------------------------------------------------------------- wider readings (2026-12-02)
+@pytest.fixture
+def orders() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    n = 400
+    return pd.DataFrame(
+        {
+            "order_id": np.arange(1000, 1000 + n),
+            "order_date": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 366, n), unit="D"),
+            "region": rng.choice(["North", "South", "West"], n),
+            "quantity": rng.integers(1, 9, n),
+            "discount": np.where(rng.random(n) < 0.1, np.nan, rng.choice([0.0, 0.1, 0.2], n)),
+            "returned": rng.random(n) < 0.1,
+            "TOTALSALES": rng.gamma(2.0, 50.0, n).round(2),
+            "idp": rng.choice([0, 1], n),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # a yes/no column names rows by itself, negated too
+        ("How many orders were returned?", lambda d: int(d["returned"].sum())),
+        ("What share of orders were returned? Give a percentage with one decimal.", lambda d: round(d["returned"].mean() * 100, 1)),
+        ("What was the average quantity of orders not returned?", lambda d: d.loc[~d["returned"], "quantity"].mean()),
+        # a run-together name said in words
+        ("What is the average total sales?", lambda d: d["TOTALSALES"].mean()),
+        # "equal to 1"
+        ("How many rows have idp equal to 1?", lambda d: int((d["idp"] == 1).sum())),
+        # "no <column>": its missing values
+        ("How many orders have no discount recorded?", lambda d: int(d["discount"].isna().sum())),
+        # a period of the table's date column
+        ("In which month were the most orders placed?", lambda d: d["order_date"].dt.month_name().value_counts().idxmax()),
+        ("Which weekday has the fewest orders?", lambda d: d["order_date"].dt.day_name().value_counts().idxmin()),
+        ("Which month had the highest average quantity?", lambda d: d.groupby(d["order_date"].dt.month_name())["quantity"].mean().idxmax()),
+        ("Which year has the most total sales?", lambda d: d.groupby(d["order_date"].dt.year)["TOTALSALES"].sum().idxmax()),
+    ],
+)  # fmt: skip
+def test_wider_readings(orders, question, expected):
+    plan = plan_question(question, orders)
+    assert plan is not None, question
+    got, want = run(plan.code, orders), expected(orders)
+    assert got == (pytest.approx(want) if isinstance(want, float) else want)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What is the average quantity times 2?",  # arithmetic not between two columns: no reading
+        "What is the largest quantity of TOTALSALES?",  # a value, not which row's number
+        "How many orders were returned in March?",  # a period as a filter: not read here
+    ],
+)
+def test_questions_these_readings_must_not_guess(orders, question):
+    assert plan_question(question, orders) is None
+
+
+def test_a_period_question_without_dates_is_no_aggregate(cars):
+    # "which month" over a table with no dates: not "the maximum of Horsepower"
+    assert plan_question("In which month was the horsepower highest?", cars) is None
+    assert plan_question("What month had the highest horsepower?", cars) is None
+
+
+def test_the_code_must_use_what_the_question_names(orders):
+    from core.engine.answer import coverage_failure
+
+    q = "What is the total quantity in the South region?"
+    assert "'South'" in coverage_failure(q, '    return float(df["quantity"].sum())\n', orders)
+    ok = '    return float(df.loc[df["region"] == "South", "quantity"].sum())\n'
+    assert coverage_failure(q, ok, orders) is None
+    assert "2024" in coverage_failure("What is the mean quantity in 2024?", "    return df.quantity.mean()\n", orders)
+    assert coverage_failure("What is the mean quantity in 2024?", "    return df[df.order_date.dt.year == 2024].quantity.mean()\n", orders) is None
+    assert "'TOTALSALES'" in coverage_failure("What is the mean total sales?", "    return df.quantity.mean()\n", orders)
+
+
+def test_an_answer_dropping_a_condition_gives_way_to_the_recipe(sandbox, orders):
+    # Gemma's sum over every row passes the form checks ("a single number"); it drops "South".
+    fb = FakeBackend(default='    return float(df["quantity"].sum())\n')
+    a = ask(orders, "What is the total quantity sold in the South region?", fb, sandbox)
+    assert a.source == "rule" and a.value == pytest.approx(orders.loc[orders.region == "South", "quantity"].sum())
+    assert any("never uses" in (at.failure or "") for at in a.attempts if at.source == "gemma")
+
+
+def test_a_form_checked_answer_that_differs_from_the_recipe_gives_way(sandbox, cars):
+    # "Which origin has the most cars": any origin passes the form check; the recipe counts.
+    wrong = cars["Origin"].value_counts().idxmin()
+    fb = FakeBackend(default=f'    return df.loc[df["Origin"] == "{wrong}", "Origin"].iloc[0]\n')
+    a = ask(cars, "Which origin has the most cars?", fb, sandbox)
+    assert a.source == "rule" and a.value == cars["Origin"].value_counts().idxmax()
+
+
+def test_a_column_named_by_one_word_of_its_name_is_not_required(sandbox):
+    # "the bills" names total_bill by one word, and is also the rows' own noun.
+    from core.engine.answer import coverage_failure
+
+    tips = pd.DataFrame({"total_bill": [10.0, 20.0, 30.0], "smoker": ["Yes", "No", "No"]})
+    q = "What percentage of the bills were paid by smokers?"
+    assert coverage_failure(q, '    return float((df["smoker"] == "Yes").mean() * 100)\n', tips) is None
+
+
+def test_a_recipe_that_left_a_word_unread_does_not_overrule_a_checked_answer(sandbox, cars):
+    # "preferred" is unread by the recipe: Gemma's answer, verified as a value of Origin, stands.
+    other = cars["Origin"].value_counts().index[-1]
+    fb = FakeBackend(default='    return df["Origin"].value_counts().index[-1]\n')
+    a = ask(cars, "Which origin was preferred most often?", fb, sandbox)
+    assert a.source == "gemma" and a.value == other
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What is the total of quantity times TOTALSALES?", lambda d: (d["quantity"] * d["TOTALSALES"]).sum()),
+        ("What is the largest quantity multiplied by TOTALSALES in the West region?", lambda d: (d["quantity"] * d["TOTALSALES"])[d.region == "West"].max()),
+        ("What is the average difference between TOTALSALES and quantity?", lambda d: (d["TOTALSALES"] - d["quantity"]).mean()),
+        ("What is the mean ratio of TOTALSALES to quantity?", lambda d: (d["TOTALSALES"] / d["quantity"]).mean()),
+    ],
+)  # fmt: skip
+def test_arithmetic_between_two_named_columns(orders, question, expected):
+    plan = plan_question(question, orders)
+    assert plan is not None, question
+    assert run(plan.code, orders) == pytest.approx(expected(orders))

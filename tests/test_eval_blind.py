@@ -73,3 +73,19 @@ def test_comparator_is_lenient_on_shape_and_strict_on_value():
     assert correct("date", None, "2003-09-03", pd.Timestamp("2003-09-03").date())
     assert correct("month", None, "September", 9) and correct("month", None, 9, 9)
     assert not correct("month", None, 8, 9)
+
+
+def test_the_dev_set_runs_the_same_way_and_never_trains(tmp_path, capsys):
+    # The second, non-blind set (core/eval_blind_dev.py): same harness, its own tables.
+    from core.eval_blind import question_set
+
+    tables, cases = question_set("dev")
+    manifest = json.loads((ROOT / "adapters" / "manifest.json").read_text())
+    assert not set(tables) & {*manifest["train_tables"], *manifest.get("table_candidate_hashes", {})}
+    assert not set(tables) & set(TABLES)  # and none is a blind table
+    out = tmp_path / "dev.json"
+    assert main(["--set", "dev", "--mode", "plan", "--tables", "copper", "--out", str(out)]) == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1].split()
+    summary = dict(kv.split("=", 1) for kv in last[1:])
+    assert summary["set"] == "dev" and summary["n"] == str(sum(c.table == "copper" for c in cases))
+    assert len(json.loads(out.read_text())["cases"]) == int(summary["n"])

@@ -195,3 +195,26 @@ def test_found_by_the_eval(passengers: pd.DataFrame) -> None:
     q = "What is the correlation between age and fare?"
     assert state(q, round(float(corr), 2), passengers) == "verified"
     assert state(q, round(float(corr), 2) + 0.2, passengers) == "failed"
+
+
+def test_which_month_wants_a_month_of_the_tables_dates(passengers: pd.DataFrame) -> None:
+    df = passengers.assign(boarded=pd.date_range("2024-01-01", periods=len(passengers), freq="D"))
+    q = "In which month did the most passengers board?"
+    assert state(q, "February", df) == "verified"
+    assert state(q, 2, df) == "verified"  # its number is the same month
+    assert state(q, "October", df) == "failed"  # 80 days from January: never October
+    assert state(q, "Southampton", df) == "failed"
+    # a table with a `month` column answers "which month" from its values, as any column
+    assert state(q, "Southampton", passengers.assign(month=["Southampton"] * len(passengers))) == "verified"
+
+
+def test_per_the_tables_own_rows_is_no_grouping(passengers: pd.DataFrame) -> None:
+    # "per passenger": no column of that name; one number is the answer asked for
+    median = float(passengers["fare"].median())
+    assert state("What is the median fare per passenger?", median, passengers) == "verified"
+    assert state("What is the median fare per embarked?", median, passengers) == "failed"
+
+
+def test_on_which_date_asks_for_a_label_not_the_aggregate(passengers: pd.DataFrame) -> None:
+    df = passengers.assign(day=pd.date_range("2024-01-01", periods=len(passengers), freq="D").astype(str))
+    assert state("On which day was the fare at its maximum?", "2024-01-05", df) != "failed"

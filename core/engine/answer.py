@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 
 from core.engine.ask_plan import QuestionPlan, plan_question, read
+from core.engine.ask_words import find_spans
 from core.engine.check import Checker, Verdict
 from core.engine.context import as_frame, workbench
 from core.engine.generate import REQUEST_TOKENS, Generator, examples
@@ -93,7 +94,9 @@ def ask(
 
         def grounded(code: str) -> Verdict:
             v = check(code)
-            wrong = literal_failure(code, frame) if v.ok else None
+            if not v.ok:
+                return v
+            wrong = literal_failure(code, frame) or coverage_failure(question, code, frame)
             return replace(v, ok=False, failure=f"it does not do what was asked: {wrong}") if wrong else v
 
         # With a question recipe to fall back on, one repair is enough: later ones rarely succeed.
@@ -110,7 +113,7 @@ def ask(
     intent = v.intent or IntentVerdict("unchecked", (), None)
     if plan is None and intent.state == "verified":
         intent = _partly(question, frame, intent)
-    if intent.state == "verified" and not any(_VALUE_CHECK.search(c) for c in intent.checks):
+    if intent.state == "verified" and not _value_verified(intent):
         # "a single number", "3 items", "a yes/no answer": the answer's form, not its value.
         form = "; ".join(c.lstrip("✓ ") for c in intent.checks)
         reason = f"not verified against your question: its form was checked ({form}), not its value"
@@ -126,8 +129,10 @@ def _with_recipe(
 ) -> tuple[str | None, str]:
     """Gemma's answer checked against the question recipe's; the recipe's where Gemma's fails.
 
-    Agreement verifies Gemma's answer. Where they differ, an answer the question's own checks
-    verified stands; an unchecked one gives way to the recipe (its reading is stated)."""
+    Agreement verifies Gemma's answer. Where they differ, an answer whose value the question's
+    own checks recomputed stands; one whose form alone was checked ("a single number") gives way
+    to a recipe that read every word of the question (its reading is stated), not to one that
+    left a word unread ("chosen" in "which mode was chosen most often")."""
     ref = trail.rule(plan.code, check)
     if not ref.ok:
         return code, source
@@ -152,14 +157,23 @@ def _with_recipe(
             )
             trail.verdicts[code] = replace(mine, intent=agreed)
             return code, source
-        if mine.intent is not None and mine.intent.state == "verified":
-            return code, source
+        if _value_verified(mine.intent) or (unread is not None and _verified(mine.intent)):
+            return code, source  # recomputed, or the recipe itself left a word of the question unread
         trail.fail(
             f"Gemma's answer {_short(mine.value)} differs from {plan.reading}: {_short(ref.value)}", code
         )
     if ref.intent is not None and ref.intent.state == "failed":
         return None, source
     return plan.code, "rule"
+
+
+def _verified(intent: IntentVerdict | None) -> bool:
+    return intent is not None and intent.state == "verified"
+
+
+def _value_verified(intent: IntentVerdict | None) -> bool:
+    """Verified by a check that recomputed the value, not only by its form."""
+    return intent is not None and _verified(intent) and any(_VALUE_CHECK.search(c) for c in intent.checks)
 
 
 def literal_failure(code: str, frame: pd.DataFrame) -> str | None:
@@ -185,6 +199,40 @@ def literal_failure(code: str, frame: pd.DataFrame) -> str | None:
             shown = ", ".join(repr(v) for v in held.value_counts().index[:5])
             return f"{col!r} never holds {text!r} (its values include {shown})"
     return None
+
+
+def coverage_failure(question: str, code: str, frame: pd.DataFrame) -> str | None:
+    """A column, value or number the question states that the code never uses ("the total quantity
+    in the South region" answered by `df["quantity"].sum()`): the answer drops part of the question,
+    whatever form checks it passes. Read by the question recipes' reader (`ask_plan.read`), so only
+    what it finds with confidence is asked for; a mention anywhere in the code counts."""
+    try:
+        r = read(question, frame.rename(columns=str))
+    except (KeyError, ValueError, TypeError, IndexError):
+        return None
+    text = code.casefold()
+    # A column named by one word of its name only ("the bills" -> total_bill) may be the rows' noun.
+    weak = {s.name for s in find_spans(question, [str(c) for c in frame.columns]) if s.partial}
+    missing = [f"the column {c!r}" for c in r.columns if c not in weak and not _uses_column(code, c)]
+    for c, op, v in r.conds:
+        if isinstance(v, str) and v.casefold() not in text:
+            missing.append(f"{v!r} (a value of {c!r})")
+        elif isinstance(v, (int, float)) and not isinstance(v, bool) and not _uses_number(code, v):
+            missing.append(f"{v:g} ({c!r} {'year' if op == 'year' else op} {v:g})")
+    if not missing:
+        return None
+    names = list(dict.fromkeys(missing))
+    return f"the question names {', '.join(names)}; the code never uses {'them' if len(names) > 1 else 'it'}"
+
+
+def _uses_column(code: str, col: str) -> bool:
+    quoted = (f'"{col}"', f"'{col}'")
+    return any(q in code for q in quoted) or re.search(rf"\.{re.escape(col)}\b", code) is not None
+
+
+def _uses_number(code: str, v: float) -> bool:
+    forms = {f"{v:g}", repr(float(v))} | ({str(int(v))} if float(v).is_integer() else set())
+    return any(re.search(rf"(?<![\w.]){re.escape(f)}(?![\d])", code) for f in forms)
 
 
 def _subscript_name(node: ast.AST) -> str | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pandas as pd
@@ -24,12 +24,16 @@ from core.engine.ask_words import (
     AGGS,
     FILLER,
     NUMBER,
+    PERIOD_ASKED,
+    PERIODS,
     Agg,
+    Span,
     cond_ops,
     decimals_asked,
     find_spans,
     find_values,
     is_dates,
+    period_asked,
     stem,
     tokens,
     top_k_asked,
@@ -71,6 +75,7 @@ class _Reading:
     # one and the question says something this reading would drop, so there is no plan.
     leftover: list[str]
     numbers: list[float]  # the numbers the question states outside column names
+    spans: tuple[Span, ...] = ()  # where each column is named (token positions of `q`)
 
     def has(self, *stems: str) -> bool:
         return any(s in self.words for s in stems)
@@ -88,6 +93,10 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
     conds: list[tuple[str, str, Any]] = []
     for col, value in find_values(question, frame, exclude=set()):
         conds.append((col, "==", value))
+    for s in spans:  # a yes/no column names rows by itself: "returned orders", "orders not returned"
+        if pd.api.types.is_bool_dtype(frame[s.name]) and not any(c == s.name for c, _, _ in conds):
+            negated = any(w in ("not", "non", "never", "t", "no") for w in qt[max(0, s.start - 2) : s.start])
+            conds.append((s.name, "==", not negated))
     yes_no = re.match(r" (is|are|was|were|does|do|did) ", q) and any(a.stems_in(qt) for a in AGGS)
     if not yes_no:  # "is the average tip larger than 3": a comparison of the answer, not a filter
         conds.extend(cond_ops(question, frame, cols))
@@ -102,7 +111,7 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
         and not _explained(i, w, qt, named, col_words)
     ]  # fmt: skip
     numbers = [float(w) for i, w in enumerate(qt) if i not in inside and NUMBER.match(w)]
-    return _Reading(q, words, cols, conds, decimals_asked(q), top_k_asked(q), leftover, numbers)
+    return _Reading(q, words, cols, conds, decimals_asked(q), top_k_asked(q), leftover, numbers, tuple(spans))
 
 
 def _explained(i: int, w: str, qt: list[str], named: set[int], col_words: set[str]) -> bool:
@@ -159,9 +168,45 @@ def _numeric(frame: pd.DataFrame, c: str) -> bool:
     return pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
 
 
+_BEST = r" (highest|largest|biggest|greatest|most|maximum|max|top|best|lowest|smallest|least|minimum|min|fewest|worst) "
+# Arithmetic between columns ("quantity times unit price"): no reading here computes it, and
+# dropping it would answer about one of the columns instead.
+_ARITHMETIC = r" (?<!many )(?<!number of )times | multiplied | divided | plus | minus | difference between | product of "
+
+
+_OPERATORS = {"times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-"}
+_OPERATOR_WORDS = {"times", "multiplied", "divided", "plus", "minus", "difference", "product", "ratio"}
+
+
+def _arithmetic(r: _Reading, frame: pd.DataFrame) -> tuple[str, str, str] | None:
+    """Two numeric columns the question joins by arithmetic, as (a, operator, b): "quantity times
+    unit price", "high minus low", "the difference between high and low", "the ratio of a to b".
+    Only when the operator sits between the two names; None otherwise."""
+    qt = r.q.split()
+    spans = [s for s in r.spans if s.name in frame.columns and _numeric(frame, s.name)]
+    found = []
+    for x, y in zip(spans, spans[1:], strict=False):
+        between, before = " ".join(qt[x.end : y.start]), " ".join(qt[max(0, x.start - 3) : x.start])
+        if between in _OPERATORS:
+            found.append((x.name, _OPERATORS[between], y.name))
+        elif between == "and" and re.search(r"difference between( the)?$", before):
+            found.append((x.name, "-", y.name))
+        elif between == "to" and re.search(r"ratio of( the)?$", before):
+            found.append((x.name, "/", y.name))
+    return found[0] if len(found) == 1 else None
+
+
 def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C901 - one reading per kind
-    if len(r.leftover) > 1 or _stray_number(r):
-        return None
+    period = period_asked(r.q, frame)
+    if period is not None:  # "which month …" over a table with dates: only `_by_period` reads it
+        r = replace(r, leftover=[w for w in r.leftover if w not in period.split()])
+    arith = _arithmetic(r, frame)
+    if arith is not None:  # "quantity times unit price": the operator's words are read
+        r = replace(r, leftover=[w for w in r.leftover if w not in _OPERATOR_WORDS])
+    elif r.phrase(_ARITHMETIC):
+        return None  # arithmetic this reading cannot place: answering about one column would drop it
+    if len(r.leftover) > 1 or _stray_number(r) or _CALENDAR & set(r.leftover):
+        return None  # too much unread, a number or "in March" unused: no reading
     cond_cols = {c for c, _, _ in r.conds}
     free = [c for c in r.columns if c not in cond_cols]  # named, but not only as a filter
     nums = [c for c in free if _numeric(frame, c)]
@@ -177,6 +222,15 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     def done(lines: list[str], reading: str) -> QuestionPlan:
         return QuestionPlan(HEADER + "\n".join(body + lines) + "\n", reading + where, tuple(r.leftover))
 
+    if arith is not None:
+        a, op, b = arith
+        if agg is None or [c for c in free if c not in (a, b)] or r.k is not None:
+            return None
+        expr = f"({base}[{_lit(a)}] {op} {base}[{_lit(b)}]).{agg.method}()"
+        return done([f"    return {_round(expr, r.decimals)}"], f"the {agg.name} of {a} {op} {b}")
+    if period is not None:
+        best = re.search(_BEST, r.q)
+        return _by_period(r, frame, period, best, cats, nums, base, done) if best and r.k is None else None
     # a correlation of two numeric columns
     if r.has("correlation", "correlated", "corr") and len(nums) == 2:
         expr = f"{base}[{_lit(nums[0])}].corr({base}[{_lit(nums[1])}])"
@@ -209,7 +263,10 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
         return None
     # how many missing / distinct
     counting = r.phrase(r" how many | number of | count ")
-    if counting and r.has("missing", "null", "empty", "nan", "blank") and len(r.columns) == 1:
+    absent = len(r.columns) == 1 and r.phrase(  # "orders with no discount", "without a phone"
+        rf" (no|without|without an?|without any) {re.escape(' '.join(tokens(r.columns[0])))} "
+    )
+    if counting and (r.has("missing", "null", "empty", "nan", "blank") or absent) and len(r.columns) == 1:
         return done(
             [f"    return int({base}[{_lit(r.columns[0])}].isna().sum())"],
             f"the missing values of {r.columns[0]}",
@@ -225,10 +282,7 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     if most and len(cats + nums) == 1 and agg is None and r.k is None:
         c = (cats + nums)[0]
         return done([f"    return {base}[{_lit(c)}].value_counts().idxmax()"], f"the most common {c}")
-    best = re.search(
-        r" (highest|largest|biggest|greatest|most|maximum|max|top|best|lowest|smallest|least|minimum|min|fewest|worst) ",
-        r.q,
-    )
+    best = re.search(_BEST, r.q)
     if best:
         # "the highest life expectancy": "highest" ranks, it is no second aggregate; "the total of
         # bills" is one. "the most bills" counts rows, whatever column "bills" resembles.
@@ -280,8 +334,8 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
             f"the {'earliest' if agg.method == 'min' else 'latest'} {dates[0]}",
         )
     # an aggregate of one numeric column ("which …" asks for a name: an aggregate is no answer)
-    if r.phrase(r"^ (which|who) "):
-        return None
+    if r.phrase(r"^ ((in|on|at|during|for) )?(which|who) ") or r.phrase(PERIOD_ASKED):
+        return None  # also "what month …" with no period reading: not an aggregate
     if agg is not None and len(nums) == 1 and not cats:
         expr = f"{base}[{_lit(nums[0])}].{agg.method}()"
         return done([f"    return {_round(expr, r.decimals)}"], f"the {agg.name} of {nums[0]}")
@@ -310,6 +364,61 @@ def _stray_number(r: _Reading) -> bool:
     if m and re.match(r" (is|are|was|were|does|do|did) ", r.q):
         used.add(float(m.group(1)))  # the yes/no question's threshold
     return any(n not in used for n in r.numbers)
+
+
+# Month and day names: a date condition ("in March") that no reading here applies.
+_CALENDAR = set(
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec "
+    "monday tuesday wednesday thursday friday saturday sunday weekend weekends".split()
+)
+
+
+def _by_period(
+    r: _Reading,
+    frame: pd.DataFrame,
+    period: str,
+    best: re.Match[str],
+    cats: list[str],
+    nums: list[str],
+    base: str,
+    done: Any,
+) -> QuestionPlan | None:
+    """ "Which month had the most orders / the highest average temperature": the period of the
+    table's one date column (or the one the question names) with the most rows or the highest
+    aggregate. A stated aggregate is used; "most <measure>" is its total; "highest <measure>"
+    alone is the period of the extreme row, as for any other label."""
+    dates = [c for c in map(str, frame.columns) if is_dates(frame[c])]
+    named = [c for c in dates if c in r.columns]
+    pick = named or dates
+    measures = [c for c in nums if c not in pick]
+    if len(pick) != 1 or len(measures) > 1 or [c for c in cats if c not in pick]:
+        return None
+    word, hi = (
+        best.group(1),
+        best.group(1) not in ("lowest", "smallest", "least", "minimum", "min", "fewest", "worst"),
+    )
+    arg = "idxmax" if hi else "idxmin"
+    key = f'pd.to_datetime({base}[{_lit(pick[0])}], errors="coerce", format="mixed"){PERIODS[period][0]}'
+    lines = [f"    period = {key}"]
+    if not measures:
+        if word not in ("most", "fewest", "least"):
+            return None
+        return done(lines + [f"    return {base}.groupby(period).size().{arg}()"],
+                    f"the {period} of {pick[0]} with the {'most' if hi else 'fewest'} rows")  # fmt: skip
+    agg = next((a for a in AGGS if any(w in a.stems and w != word for w in r.words)), None)
+    fn = agg.method if agg else ("sum" if word in ("most", "fewest", "least") else ("max" if hi else "min"))
+    return done(
+        lines + [f"    return {base}.groupby(period)[{_lit(measures[0])}].{fn}().{arg}()"],
+        f"the {period} of {pick[0]} with the {'highest' if hi else 'lowest'} {fn} of {measures[0]}",
+    )
+
+
+def _asked_for(r: _Reading, col: str) -> bool:
+    """The question asks which `col` ("which year …", "in what TIME period …"): the column's
+    words come at most one word after "which" or "what"."""
+    words = " ".join(tokens(col))
+    return re.search(rf" (which|what) (\w+ )?{re.escape(words)} ", r.q) is not None
 
 
 def _unique_after(frame: pd.DataFrame, conds: list[tuple[str, str, Any]], label: str) -> bool:
@@ -355,12 +464,21 @@ def _ranked(
             [f"    return {base}[{_lit(nums[0])}].{fn}({r.k}).tolist()"],
             f"the {r.k} {fn[1:]} values of {nums[0]}",
         )
-    if r.phrase(r" (which|who) ") and len(r.leftover) == 1 and r.k is None and not cats and len(nums) == 1:
+    if (
+        r.phrase(r" (which|who) ")
+        and len(r.leftover) == 1
+        and r.leftover[0] not in PERIODS  # "in which month …" over a table without dates
+        and r.k is None
+        and not cats
+        and len(nums) == 1
+    ):
         # "which car has the highest horsepower": the row's name, from the table's one name column
         names = [c for c in map(str, frame.columns) if not _numeric(frame, c) and frame[c].is_unique]
         cats = names[:1] if len(names) == 1 else []
     if which and r.k is None and (cats or len(nums) >= 2):
         label = cats[0] if cats else nums[0]
+        if not cats and not _asked_for(r, label):
+            return None  # "what is the largest x of y": a value, not which row's number
         hi = best.group(1) not in ("lowest", "smallest", "least", "minimum", "min", "fewest", "worst")
         arg = "idxmax" if hi else "idxmin"
         measure = next((c for c in nums if c != label), None)

@@ -10,7 +10,7 @@ that word). Used by the question recipes (`core.engine.ask_plan`).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -23,6 +23,8 @@ NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9, "ten": 10, "zero": 0, "no": 0}  # fmt: skip
 _NUMBER = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|zero|no)"
+# The small words of a sentence: never the first word of a run-together column name.
+_SMALL = set("the and for per with from not are was were what which who how all any".split())
 # Words that never name a column or a value on their own (a column "total_bill" is not named by
 # "total", a value "Other" not by "other").
 COMMON = set(
@@ -56,6 +58,7 @@ FILLER = COMMON | {
         "deviation standard middle add up where whose when while overall entire full dataset whole exactly "
         "about approximately roughly std avg mode median earliest latest oldest youngest longest shortest "
         "biggest greatest heaviest lightest best worst bottom exceeding exceeds at or more less no to has have "
+        "fewest "
         "had got get gets < > <= >= = == s one two three four five six seven eight nine ten cell cells "
         "empty blank null nan yyyy mm dd format date "
         # verbs that only tie rows to a value they name ("customers who live in Paris")
@@ -111,6 +114,9 @@ class Span:
     name: str
     start: int
     end: int
+    # Named by one distinctive word of a longer name ("bills" -> total_bill), which may also be
+    # the rows' own noun ("the percentage of the bills"): a weaker reading than the whole name.
+    partial: bool = False
 
 
 def _col_tokens(name: str) -> list[str]:
@@ -127,9 +133,9 @@ def find_spans(question: str, columns: Iterable[str]) -> list[Span]:
     def free(i: int, n: int) -> bool:
         return not any(taken[i : i + n])
 
-    def take(name: str, i: int, n: int) -> None:
+    def take(name: str, i: int, n: int, partial: bool = False) -> None:
         taken[i : i + n] = [True] * n
-        spans.append(Span(name, i, i + n))
+        spans.append(Span(name, i, i + n, partial))
 
     for c in cols:  # whole names, word for word (a short word may be a prefix: "exp" of "expectancy")
         ct = _col_tokens(c)
@@ -141,6 +147,15 @@ def find_spans(question: str, columns: Iterable[str]) -> list[Span]:
             ):  # fmt: skip
                 take(c, i, n)
                 break
+    for c in cols:  # a run-together name in words: "copper price" -> COPPERPRICE, "alum price" too
+        ct = _col_tokens(c)
+        if any(s.name == c for s in spans) or len(ct) != 1 or len(ct[0]) < 6:
+            continue
+        for i in range(len(qt)):
+            n = _spelled_out(ct[0], qt, i, taken)
+            if n:
+                take(c, i, n)
+                break
     for c in cols:  # one distinctive word of a longer name ("bills" -> total_bill)
         if any(s.name == c for s in spans):
             continue
@@ -150,7 +165,7 @@ def find_spans(question: str, columns: Iterable[str]) -> list[Span]:
             owners = [o for o in cols if t in _col_tokens(o)]
             hits = [i for i, q in enumerate(qt) if q == t and not taken[i]]
             if len(owners) == 1 and hits:
-                take(c, hits[0], 1)
+                take(c, hits[0], 1, partial=True)
                 break
     spans.sort(key=lambda s: s.start)
 
@@ -163,6 +178,28 @@ def find_spans(question: str, columns: Iterable[str]) -> list[Span]:
         )
 
     return [s for s in spans if not generic(s)]
+
+
+def _spelled_out(name: str, qt: list[str], i: int, taken: list[bool]) -> int:
+    """How many question words from `i` spell out the run-together column name `name` (0: they
+    do not). Two or more free words, in order, using up the name, each whole (a stem may get its
+    "s" back) or cut to its first four letters or more ("world consumption" = worldconsumption,
+    "total sales" = totalsales, "aluminium price" = alumprice); the first word is no small word
+    of the sentence ("the price" is no `theprice`)."""
+
+    def spell(rest: str, n: int) -> int:
+        if not rest:
+            return n if n >= 2 else 0
+        j = i + n
+        if j >= len(qt) or taken[j]:
+            return 0
+        w = qt[j]
+        cuts = [w + "s", w] + [w[:k] for k in range(len(w) - 1, 3, -1)]
+        return next((m for c in cuts if rest.startswith(c) and (m := spell(rest[len(c) :], n + 1))), 0)
+
+    if i >= len(qt) or len(qt[i]) < 3 or qt[i] in _SMALL:
+        return 0
+    return spell(name, 0)
 
 
 def find_columns(question: str, columns: Iterable[str]) -> list[str]:
@@ -248,9 +285,12 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
             and not any(c == s.name for c, _, _ in out)
         ):  # fmt: skip
             out.append((s.name, "==", _number(qt[s.start - 1])))
-        elif s.end + 1 < len(qt) and qt[s.end] in ("of", "is", "equals", "=") and NUMBER.match(qt[s.end + 1]):
-            if not any(c == s.name for c, _, _ in out):
-                out.append((s.name, "==", _number(qt[s.end + 1])))
+        else:  # "idp of 1", "idp is 1", "idp equal to 1", "idp = 1"
+            j = s.end
+            while j < min(len(qt), s.end + 3) and qt[j] in ("of", "is", "equal", "equals", "to", "=", "=="):
+                j += 1
+            if s.end < j < len(qt) and NUMBER.match(qt[j]) and not any(c == s.name for c, _, _ in out):
+                out.append((s.name, "==", _number(qt[j])))
     # "in 2007": a year that one numeric column (a year column) holds
     for m in re.finditer(r" (?:in|from|during|of) (1[89]\d\d|20\d\d) ", q):
         year = int(m.group(1))
@@ -268,6 +308,46 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
             pick = named_dates or dates
             if len(pick) == 1:
                 out.append((pick[0], "year", year))
+    return out
+
+
+# "which month …": a part of a date column, as the pandas code a plan writes and as the function
+# that checks an answer, said back to the user as it is ("November", "Monday", 2024, "2024-03-05").
+PERIODS: dict[str, tuple[str, Callable[[pd.Series], pd.Series]]] = {
+    "month": (".dt.month_name()", lambda d: d.dt.month_name()),
+    "year": (".dt.year", lambda d: d.dt.year),
+    "weekday": (".dt.day_name()", lambda d: d.dt.day_name()),
+    "day of the week": (".dt.day_name()", lambda d: d.dt.day_name()),
+    "day of week": (".dt.day_name()", lambda d: d.dt.day_name()),
+    "quarter": (".dt.quarter", lambda d: d.dt.quarter),
+    "hour": (".dt.hour", lambda d: d.dt.hour),
+    "day": (".dt.date.astype(str)", lambda d: d.dt.date.astype(str)),
+    "date": (".dt.date.astype(str)", lambda d: d.dt.date.astype(str)),
+}
+PERIOD_ASKED = r" (?:which|what) (" + "|".join(sorted(PERIODS, key=len, reverse=True)) + r") "
+
+
+def period_asked(question: str, frame: pd.DataFrame) -> str | None:
+    """The period a question asks for ("in which month …") when the table has dates and no column
+    of that name (a `year` column answers "which year" the usual way); else None."""
+    m = re.search(PERIOD_ASKED, " " + " ".join(tokens(question)) + " ")
+    if m is None or any(m.group(1) in tokens(str(c)) for c in frame.columns):
+        return None
+    return m.group(1) if any(is_dates(frame[c]) for c in frame.columns) else None
+
+
+def period_labels(frame: pd.DataFrame, period: str) -> set[str]:
+    """Every label `period` takes over the table's date columns, as text, casefolded ("november",
+    "11" for a month), so an answer can be checked to be one of them."""
+    out: set[str] = set()
+    for c in frame.columns:
+        if not is_dates(frame[c]):
+            continue
+        # each distinct value parsed once: a long table repeats its dates
+        d = pd.to_datetime(pd.Series(frame[c].dropna().unique()), errors="coerce", format="mixed").dropna()
+        out |= {str(v).casefold() for v in PERIODS[period][1](d).unique()}
+        if period == "month":
+            out |= {str(v) for v in d.dt.month.unique()}
     return out
 
 

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from core.engine.ask_words import decimals_asked as _decimals
+from core.engine.ask_words import period_asked, period_labels
 from core.engine.ask_words import top_k_asked as _top_k
 from core.engine.intent_base import IntentVerdict, _masked, columns_named, decode_value, plain_value
 
@@ -198,7 +199,9 @@ def _check_answer(question: str, value: object, frame: pd.DataFrame) -> IntentVe
     masked = _masked(question or "", columns_named(question or "", [str(c) for c in frame.columns]))
     by_col = re.search(r"\bby (each |every )?col\b", masked)
     passive = re.search(r"\b(were|was|is|are|been|being|got|get)\s+\w+\s+by col\b", masked)
-    grouped = bool(re.search(r"\b(per|for each|each|for every|across|in each)\b", masked)) or bool(
+    # "per region" groups; "per order" (no column: the table's own rows) only if the answer has groups.
+    per = re.search(r"\b(per|for each|each|for every|across|in each) (\w+)", masked)
+    grouped = bool(per and (per.group(2) == "col" or (_size(value) or 0) >= 2)) or bool(
         by_col and (not passive or (_size(value) or 0) >= 2)
     )
     k = _top_k(q)
@@ -267,6 +270,14 @@ def _check_answer(question: str, value: object, frame: pd.DataFrame) -> IntentVe
                     f"{n} rows have {c} = {val!r}",
                     f"{n} rows have {c} = {val!r}, the answer is {v}",
                 )
+    elif (period := period_asked(question or "", frame)) is not None:
+        # "which month …": a month of the table's dates ("November" or 11), not a value of a column
+        shown = str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
+        check(
+            not isinstance(v, bool) and shown.casefold() in period_labels(frame, period),
+            f"{str(v)[:40]!r} is a {period} of the table's dates",
+            f"{str(v)[:40]!r} is not a {period} of the table's dates",
+        )
     elif re.search(r"\b(which|what|who)\b", q) and re.search(
         r"\b(most|least|highest|lowest|largest|smallest|biggest|best|worst|top|common|frequent|popular)\b", q
     ):
@@ -338,8 +349,8 @@ def _check_answer(question: str, value: object, frame: pd.DataFrame) -> IntentVe
                 f"{text}; the answer is {v:g}",
             )
     elif re.search(r"\b(average|mean|median|sum|total|maximum|minimum|std|standard deviation)\b", q) and not (
-        grouped or k is not None or passed or failed
-    ):
+        grouped or k is not None or passed or failed or re.search(r"\b(which|who|when|whose)\b", q)
+    ):  # "on which date was the maximum": a label, not the aggregate
         check(
             _is_number(v),
             "a single number",
