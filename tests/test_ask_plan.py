@@ -330,3 +330,100 @@ def test_arithmetic_between_two_named_columns(orders, question, expected):
     plan = plan_question(question, orders)
     assert plan is not None, question
     assert run(plan.code, orders) == pytest.approx(expected(orders))
+
+
+@pytest.fixture
+def staff() -> pd.DataFrame:
+    rng = np.random.default_rng(5)
+    n = 300
+    return pd.DataFrame(
+        {
+            "employee_id": [f"E{i:04d}" for i in range(n)],
+            "department": rng.choice(["Sales", "HR", "Finance"], n),
+            "gender": rng.choice(["F", "M"], n),
+            "age": rng.integers(21, 65, n),
+            "salary": rng.normal(60000, 15000, n).round(-2),
+            "remote": rng.choice(["Yes", "No"], n),
+            "left_company": rng.random(n) < 0.15,
+            "city": rng.choice(["London", "Paris", None], n),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # the rows' noun names no identifier column ("employees" is not `employee_id`)
+        ("How many employees have no city?", lambda d: int(d["city"].isna().sum())),
+        ("What is the median age of employees who left?", lambda d: d.loc[d["left_company"], "age"].median()),
+        # a short code in its own case
+        ("What's the highest salary in HR?", lambda d: d.loc[d["department"] == "HR", "salary"].max()),
+        # "excluding", "not": the condition negated
+        ("What is the average salary excluding the Sales department?", lambda d: d.loc[d["department"] != "Sales", "salary"].mean()),
+        ("How many employees are not remote?", lambda d: int((d["remote"] != "Yes").sum())),
+        # a Yes/No text column names rows like a boolean one
+        ("What is the average age of remote employees?", lambda d: d.loc[d["remote"] == "Yes", "age"].mean()),
+        # "between a and b": both ends
+        ("How many employees have an age between 30 and 40?", lambda d: int(d["age"].between(30, 40).sum())),
+        # a yes/no comparison without "than"
+        ("Is the average age above 40?", lambda d: bool(d["age"].mean() > 40)),
+    ],
+)  # fmt: skip
+def test_readings_of_people_tables(staff, question, expected):
+    plan = plan_question(question, staff)
+    assert plan is not None, question
+    got, want = run(plan.code, staff), expected(staff)
+    assert got == (pytest.approx(want) if isinstance(want, float) else want)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many women are in Sales?",  # "women" is a condition on a coded column: not read
+        "What is the average salary of men?",
+        "What percentage of employees in Finance left the company?",  # a share within some rows
+        "Which department spent the most in total?",  # a total of a measure not named
+        "How many employees work remotely?",  # "remotely" is `remote`'s word: not left out
+    ],
+)
+def test_people_questions_these_readings_must_not_guess(staff, question):
+    assert plan_question(question, staff) is None
+
+
+@pytest.fixture
+def readings() -> pd.DataFrame:
+    rng = np.random.default_rng(21)
+    n = 400
+    return pd.DataFrame(
+        {
+            "student": [f"S{i}" for i in range(n)],
+            "grade_level": rng.choice([9, 10, 11, 12], n),
+            "school": rng.choice(["Hillcrest", "Lakeside"], n),
+            "math_score": rng.normal(70, 12, n).round(1),
+            "scholarship": rng.random(n) < 0.2,
+            "sensor": rng.choice(["A1", "B2"], n),
+            "year": rng.choice([2019, 2020, 2021], n),
+            "rainfall": rng.gamma(2.0, 3.0, n),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("What is the average math score for sensor B2?", lambda d: d.loc[d["sensor"] == "B2", "math_score"].mean()),
+        ("How many students in grade 12 are at Lakeside?", lambda d: int(((d.grade_level == 12) & (d.school == "Lakeside")).sum())),
+        ("How many students without a scholarship scored above 90 in math?", lambda d: int(((~d.scholarship) & (d.math_score > 90)).sum())),
+        ("Which year had the most rainfall?", lambda d: d.groupby("year")["rainfall"].sum().idxmax()),
+    ],
+)  # fmt: skip
+def test_codes_levels_and_measures(readings, question, expected):
+    plan = plan_question(question, readings)
+    assert plan is not None, question
+    got, want = run(plan.code, readings), expected(readings)
+    assert got == (pytest.approx(want) if isinstance(want, float) else want)
+
+
+def test_the_most_of_an_unread_measure_is_not_the_most_rows(readings):
+    # "sunspot activity" names no column here: not "the year with the most rows"
+    assert plan_question("Which year had the most sunspot activity?", readings) is None

@@ -214,11 +214,12 @@ def coverage_failure(question: str, code: str, frame: pd.DataFrame) -> str | Non
     # A column named by one word of its name only ("the bills" -> total_bill) may be the rows' noun.
     weak = {s.name for s in find_spans(question, [str(c) for c in frame.columns]) if s.partial}
     missing = [f"the column {c!r}" for c in r.columns if c not in weak and not _uses_column(code, c)]
-    for c, op, v in r.conds:
+    for c, _op, v in r.conds:
         if isinstance(v, str) and v.casefold() not in text:
             missing.append(f"{v!r} (a value of {c!r})")
-        elif isinstance(v, (int, float)) and not isinstance(v, bool) and not _uses_number(code, v):
-            missing.append(f"{v:g} ({c!r} {'year' if op == 'year' else op} {v:g})")
+        for x in v if isinstance(v, tuple) else (v,):
+            if isinstance(x, (int, float)) and not isinstance(x, bool) and not _uses_number(code, x):
+                missing.append(f"{x:g} (a condition on {c!r})")
     if not missing:
         return None
     names = list(dict.fromkeys(missing))

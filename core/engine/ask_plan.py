@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -37,6 +37,7 @@ from core.engine.ask_words import (
     stem,
     tokens,
     top_k_asked,
+    words_as_written,
 )
 
 HEADER = "import numpy as np\nimport pandas as pd\n\n\ndef answer(df: pd.DataFrame):\n"
@@ -76,6 +77,9 @@ class _Reading:
     leftover: list[str]
     numbers: list[float]  # the numbers the question states outside column names
     spans: tuple[Span, ...] = ()  # where each column is named (token positions of `q`)
+    # Unread words that are forms of a column's word the reading does not use ("remotely" for
+    # `remote`): the question is about that column, so no reading that leaves it out is right.
+    unplaced: list[str] = field(default_factory=list)
 
     def has(self, *stems: str) -> bool:
         return any(s in self.words for s in stems)
@@ -87,16 +91,31 @@ class _Reading:
 def read(question: str, frame: pd.DataFrame) -> _Reading:
     qt = tokens(question)
     q = " " + " ".join(qt) + " "
-    spans = find_spans(question, [str(c) for c in frame.columns])
+    # "employees" names `employee_id` by one word, but it is the rows' own noun: an identifier
+    # column is never named that way (a question that wants it says "which employee").
+    # Said in the plural ("students" for `student`), an identifier is the rows' noun too.
+    raw = [t.casefold() for t in words_as_written(question)]
+    spans = [
+        s for s in find_spans(question, [str(c) for c in frame.columns])
+        if not (
+            _identifier(frame[s.name], s.name)
+            and (s.partial or " ".join(raw[s.start : s.end]) == " ".join(tokens(s.name)) + "s")
+        )
+    ]  # fmt: skip
     cols = [s.name for s in spans]
     inside = {i for s in spans for i in range(s.start, s.end)}
+
+    def negated(start: int) -> bool:  # "not returned", "excluding the North region"
+        return any(w in _NEGATORS for w in qt[max(0, start - 3) : start])
+
     conds: list[tuple[str, str, Any]] = []
     for col, value in find_values(question, frame, exclude=set()):
-        conds.append((col, "==", value))
+        at = min(_positions(qt, str(value)), default=0)
+        conds.append((col, "!=" if negated(at) else "==", value))
     for s in spans:  # a yes/no column names rows by itself: "returned orders", "orders not returned"
-        if pd.api.types.is_bool_dtype(frame[s.name]) and not any(c == s.name for c, _, _ in conds):
-            negated = any(w in ("not", "non", "never", "t", "no") for w in qt[max(0, s.start - 2) : s.start])
-            conds.append((s.name, "==", not negated))
+        yes = _yes(frame[s.name])
+        if yes is not None and not any(c == s.name for c, _, _ in conds):
+            conds.append((s.name, "!=" if negated(s.start) else "==", yes))
     yes_no = re.match(r" (is|are|was|were|does|do|did) ", q) and any(a.stems_in(qt) for a in AGGS)
     if not yes_no:  # "is the average tip larger than 3": a comparison of the answer, not a filter
         conds.extend(cond_ops(question, frame, cols))
@@ -104,14 +123,53 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
     # Words inside a column's name are not the question's words ("temp_max" asks for no maximum).
     words = [stem(w) for i, w in enumerate(qt) if i not in inside]
     named = inside | value_spans
-    col_words = {t for c in frame.columns for t in tokens(str(c)) if len(t) >= 4}
+    # A form of a column's word ("voted" for `vote`) is explained by that column only when the
+    # reading uses it; a form of another column's word ("remotely" for `remote`) is unplaced.
+    used = set(cols) | {c for c, _, _ in conds}
+    col_words = {t for c in frame.columns if c in used for t in tokens(str(c)) if len(t) >= 4}
+    # (an identifier's word is the rows' noun, "orders" for `order_id`; a date column's word is
+    # a verb that dates the rows, "hired" for `hire_date`: neither is a condition left out)
+    other_words = {
+        t for c in map(str, frame.columns)
+        if c not in used and not _identifier(frame[c], c) and not is_dates(frame[c])
+        for t in tokens(c) if len(t) >= 4
+    }  # fmt: skip
     leftover = [
         w for i, w in enumerate(qt)
         if i not in named and not NUMBER.match(w) and stem(w) not in FILLER
         and not _explained(i, w, qt, named, col_words)
     ]  # fmt: skip
-    numbers = [float(w) for i, w in enumerate(qt) if i not in inside and NUMBER.match(w)]
-    return _Reading(q, words, cols, conds, decimals_asked(q), top_k_asked(q), leftover, numbers, tuple(spans))
+    unplaced = [w for w in leftover if _form_of(w, other_words)]
+    numbers = [float(w) for i, w in enumerate(qt) if i not in named and NUMBER.match(w)]  # not "B2"
+    return _Reading(
+        q, words, cols, conds, decimals_asked(q), top_k_asked(q), leftover, numbers, tuple(spans), unplaced
+    )
+
+
+_NEGATORS = {"not", "non", "never", "t", "no", "excluding", "except", "without", "besides"}
+_YES = {"yes", "y", "true", "t"}
+_NO = {"no", "n", "false", "f"}
+
+
+def _yes(s: pd.Series) -> Any:
+    """The value meaning "yes" in a yes/no column (True, or its "Yes"/"Y" text), else None."""
+    if pd.api.types.is_bool_dtype(s):
+        return True
+    if s.dtype != object:
+        return None
+    values = {v for v in s.dropna().unique()[:3] if isinstance(v, str)}
+    if not values or len(values) > 2 or len(s.dropna().unique()) > 2:
+        return None
+    folded = {v.strip().casefold(): v for v in values}
+    if not set(folded) <= _YES | _NO:
+        return None
+    return next((v for f, v in folded.items() if f in _YES), None)
+
+
+def _identifier(s: pd.Series, name: str) -> bool:
+    """A column of row identifiers: unique values, text or named as an id ("order_id", "EmpNo")."""
+    named = bool({"id", "code", "key", "number", "num", "no", "uuid"} & set(tokens(name)))
+    return (named or s.dtype == object) and bool(s.is_unique)
 
 
 def _explained(i: int, w: str, qt: list[str], named: set[int], col_words: set[str]) -> bool:
@@ -125,7 +183,12 @@ def _explained(i: int, w: str, qt: list[str], named: set[int], col_words: set[st
         return True
     if any(j in named for j in (i - 1, i + 1, i + 2)):  # "wind *speed*", "the *species* setosa"
         return True
-    return any(w.startswith(c[:4]) and c.startswith(w[:4]) for c in col_words) if len(w) >= 4 else False
+    return _form_of(w, col_words)
+
+
+def _form_of(w: str, words: set[str]) -> bool:
+    """`w` is a form of one of `words` ("voted" of "vote", "remotely" of "remote")."""
+    return len(w) >= 4 and any(w.startswith(c[:4]) and c.startswith(w[:4]) for c in words)
 
 
 def _positions(qt: list[str], value: str) -> set[int]:
@@ -136,6 +199,8 @@ def _positions(qt: list[str], value: str) -> set[int]:
 
 
 def _term(c: str, op: str, v: Any) -> str:
+    if op == "between":  # both ends included, as "between 30 and 40 years old" means
+        return f"{_col(c)}.between({_lit(v[0])}, {_lit(v[1])})"
     if op == "year":
         return f'(pd.to_datetime({_col(c)}, errors="coerce", format="mixed").dt.year == {_lit(v)})'
     return f"({_col(c)} {op} {_lit(v)})"
@@ -146,9 +211,8 @@ def _mask(conds: list[tuple[str, str, Any]]) -> str:
 
 
 def _say(conds: list[tuple[str, str, Any]]) -> str:
-    return " and ".join(
-        f"the year of {c} is {v}" if op == "year" else f"{c} {op} {v!r}" for c, op, v in conds
-    )
+    said = {"year": "the year of {c} is {v}", "between": "{c} is between {v[0]} and {v[1]}"}
+    return " and ".join(said.get(op, "{c} {op} {v!r}").format(c=c, op=op, v=v) for c, op, v in conds)
 
 
 def _round(expr: str, d: int | None) -> str:
@@ -168,6 +232,11 @@ def _numeric(frame: pd.DataFrame, c: str) -> bool:
     return pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
 
 
+# "is the average tip larger than 3", "… above 3": the yes/no question's comparison (word, number)
+_COMPARED = (
+    r" (larger|greater|higher|more|above|over|bigger|exceeding|exceeds|smaller|lower|less|below|under)"
+    r"(?: than)? (-?\d+(?:\.\d+)?) "
+)
 _BEST = r" (highest|largest|biggest|greatest|most|maximum|max|top|best|lowest|smallest|least|minimum|min|fewest|worst) "
 # Arithmetic between columns ("quantity times unit price"): no reading here computes it, and
 # dropping it would answer about one of the columns instead.
@@ -205,8 +274,10 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
         r = replace(r, leftover=[w for w in r.leftover if w not in _OPERATOR_WORDS])
     elif r.phrase(_ARITHMETIC):
         return None  # arithmetic this reading cannot place: answering about one column would drop it
-    if len(r.leftover) > 1 or _stray_number(r) or _CALENDAR & set(r.leftover):
-        return None  # too much unread, a number or "in March" unused: no reading
+    values = {stem(t) for _c, _op, v in r.conds for t in tokens(str(v))}
+    people = {w for w in r.words if w in _PEOPLE} - values  # "how many women …" with F/M codes
+    if len(r.leftover) > 1 or r.unplaced or people or _stray_number(r) or _CALENDAR & set(r.leftover):
+        return None  # too much unread, a column's word, "women", a number or "in March" unused
     cond_cols = {c for c, _, _ in r.conds}
     free = [c for c in r.columns if c not in cond_cols]  # named, but not only as a filter
     nums = [c for c in free if _numeric(frame, c)]
@@ -238,14 +309,12 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     # yes/no: "is the average tip larger than 3?"
     yes_no = re.match(r" (is|are|was|were|does|do|did) ", r.q) and agg is not None
     if yes_no and len(nums) >= 1:
-        m = re.search(
-            r" (larger|greater|higher|more|above|over|bigger|smaller|lower|less|below|under) than (-?\d+(?:\.\d+)?) ",
-            r.q,
-        )
+        m = re.search(_COMPARED, r.q)
         if m and len(nums) == 1:
             op = (
                 ">"
-                if m.group(1) in ("larger", "greater", "higher", "more", "above", "over", "bigger")
+                if m.group(1)
+                in ("larger", "greater", "higher", "more", "above", "over", "bigger", "exceeding", "exceeds")
                 else "<"
             )
             expr = f"{base}[{_lit(nums[0])}].{agg.method}()"
@@ -285,19 +354,15 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     best = re.search(_BEST, r.q)
     if best:
         # "the highest life expectancy": "highest" ranks, it is no second aggregate; "the total of
-        # bills" is one. "the most bills" counts rows, whatever column "bills" resembles.
+        # bills" is one. "the most bills" counts rows: "bills" names `total_bill` by one word only,
+        # as the rows' noun does; "the most sunspot activity" names its column whole: a measure.
         word = best.group(1)
         plain = agg
         agg = next((a for a in AGGS if any(w in a.stems and w != word for w in r.words)), None)
+        partial = {s.name for s in r.spans if s.partial}
+        counted = word in ("most", "fewest", "least") and agg is None
         ranked = _ranked(
-            r,
-            frame,
-            best,
-            agg,
-            cats,
-            [] if word in ("most", "fewest", "least") and agg is None else nums,
-            base,
-            done,
+            r, frame, best, agg, cats, [c for c in nums if not (counted and c in partial)], base, done
         )
         if ranked is not None:
             return ranked
@@ -305,7 +370,9 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     # a share or percentage of rows
     pct = r.phrase(r" percent | percentage | % ")
     share = r.has("share", "proportion", "fraction", "ratio") and not pct
-    if (pct or share) and r.conds and agg is None:
+    # "what percentage of employees in Finance left": a share within some rows; which condition is
+    # the base and which the event is not read here, so only one condition is
+    if (pct or share) and len(r.conds) == 1 and agg is None:
         body.clear()
         expr = f"({_mask(r.conds)}).mean()" + (" * 100" if pct else "")
         return done(
@@ -355,17 +422,19 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
 def _stray_number(r: _Reading) -> bool:
     """A number the reading does not use ("a water temperature of at least 24" with no column read
     for it): the plan would drop a condition the question states."""
-    used = {float(v) for _c, _op, v in r.conds if isinstance(v, (int, float))}
+    used = {float(x) for _c, _op, v in r.conds for x in (v if isinstance(v, tuple) else (v,))
+            if isinstance(x, (int, float)) and not isinstance(x, bool)}  # fmt: skip
     used |= {float(x) for x in (r.k, r.decimals) if x is not None}
-    m = re.search(
-        r" (?:larger|greater|higher|more|above|over|bigger|smaller|lower|less|below|under) than (-?\d+(?:\.\d+)?) ",
-        r.q,
-    )
+    m = re.search(_COMPARED, r.q)
     if m and re.match(r" (is|are|was|were|does|do|did) ", r.q):
-        used.add(float(m.group(1)))  # the yes/no question's threshold
+        used.add(float(m.group(2)))  # the yes/no question's threshold
     return any(n not in used for n in r.numbers)
 
 
+# Words for a group of people ("how many women …"): a condition on a coded column ("F") that no
+# reading here can place, never the rows' own noun.
+_PEOPLE = {stem(w) for w in "women woman men man female females male males girls boys girl boy ladies "
+           "adults children kids seniors teens teenagers".split()}  # fmt: skip
 # Month and day names: a date condition ("in March") that no reading here applies.
 _CALENDAR = set(
     "january february march april may june july august september october november december "
@@ -465,8 +534,8 @@ def _ranked(
             f"the {r.k} {fn[1:]} values of {nums[0]}",
         )
     if (
-        r.phrase(r" (which|who) ")
-        and len(r.leftover) == 1
+        len(r.leftover) == 1
+        and r.phrase(rf" which {re.escape(r.leftover[0])} | who ")  # the unread word is the row's noun
         and r.leftover[0] not in PERIODS  # "in which month …" over a table without dates
         and r.k is None
         and not cats
@@ -475,6 +544,12 @@ def _ranked(
         # "which car has the highest horsepower": the row's name, from the table's one name column
         names = [c for c in map(str, frame.columns) if not _numeric(frame, c) and frame[c].is_unique]
         cats = names[:1] if len(names) == 1 else []
+    if which and r.k is None and not cats and len(nums) == 1:
+        # "which year had the most rainfall": a number column asked for is the label of a measure
+        # (only with a measure read: "the most sunspot activity" unread is not "the most rows")
+        conds = {c for c, _, _ in r.conds}
+        asked = [c for c in r.columns if c not in conds and c != nums[0] and _asked_for(r, c)]
+        cats = asked if len(asked) == 1 else cats
     if which and r.k is None and (cats or len(nums) >= 2):
         label = cats[0] if cats else nums[0]
         if not cats and not _asked_for(r, label):
@@ -482,6 +557,8 @@ def _ranked(
         hi = best.group(1) not in ("lowest", "smallest", "least", "minimum", "min", "fewest", "worst")
         arg = "idxmax" if hi else "idxmin"
         measure = next((c for c in nums if c != label), None)
+        if measure is None and agg is not None:
+            return None  # "which customer spent the most in total": a total of a measure not named
         if measure is None:  # "which origin has the most cars": the label with the most rows
             return done(
                 [f"    return {base}[{_lit(label)}].value_counts().{arg}()"],
@@ -493,7 +570,12 @@ def _ranked(
                 [f"    return {base}.loc[{base}[{_lit(measure)}].{arg}(), {_lit(label)}]"],
                 f"the {label} of the row with the {'highest' if hi else 'lowest'} {measure}",
             )
-        fn = agg.method if agg else ("max" if hi else "min")  # no aggregate named: the extreme row's label
+        # no aggregate named: "the most <measure>" is its total, "the highest" the extreme row's
+        fn = (
+            agg.method
+            if agg
+            else ("sum" if best.group(1) in ("most", "fewest", "least") else ("max" if hi else "min"))
+        )
         return done(
             [f"    return {base}.groupby({_lit(label)})[{_lit(measure)}].{fn}().{arg}()"],
             f"the {label} with the {'highest' if hi else 'lowest'} {fn} of {measure}",

@@ -67,8 +67,13 @@ FILLER = COMMON | {
 }
 
 
+def words_as_written(text: str) -> list[str]:
+    """The words of `text` as `tokens` splits them, in their own case and unstemmed."""
+    return [p for t in _TOKEN.findall(str(text)) for p in _CAMEL.split(t) if p]
+
+
 def tokens(text: str, keep_numbers: bool = True) -> list[str]:
-    out = [p.lower() for t in _TOKEN.findall(str(text)) for p in _CAMEL.split(t) if p]
+    out = [p.lower() for p in words_as_written(text)]
     return [t for t in out if keep_numbers or not NUMBER.match(t)]
 
 
@@ -209,6 +214,8 @@ def find_columns(question: str, columns: Iterable[str]) -> list[str]:
 def find_values(question: str, frame: pd.DataFrame, exclude: set[str]) -> list[tuple[str, Any]]:
     """(column, value) for each category value of the table the question names (one column each)."""
     qt = [stem(t) for t in tokens(question)]
+    # The question's words as written: a short code ("HR", "NY") is a value only in its own case.
+    raw = words_as_written(question)
     taken = [False] * len(qt)
     for s in find_spans(question, frame.columns):
         taken[s.start : s.end] = [True] * (s.end - s.start)
@@ -222,6 +229,14 @@ def find_values(question: str, frame: pd.DataFrame, exclude: set[str]) -> list[t
             continue
         for v in distinct:
             vt = [stem(t) for t in tokens(str(v))]
+            code = isinstance(v, str) and len(v) >= 2 and v.isupper() and v.isalnum()  # "HR", "B2"
+            if code and len(v) < 3:  # as written, case and all ("HR", "B2" = "B" "2")
+                n = len(vt)
+                hits = [i for i in range(len(qt) - n + 1) if raw[i : i + n] == list(words_as_written(v))
+                        and not any(taken[i : i + n])]  # fmt: skip
+                if hits:
+                    found.setdefault((hits[0], n), []).append((str(c), v))
+                continue
             if not vt or (len(vt) == 1 and (len(vt[0]) < 3 or vt[0] in COMMON)):
                 continue
             n = len(vt)
@@ -246,7 +261,10 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
     q = " " + " ".join(tokens(question)) + " "
     spans = find_spans(question, frame.columns)
     qt = tokens(question)
-    nums = [s for s in spans if pd.api.types.is_numeric_dtype(frame[s.name])]
+    nums = [  # a yes/no column is no quantity ("without a scholarship scored above 90")
+        s for s in spans
+        if pd.api.types.is_numeric_dtype(frame[s.name]) and not pd.api.types.is_bool_dtype(frame[s.name])
+    ]  # fmt: skip
     out: list[tuple[str, str, Any]] = []
 
     def near(pos: int) -> str | None:
@@ -262,6 +280,7 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
         return len(q[: m.start()].split())
 
     for pattern, op in (
+        (rf" between {_N} and {_N} ", "between"),
         (rf" (?:at least|no less than|>=) {_N} ", ">="),
         (rf" (?:at most|no more than|<=) {_N} ", "<="),
         (rf" {_N} or (?:more|greater|above|higher) ", ">="),
@@ -275,8 +294,10 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
             if col is None and re.search(r"older|younger", m.group(0)):
                 col = next((str(c) for c in frame.columns if "age" in _col_tokens(str(c))), None)
             if col is not None and not any(c == col for c, _, _ in out):
-                out.append((col, op, _number(m.group(1))))
-        q = re.sub(pattern, " ", q)
+                value = (_number(m.group(1)), _number(m.group(2))) if op == "between" else _number(m.group(1))
+                out.append((col, op, value))
+        # read once; the same number of words stays, so later positions still count right
+        q = re.sub(pattern, lambda m: " " + " ".join("_" * len(m.group(0).split())) + " ", q)
     # "8 cylinders", "with 3 children": a number right before a numeric column's name
     for s in nums:
         ranked = s.start > 1 and qt[s.start - 2] in ("top", "first", "last", "bottom")  # "top 5 yield"
@@ -289,7 +310,17 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
             j = s.end
             while j < min(len(qt), s.end + 3) and qt[j] in ("of", "is", "equal", "equals", "to", "=", "=="):
                 j += 1
-            if s.end < j < len(qt) and NUMBER.match(qt[j]) and not any(c == s.name for c, _, _ in out):
+            # "grade 12": a number straight after an integer column's name, when the column has it
+            held = (
+                j == s.end < len(qt) and NUMBER.match(qt[j]) is not None
+                and pd.api.types.is_integer_dtype(frame[s.name]) and bool((frame[s.name] == _number(qt[j])).any())
+            )  # fmt: skip
+            if (
+                (s.end < j or held)
+                and j < len(qt)
+                and NUMBER.match(qt[j])
+                and not any(c == s.name for c, _, _ in out)
+            ):
                 out.append((s.name, "==", _number(qt[j])))
     # "in 2007": a year that one numeric column (a year column) holds
     for m in re.finditer(r" (?:in|from|during|of) (1[89]\d\d|20\d\d) ", q):
