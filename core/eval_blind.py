@@ -6,6 +6,9 @@ the tables is in adapters/manifest.json (train and eval tables) or core/devsuite
 
     python -m core.eval_blind --mode plan   # the deterministic planner alone, in-process, seconds
     python -m core.eval_blind --mode ask    # the full ask() with the tuned local GGUF model, minutes
+
+`--set dev` runs the same harness on `core/eval_blind_dev.py`, a second question set whose failures
+were read while the engine was widened (a development set, not a blind one).
 """
 
 from __future__ import annotations
