@@ -427,3 +427,47 @@ def test_codes_levels_and_measures(readings, question, expected):
 def test_the_most_of_an_unread_measure_is_not_the_most_rows(readings):
     # "sunspot activity" names no column here: not "the year with the most rows"
     assert plan_question("Which year had the most sunspot activity?", readings) is None
+
+
+@pytest.fixture
+def trips() -> pd.DataFrame:
+    rng = np.random.default_rng(33)
+    n = 300
+    d = pd.DataFrame(
+        {
+            "trip_id": np.arange(n),
+            "distance_km": rng.gamma(2, 2.5, n).round(2),
+            "bedrooms": rng.integers(1, 6, n),
+            "sale_price": rng.normal(180000, 50000, n).round(-2),
+            "year_built": rng.integers(1900, 2010, n),
+            "payment": rng.choice(["card", "cash"], n),
+        }
+    )
+    d["fare_usd"] = (3 + d["distance_km"] * 1.8).round(2)
+    d["tip_usd"] = (d["fare_usd"] * rng.uniform(0, 0.25, n)).round(2)
+    return d
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # "trips" is the rows' noun, not trip_id; "km" is distance_km's unit
+        ("What is the mean fare for trips longer than 10 km?", lambda d: d.loc[d["distance_km"] > 10, "fare_usd"].mean()),
+        # the column right after "4 or more" is the one compared
+        ("What is the average sale price of houses with 4 or more bedrooms?", lambda d: d.loc[d["bedrooms"] >= 4, "sale_price"].mean()),
+        # a three-letter word names its column; "as a percentage of" divides
+        ("What is the average tip as a percentage of the fare?", lambda d: (d["tip_usd"] / d["fare_usd"] * 100).mean()),
+        # "oldest" on years is the smallest year
+        ("What is the oldest year built?", lambda d: d["year_built"].min()),
+    ],
+)  # fmt: skip
+def test_units_neighbours_and_time(trips, question, expected):
+    plan = plan_question(question, trips)
+    assert plan is not None, question
+    got, want = run(plan.code, trips), expected(trips)
+    assert got == (pytest.approx(want) if isinstance(want, float) else want)
+
+
+@pytest.mark.parametrize("question", ["What is the second highest fare?", "What was the total fare in March?"])
+def test_ranks_and_months_not_applied_give_no_reading(trips, question):
+    assert plan_question(question, trips) is None

@@ -28,16 +28,16 @@ from core.engine.ask_words import (
     PERIODS,
     Agg,
     Span,
+    column_spans,
     cond_ops,
     decimals_asked,
-    find_spans,
     find_values,
+    identifier,
     is_dates,
     period_asked,
     stem,
     tokens,
     top_k_asked,
-    words_as_written,
 )
 
 HEADER = "import numpy as np\nimport pandas as pd\n\n\ndef answer(df: pd.DataFrame):\n"
@@ -91,17 +91,7 @@ class _Reading:
 def read(question: str, frame: pd.DataFrame) -> _Reading:
     qt = tokens(question)
     q = " " + " ".join(qt) + " "
-    # "employees" names `employee_id` by one word, but it is the rows' own noun: an identifier
-    # column is never named that way (a question that wants it says "which employee").
-    # Said in the plural ("students" for `student`), an identifier is the rows' noun too.
-    raw = [t.casefold() for t in words_as_written(question)]
-    spans = [
-        s for s in find_spans(question, [str(c) for c in frame.columns])
-        if not (
-            _identifier(frame[s.name], s.name)
-            and (s.partial or " ".join(raw[s.start : s.end]) == " ".join(tokens(s.name)) + "s")
-        )
-    ]  # fmt: skip
+    spans = column_spans(question, frame)
     cols = [s.name for s in spans]
     inside = {i for s in spans for i in range(s.start, s.end)}
 
@@ -131,7 +121,7 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
     # a verb that dates the rows, "hired" for `hire_date`: neither is a condition left out)
     other_words = {
         t for c in map(str, frame.columns)
-        if c not in used and not _identifier(frame[c], c) and not is_dates(frame[c])
+        if c not in used and not identifier(frame[c], c) and not is_dates(frame[c])
         for t in tokens(c) if len(t) >= 4
     }  # fmt: skip
     leftover = [
@@ -164,12 +154,6 @@ def _yes(s: pd.Series) -> Any:
     if not set(folded) <= _YES | _NO:
         return None
     return next((v for f, v in folded.items() if f in _YES), None)
-
-
-def _identifier(s: pd.Series, name: str) -> bool:
-    """A column of row identifiers: unique values, text or named as an id ("order_id", "EmpNo")."""
-    named = bool({"id", "code", "key", "number", "num", "no", "uuid"} & set(tokens(name)))
-    return (named or s.dtype == object) and bool(s.is_unique)
 
 
 def _explained(i: int, w: str, qt: list[str], named: set[int], col_words: set[str]) -> bool:
@@ -244,7 +228,8 @@ _ARITHMETIC = r" (?<!many )(?<!number of )times | multiplied | divided | plus | 
 
 
 _OPERATORS = {"times": "*", "multiplied by": "*", "divided by": "/", "plus": "+", "minus": "-"}
-_OPERATOR_WORDS = {"times", "multiplied", "divided", "plus", "minus", "difference", "product", "ratio"}
+_OPERATOR_WORDS = {"times", "multiplied", "divided", "plus", "minus", "difference", "product", "ratio", "percentage",
+                   "percent", "share", "fraction", "proportion"}  # fmt: skip
 
 
 def _arithmetic(r: _Reading, frame: pd.DataFrame) -> tuple[str, str, str] | None:
@@ -262,6 +247,8 @@ def _arithmetic(r: _Reading, frame: pd.DataFrame) -> tuple[str, str, str] | None
             found.append((x.name, "-", y.name))
         elif between == "to" and re.search(r"ratio of( the)?$", before):
             found.append((x.name, "/", y.name))
+        elif re.fullmatch(r"as an? (percentage|percent|share|fraction|proportion) of( the)?", between):
+            found.append((x.name, "%" if "percent" in between else "/", y.name))
     return found[0] if len(found) == 1 else None
 
 
@@ -274,10 +261,12 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
         r = replace(r, leftover=[w for w in r.leftover if w not in _OPERATOR_WORDS])
     elif r.phrase(_ARITHMETIC):
         return None  # arithmetic this reading cannot place: answering about one column would drop it
+    # "how many women …" over F/M codes, "in March", "the second highest": conditions and ranks no
+    # reading here applies, whatever words they stand next to (unless a value of the table says so)
     values = {stem(t) for _c, _op, v in r.conds for t in tokens(str(v))}
-    people = {w for w in r.words if w in _PEOPLE} - values  # "how many women …" with F/M codes
-    if len(r.leftover) > 1 or r.unplaced or people or _stray_number(r) or _CALENDAR & set(r.leftover):
-        return None  # too much unread, a column's word, "women", a number or "in March" unused
+    unapplied = {w for w in r.words if w in _PEOPLE | _CALENDAR | _ORDINALS} - values
+    if len(r.leftover) > 1 or r.unplaced or unapplied or _stray_number(r):
+        return None  # too much unread, a column's word unused, or a condition or rank not applied
     cond_cols = {c for c, _, _ in r.conds}
     free = [c for c in r.columns if c not in cond_cols]  # named, but not only as a filter
     nums = [c for c in free if _numeric(frame, c)]
@@ -297,8 +286,14 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
         a, op, b = arith
         if agg is None or [c for c in free if c not in (a, b)] or r.k is not None:
             return None
-        expr = f"({base}[{_lit(a)}] {op} {base}[{_lit(b)}]).{agg.method}()"
-        return done([f"    return {_round(expr, r.decimals)}"], f"the {agg.name} of {a} {op} {b}")
+        pair = (
+            f"{base}[{_lit(a)}] / {base}[{_lit(b)}] * 100"
+            if op == "%"
+            else f"{base}[{_lit(a)}] {op} {base}[{_lit(b)}]"
+        )
+        expr = f"({pair}).{agg.method}()"
+        said = f"{a} as a percentage of {b}" if op == "%" else f"{a} {op} {b}"
+        return done([f"    return {_round(expr, r.decimals)}"], f"the {agg.name} of {said}")
     if period is not None:
         best = re.search(_BEST, r.q)
         return _by_period(r, frame, period, best, cats, nums, base, done) if best and r.k is None else None
@@ -404,6 +399,7 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     if r.phrase(r"^ ((in|on|at|during|for) )?(which|who) ") or r.phrase(PERIOD_ASKED):
         return None  # also "what month …" with no period reading: not an aggregate
     if agg is not None and len(nums) == 1 and not cats:
+        agg = _in_time(agg, r, nums[0])
         expr = f"{base}[{_lit(nums[0])}].{agg.method}()"
         return done([f"    return {_round(expr, r.decimals)}"], f"the {agg.name} of {nums[0]}")
     if (
@@ -417,6 +413,15 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
             expr += f".round({r.decimals})"
         return done([f"    return {expr}.to_dict()"], f"the {agg.name} of {nums[0]} per {cats[0]}")
     return None
+
+
+def _in_time(agg: Agg, r: _Reading, col: str) -> Agg:
+    """ "The oldest year built" is the smallest year: "oldest"/"youngest" rank ages, and turn
+    round on a column of years or dates (`YearBuilt`, `model_year`, `signup_date`)."""
+    if not ({"year", "date", "yr"} & set(tokens(col))) or not r.has("oldest", "youngest"):
+        return agg
+    flipped = "min" if r.has("oldest") else "max"
+    return next(a for a in AGGS if a.method == flipped)
 
 
 def _stray_number(r: _Reading) -> bool:
@@ -435,9 +440,11 @@ def _stray_number(r: _Reading) -> bool:
 # reading here can place, never the rows' own noun.
 _PEOPLE = {stem(w) for w in "women woman men man female females male males girls boys girl boy ladies "
            "adults children kids seniors teens teenagers".split()}  # fmt: skip
+# "the second highest fare": a rank no reading here applies (it would answer the highest).
+_ORDINALS = {"second", "third", "fourth", "fifth", "penultimate"}
 # Month and day names: a date condition ("in March") that no reading here applies.
 _CALENDAR = set(
-    "january february march april may june july august september october november december "
+    "january february march april june july august september october november december "
     "jan feb mar apr jun jul aug sep sept oct nov dec "
     "monday tuesday wednesday thursday friday saturday sunday weekend weekends".split()
 )

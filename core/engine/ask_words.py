@@ -165,7 +165,7 @@ def find_spans(question: str, columns: Iterable[str]) -> list[Span]:
         if any(s.name == c for s in spans):
             continue
         for t in _col_tokens(c):
-            if len(t) < 4 or t in COMMON:
+            if len(t) < 3 or t in COMMON:  # "tip" names tip_usd
                 continue
             owners = [o for o in cols if t in _col_tokens(o)]
             hits = [i for i, q in enumerate(qt) if q == t and not taken[i]]
@@ -207,6 +207,26 @@ def _spelled_out(name: str, qt: list[str], i: int, taken: list[bool]) -> int:
     return spell(name, 0)
 
 
+def identifier(s: pd.Series, name: str) -> bool:
+    """A column of row identifiers: unique values, text or named as an id ("order_id", "EmpNo")."""
+    named = bool({"id", "code", "key", "number", "num", "no", "uuid"} & set(tokens(name)))
+    return (named or s.dtype == object) and bool(s.is_unique)
+
+
+def column_spans(question: str, frame: pd.DataFrame) -> list[Span]:
+    """`find_spans` over the table, less the rows' own noun: "employees" names `employee_id` by one
+    word and "students" is `student` in the plural, but an identifier column is never named that
+    way (a question that wants it says "which employee")."""
+    raw = [t.casefold() for t in words_as_written(question)]
+    return [
+        s for s in find_spans(question, [str(c) for c in frame.columns])
+        if not (
+            identifier(frame[s.name], s.name)
+            and (s.partial or " ".join(raw[s.start : s.end]) == " ".join(tokens(s.name)) + "s")
+        )
+    ]  # fmt: skip
+
+
 def find_columns(question: str, columns: Iterable[str]) -> list[str]:
     return [s.name for s in find_spans(question, columns)]
 
@@ -217,7 +237,7 @@ def find_values(question: str, frame: pd.DataFrame, exclude: set[str]) -> list[t
     # The question's words as written: a short code ("HR", "NY") is a value only in its own case.
     raw = words_as_written(question)
     taken = [False] * len(qt)
-    for s in find_spans(question, frame.columns):
+    for s in column_spans(question, frame):
         taken[s.start : s.end] = [True] * (s.end - s.start)
     found: dict[tuple[int, int], list[tuple[str, Any]]] = {}
     for c in frame.columns:
@@ -259,7 +279,7 @@ _N = r"(-?\d+(?:\.\d+)?)"
 def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple[str, str, Any]]:
     """Numeric conditions: "older than 60", "at least 3 children", "8 cylinders", "in 2007"."""
     q = " " + " ".join(tokens(question)) + " "
-    spans = find_spans(question, frame.columns)
+    spans = column_spans(question, frame)
     qt = tokens(question)
     nums = [  # a yes/no column is no quantity ("without a scholarship scored above 90")
         s for s in spans
@@ -267,7 +287,17 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
     ]  # fmt: skip
     out: list[tuple[str, str, Any]] = []
 
-    def near(pos: int) -> str | None:
+    def near(pos: int, end: int) -> str | None:
+        """The numeric column a comparison at words pos..end is about: one named right after it
+        ("4 or more bedrooms") or its unit ("longer than 10 km" for `distance_km`), else the
+        nearest before it ("sale price of houses with 4"), else one shortly after."""
+        right = [s for s in nums if end <= s.start <= end + 1]
+        if right:
+            return right[0].name
+        if end < len(qt):
+            units = [s for s in all_nums if qt[end] in _col_tokens(s)]
+            if len(units) == 1:
+                return units[0]
         before = [s for s in nums if s.end <= pos and pos - s.end <= 4]
         after = [s for s in nums if s.start > pos and s.start - pos <= 3]
         if before:
@@ -275,6 +305,11 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
         if after:
             return after[0].name
         return None
+
+    all_nums = [
+        str(c) for c in frame.columns
+        if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
+    ]  # fmt: skip
 
     def index_of(m: re.Match[str]) -> int:
         return len(q[: m.start()].split())
@@ -290,7 +325,7 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
     ):
         for m in re.finditer(pattern, q):
             pos = index_of(m)
-            col = near(pos)
+            col = near(pos, pos + len(m.group(0).split()))
             if col is None and re.search(r"older|younger", m.group(0)):
                 col = next((str(c) for c in frame.columns if "age" in _col_tokens(str(c))), None)
             if col is not None and not any(c == col for c, _, _ in out):
