@@ -37,6 +37,14 @@ def run(plan_code: str, df: pd.DataFrame):
     return ns["answer"](df.copy())
 
 
+def assert_reads(question: str, df: pd.DataFrame, expected) -> None:
+    """The question has a reading, and its code gives the reference answer."""
+    plan = plan_question(question, df)
+    assert plan is not None, question
+    got, want = run(plan.code, df), expected(df)
+    assert got == (pytest.approx(want) if isinstance(want, float) else want), plan.reading
+
+
 @pytest.mark.parametrize(
     ("question", "expected"),
     [
@@ -248,10 +256,7 @@ def orders() -> pd.DataFrame:
     ],
 )  # fmt: skip
 def test_wider_readings(orders, question, expected):
-    plan = plan_question(question, orders)
-    assert plan is not None, question
-    got, want = run(plan.code, orders), expected(orders)
-    assert got == (pytest.approx(want) if isinstance(want, float) else want)
+    assert_reads(question, orders, expected)
 
 
 @pytest.mark.parametrize(
@@ -327,9 +332,7 @@ def test_a_recipe_that_left_a_word_unread_does_not_overrule_a_checked_answer(san
     ],
 )  # fmt: skip
 def test_arithmetic_between_two_named_columns(orders, question, expected):
-    plan = plan_question(question, orders)
-    assert plan is not None, question
-    assert run(plan.code, orders) == pytest.approx(expected(orders))
+    assert_reads(question, orders, expected)
 
 
 @pytest.fixture
@@ -370,10 +373,7 @@ def staff() -> pd.DataFrame:
     ],
 )  # fmt: skip
 def test_readings_of_people_tables(staff, question, expected):
-    plan = plan_question(question, staff)
-    assert plan is not None, question
-    got, want = run(plan.code, staff), expected(staff)
-    assert got == (pytest.approx(want) if isinstance(want, float) else want)
+    assert_reads(question, staff, expected)
 
 
 @pytest.mark.parametrize(
@@ -418,10 +418,7 @@ def readings() -> pd.DataFrame:
     ],
 )  # fmt: skip
 def test_codes_levels_and_measures(readings, question, expected):
-    plan = plan_question(question, readings)
-    assert plan is not None, question
-    got, want = run(plan.code, readings), expected(readings)
-    assert got == (pytest.approx(want) if isinstance(want, float) else want)
+    assert_reads(question, readings, expected)
 
 
 def test_the_most_of_an_unread_measure_is_not_the_most_rows(readings):
@@ -462,10 +459,7 @@ def trips() -> pd.DataFrame:
     ],
 )  # fmt: skip
 def test_units_neighbours_and_time(trips, question, expected):
-    plan = plan_question(question, trips)
-    assert plan is not None, question
-    got, want = run(plan.code, trips), expected(trips)
-    assert got == (pytest.approx(want) if isinstance(want, float) else want)
+    assert_reads(question, trips, expected)
 
 
 @pytest.mark.parametrize("question", ["What is the second highest fare?", "What was the total fare in March?"])
