@@ -465,3 +465,15 @@ def test_units_neighbours_and_time(trips, question, expected):
 @pytest.mark.parametrize("question", ["What is the second highest fare?", "What was the total fare in March?"])
 def test_ranks_and_months_not_applied_give_no_reading(trips, question):
     assert plan_question(question, trips) is None
+
+
+def test_a_zero_one_column_filters_where_rows_are_counted():
+    rng = np.random.default_rng(0)
+    d = pd.DataFrame({"Survived": rng.integers(0, 2, 200), "Fare": rng.gamma(2.0, 10.0, 200)})
+    assert_reads("How many passengers survived?", d, lambda d: int((d["Survived"] == 1).sum()))
+    assert_reads("What percentage of passengers survived?", d, lambda d: (d["Survived"] == 1).mean() * 100)
+    assert_reads("What is the average of Survived?", d, lambda d: d["Survived"].mean())  # the measure
+    # the 1 was never said: Gemma's sum of the column is not "missing" it
+    from core.engine.answer import coverage_failure
+
+    assert coverage_failure("How many passengers survived?", '    return int(df["Survived"].sum())\n', d) is None

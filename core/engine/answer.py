@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 
 from core.engine.ask_plan import QuestionPlan, plan_question, read
-from core.engine.ask_words import find_spans
+from core.engine.ask_words import NUMBER, find_spans, tokens
 from core.engine.check import Checker, Verdict
 from core.engine.context import as_frame, workbench
 from core.engine.generate import REQUEST_TOKENS, Generator, examples
@@ -214,12 +214,14 @@ def coverage_failure(question: str, code: str, frame: pd.DataFrame) -> str | Non
     # A column named by one word of its name only ("the bills" -> total_bill) may be the rows' noun.
     weak = {s.name for s in find_spans(question, [str(c) for c in frame.columns]) if s.partial}
     missing = [f"the column {c!r}" for c in r.columns if c not in weak and not _uses_column(code, c)]
+    # numbers the question states ("more than 120"), not the 1 a 0/1 column is read with
+    stated = {float(w) for w in tokens(question) if NUMBER.match(w)}
     for c, _op, v in r.conds:
         if isinstance(v, str) and v.casefold() not in text:
             missing.append(f"{v!r} (a value of {c!r})")
-        for x in v if isinstance(v, tuple) else (v,):
-            if isinstance(x, (int, float)) and not isinstance(x, bool) and not _uses_number(code, x):
-                missing.append(f"{x:g} (a condition on {c!r})")
+        numbers = [x for x in (v if isinstance(v, tuple) else (v,)) if not isinstance(x, (bool, str))]
+        unused = [x for x in numbers if x in stated and not _uses_number(code, x)]
+        missing += [f"{x:g} (a condition on {c!r})" for x in unused]
     if not missing:
         return None
     names = list(dict.fromkeys(missing))

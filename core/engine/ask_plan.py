@@ -102,13 +102,20 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
     for col, value in find_values(question, frame, exclude=set()):
         at = min(_positions(qt, str(value)), default=0)
         conds.append((col, "!=" if negated(at) else "==", value))
-    for s in spans:  # a yes/no column names rows by itself: "returned orders", "orders not returned"
-        yes = _yes(frame[s.name])
-        if yes is not None and not any(c == s.name for c, _, _ in conds):
-            conds.append((s.name, "!=" if negated(s.start) else "==", yes))
+    # A 0/1 column counts rows only where rows are counted ("how many passengers survived"); in
+    # "the average of survived" it is the measure.
+    counted = re.search(
+        r" (how many|number of|count|percentage|percent|share|proportion|fraction) ", q
+    ) and not any(a.stems_in(qt) for a in AGGS)
     yes_no = re.match(r" (is|are|was|were|does|do|did) ", q) and any(a.stems_in(qt) for a in AGGS)
     if not yes_no:  # "is the average tip larger than 3": a comparison of the answer, not a filter
         conds.extend(cond_ops(question, frame, cols))
+    for s in spans:  # a yes/no column names rows by itself: "returned orders", "orders not returned"
+        yes = _yes(frame[s.name])
+        if yes is None and counted and _zero_one(frame[s.name]):
+            yes = 1
+        if yes is not None and not any(c == s.name for c, _, _ in conds):  # "hlthp equal to 1" says it
+            conds.append((s.name, "!=" if negated(s.start) else "==", yes))
     value_spans = {i for _c, _op, v in conds for i in _positions(qt, str(v))}
     # Words inside a column's name are not the question's words ("temp_max" asks for no maximum).
     words = [stem(w) for i, w in enumerate(qt) if i not in inside]
@@ -154,6 +161,11 @@ def _yes(s: pd.Series) -> Any:
     if not set(folded) <= _YES | _NO:
         return None
     return next((v for f, v in folded.items() if f in _YES), None)
+
+
+def _zero_one(s: pd.Series) -> bool:
+    """An integer column holding exactly 0 and 1 ("Survived", "HasGarage")."""
+    return pd.api.types.is_integer_dtype(s) and set(s.dropna().unique().tolist()) == {0, 1}
 
 
 def _explained(i: int, w: str, qt: list[str], named: set[int], col_words: set[str]) -> bool:
@@ -327,8 +339,12 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
         return None
     # how many missing / distinct
     counting = r.phrase(r" how many | number of | count ")
-    absent = len(r.columns) == 1 and r.phrase(  # "orders with no discount", "without a phone"
-        rf" (no|without|without an?|without any) {re.escape(' '.join(tokens(r.columns[0])))} "
+    absent = (
+        len(r.columns) == 1
+        and r.columns[0] not in cond_cols
+        and r.phrase(  # "with no discount"
+            rf" (no|without|without an?|without any) {re.escape(' '.join(tokens(r.columns[0])))} "
+        )
     )
     if counting and (r.has("missing", "null", "empty", "nan", "blank") or absent) and len(r.columns) == 1:
         return done(
