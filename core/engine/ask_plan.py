@@ -1,10 +1,11 @@
 """Question recipes: read a question about the table as a small plan and write its pandas code.
 
 The ask stage's counterpart of the stage recipes. A plan is an operation (count, distinct count,
-an aggregate, a share, the most common value, the row or group with the highest value, the top k,
-a correlation, a yes/no comparison) over the table's *real* columns and values, with the row
-filters the question states ("cars from Japan", "older than 60", "in 2007", "8 cylinders") and
-the rounding it asks for. The engine uses it twice: as the fallback when Gemma's answer fails its
+missing values, an aggregate, a share, the most common value, the row, group or period of the dates
+with the highest value, the top k, a correlation, a yes/no comparison, arithmetic between two
+columns) over the table's *real* columns and values, with the row filters the question states
+("cars from Japan", "older than 60", "in 2007", "8 cylinders", "not returned", "between 30 and
+40") and the rounding it asks for. The engine uses it twice: as the fallback when Gemma's answer fails its
 checks (shown as "rule", never as Gemma's), and as a reference a Gemma answer must agree with.
 A question it cannot read with confidence gets no plan (None), never a guess.
 """

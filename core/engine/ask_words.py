@@ -2,7 +2,8 @@
 
 Matching is by word stems, blind to case, underscores and camelCase ("life expectancy" names
 `lifeExp`, "cylinders" names `Cylinders`, "bills" names `total_bill` when no other column has
-that word). Used by the question recipes (`core.engine.ask_plan`).
+that word, "copper price" names `COPPERPRICE`); short codes ("HR", "B2") match in their own case.
+Used by the question recipes (`core.engine.ask_plan`) and the answer checks.
 """
 
 # One reading per line (the pattern, the code it writes, how it is said) reads best unwrapped.
