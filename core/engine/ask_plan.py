@@ -155,8 +155,9 @@ def _yes(s: pd.Series) -> Any:
         return True
     if s.dtype != object:
         return None
-    values = {v for v in s.dropna().unique()[:3] if isinstance(v, str)}
-    if not values or len(values) > 2 or len(s.dropna().unique()) > 2:
+    distinct = s.dropna().unique()
+    values = {v for v in distinct if isinstance(v, str)}
+    if not values or len(distinct) > 2 or len(values) != len(distinct):
         return None
     folded = {v.strip().casefold(): v for v in values}
     if not set(folded) <= _YES | _NO:
