@@ -17,6 +17,8 @@ from typing import Any, Protocol
 
 import pandas as pd
 
+from core.detect import id_name
+
 # Numbers (a minus sign only where it cannot be a hyphen), comparison signs, words.
 _TOKEN = re.compile(r"(?:(?<![\w.])-)?\d+(?:\.\d+)?|[<>]=?|==?|[A-Za-z]+|\d+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
@@ -209,9 +211,9 @@ def _spelled_out(name: str, qt: list[str], i: int, taken: list[bool]) -> int:
 
 
 def identifier(s: pd.Series, name: str) -> bool:
-    """A column of row identifiers: unique values, text or named as an id ("order_id", "EmpNo")."""
-    named = bool({"id", "code", "key", "number", "num", "no", "uuid"} & set(tokens(name)))
-    return (named or s.dtype == object) and bool(s.is_unique)
+    """A column of row identifiers: unique values, text or named as a key ("order_id", "EmpNo";
+    the profile's own test of a key's name, `core.detect.id_name`)."""
+    return (id_name(name) or s.dtype == object) and bool(s.is_unique)
 
 
 def column_spans(question: str, frame: pd.DataFrame) -> list[Span]:
