@@ -174,11 +174,18 @@ def question_set(name: str) -> tuple[dict[str, tuple[Callable[[], pd.DataFrame],
     whose failures were read while the engine was widened: not blind)."""
     if name == "blind":
         return TABLES, CASES
-    if name == "dev":
-        from core import eval_blind_dev as dev
+    modules = {
+        "dev": "core.eval_blind_dev",
+        "blind2": "core.eval_blind2",
+        "blind3": "core.eval_blind3",
+        "blind4": "core.eval_blind4",
+    }
+    if name in modules:
+        from importlib import import_module
 
-        return dev.TABLES, [c for t, specs in dev.SPECS.items() for c in _cases(t, *specs)]
-    raise ValueError(f"no question set {name!r} (blind, dev)")
+        mod = import_module(modules[name])
+        return mod.TABLES, [c for t, specs in mod.SPECS.items() for c in _cases(t, *specs)]
+    raise ValueError(f"no question set {name!r} (blind, {', '.join(modules)})")
 
 
 def _plan(question: str, df: pd.DataFrame) -> tuple[bool, Any]:
@@ -276,8 +283,10 @@ def report(mode: str, rows: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m core.eval_blind", description=__doc__.splitlines()[0])
     p.add_argument("--mode", choices=["plan", "ask"], default="plan")
-    p.add_argument("--set", default="blind", choices=["blind", "dev"], dest="which",
-                   help="blind (held out; default) or dev (core/eval_blind_dev.py: not blind)")  # fmt: skip
+    p.add_argument("--set", default="blind", choices=["blind", "blind2", "blind3", "blind4", "dev"],
+                   dest="which", help="blind (held out; default), blind2..blind4 (core/eval_blind2.py ..: "
+                   "later held-out sets, written by sessions that did not read the engine) or dev "
+                   "(core/eval_blind_dev.py: not blind)")  # fmt: skip
     p.add_argument("--tables", default="", help="comma-separated subset of the tables (default: all)")
     p.add_argument("--out", help="JSON path; default docs/eval/blind.json, or blind_plan.json in plan mode")
     a = p.parse_args(argv)

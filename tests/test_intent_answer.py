@@ -218,3 +218,9 @@ def test_per_the_tables_own_rows_is_no_grouping(passengers: pd.DataFrame) -> Non
 def test_on_which_date_asks_for_a_label_not_the_aggregate(passengers: pd.DataFrame) -> None:
     df = passengers.assign(day=pd.date_range("2024-01-01", periods=len(passengers), freq="D").astype(str))
     assert state("On which day was the fare at its maximum?", "2024-01-05", df) != "failed"
+
+
+def test_how_many_more_may_be_below_zero_but_a_plain_count_may_not():
+    frame = pd.DataFrame({"country": ["PRT"] * 3 + ["ESP"] * 5})
+    assert check_answer("How many more bookings came from PRT than from ESP?", -2, frame).state != "failed"
+    assert check_answer("How many bookings came from PRT?", -2, frame).state == "failed"

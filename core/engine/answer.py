@@ -217,8 +217,13 @@ def coverage_failure(question: str, code: str, frame: pd.DataFrame) -> str | Non
     # numbers the question states ("more than 120"), not the 1 a 0/1 column is read with
     stated = {float(w) for w in tokens(question) if NUMBER.match(w)}
     for c, _op, v in r.conds:
-        if isinstance(v, str) and v.casefold() not in text:
-            missing.append(f"{v!r} (a value of {c!r})")
+        for x in v if isinstance(v, tuple) else (v,):  # "from GBR or FRA": both
+            # a short code ("F" for "women") only as a quoted literal: any code holds the letter f
+            if not isinstance(x, str):
+                continue
+            used = any(q in code for q in (f"'{x}'", f'"{x}"')) if len(x) <= 2 else x.casefold() in text
+            if not used:
+                missing.append(f"{x!r} (a value of {c!r})")
         numbers = [x for x in (v if isinstance(v, tuple) else (v,)) if not isinstance(x, (bool, str))]
         unused = [x for x in numbers if x in stated and not _uses_number(code, x)]
         missing += [f"{x:g} (a condition on {c!r})" for x in unused]

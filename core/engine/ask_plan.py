@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.detect import id_name
 from core.engine.ask_words import (
     AGGS,
     FILLER,
@@ -39,6 +40,7 @@ from core.engine.ask_words import (
     stem,
     tokens,
     top_k_asked,
+    worded_conds,
 )
 
 HEADER = "import numpy as np\nimport pandas as pd\n\n\ndef answer(df: pd.DataFrame):\n"
@@ -81,6 +83,11 @@ class _Reading:
     # Unread words that are forms of a column's word the reading does not use ("remotely" for
     # `remote`): the question is about that column, so no reading that leaves it out is right.
     unplaced: list[str] = field(default_factory=list)
+    # Where each condition is said (its first word's position), in the order of `conds`.
+    cond_at: list[int] = field(default_factory=list)
+    # Words read as a condition the table does not spell ("women" for "F", "March" for a date).
+    worded: set[str] = field(default_factory=set)
+    loose: list[int] = field(default_factory=list)  # positions of words nothing names
 
     def has(self, *stems: str) -> bool:
         return any(s in self.words for s in stems)
@@ -90,19 +97,55 @@ class _Reading:
 
 
 def read(question: str, frame: pd.DataFrame) -> _Reading:
+    # "the most recent week" is the latest, not the most of anything
+    question = re.sub(r"\bmost recent\b", "latest", question, flags=re.IGNORECASE)
+    question = re.sub(r"\bleast recent\b", "earliest", question, flags=re.IGNORECASE)
     qt = tokens(question)
     q = " " + " ".join(qt) + " "
     spans = column_spans(question, frame)
     cols = [s.name for s in spans]
     inside = {i for s in spans for i in range(s.start, s.end)}
+    key = _noun_key(qt, frame, inside)  # "how many different patients": the patients' key column
+    if key is not None and key[0] not in cols:
+        spans.append(Span(key[0], key[1], key[1] + 1))
+        cols.append(key[0])
+        inside.add(key[1])
+    by_verb: list[Span] = []
+    for i, w in enumerate(qt):  # "fires discovered in 2021": `Discovery Date` named by its verb
+        if not w.endswith("ed"):
+            continue  # a verb only: "shipments" is the rows' noun, not `Ship Date`
+        dated = [
+            str(c) for c in frame.columns
+            if str(c) not in cols and i not in inside and len(own := [t for t in tokens(str(c)) if t not in _DATE_WORDS]) == 1
+            and _form_of(w, {own[0]}) and is_dates(frame[c])
+        ]  # fmt: skip
+        if len(dated) == 1:
+            spans.append(Span(dated[0], i, i + 1))
+            cols.append(dated[0])
+            inside.add(i)
+            by_verb.append(spans[-1])
 
     def negated(start: int) -> bool:  # "not returned", "excluding the North region"
         return any(w in _NEGATORS for w in qt[max(0, start - 3) : start])
 
     conds: list[tuple[str, str, Any]] = []
+    cond_at: list[int] = []
     for col, value in find_values(question, frame, exclude=set()):
         at = min(_positions(qt, str(value)), default=0)
         conds.append((col, "!=" if negated(at) else "==", value))
+        cond_at.append(at)
+    said = {i for _c, _op, v in conds for i in _positions(qt, str(v))}
+    worded_at: set[int] = set()
+    events = {i for s in spans if _yes(frame[s.name]) is not None for i in range(s.start, s.end)}
+    for w in worded_conds(question, frame, cols):
+        if said & set(w.at) or (w.column, w.op, w.value) in conds:
+            continue  # the word is a value of the table ("Female"): read as such already
+        if w.op != "==" and w.at[0] >= 2 and w.at[0] - 2 in events:
+            continue  # "churned in December": the date of the churn, which the table may not hold
+        negate = w.op == "==" and negated(w.at[0])
+        conds.append((w.column, "!=" if negate else w.op, w.value))
+        cond_at.append(w.at[0])
+        worded_at |= set(w.at)
     # A 0/1 column counts rows only where rows are counted ("how many passengers survived"); in
     # "the average of survived" it is the measure.
     counted = re.search(
@@ -110,14 +153,70 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
     ) and not any(a.stems_in(qt) for a in AGGS)
     yes_no = re.match(r" (is|are|was|were|does|do|did) ", q) and any(a.stems_in(qt) for a in AGGS)
     if not yes_no:  # "is the average tip larger than 3": a comparison of the answer, not a filter
-        conds.extend(cond_ops(question, frame, cols))
+        for c in cond_ops(question, frame, cols):
+            conds.append(c)
+            cond_at.append(min(_positions(qt, _number_text(c[2])), default=len(qt)))
+    # "fraudulent" for `Fraud`, "insured" for `insurance`, "smoke" for `smoker`: a yes/no column
+    # named by a form of its one word
+    own = {c: t[0] for c in map(str, frame.columns) if c not in cols
+           and len(t := [w for w in tokens(c) if w not in _FLAG_WORDS]) == 1}  # fmt: skip
+    for i, w in enumerate(qt):
+        if i in inside or i in said or stem(w) in FILLER:
+            continue
+        flags = [
+            c for c, word in own.items()
+            if _form_of(w, {word}) and (_yes(frame[c]) is not None or (counted and _zero_one(frame[c])))
+        ]  # fmt: skip
+        if len(flags) == 1:
+            spans.append(Span(flags[0], i, i + 1))
+            cols.append(flags[0])
+            inside.add(i)
     for s in spans:  # a yes/no column names rows by itself: "returned orders", "orders not returned"
         yes = _yes(frame[s.name])
         if yes is None and counted and _zero_one(frame[s.name]):
             yes = 1
-        if yes is not None and not any(c == s.name for c, _, _ in conds):  # "hlthp equal to 1" says it
-            conds.append((s.name, "!=" if negated(s.start) else "==", yes))
-    value_spans = {i for _c, _op, v in conds for i in _positions(qt, str(v))}
+        if yes is None:
+            continue
+        op = "!=" if negated(s.start) else "=="
+        # "hlthp equal to 1" says it; "smokers than non-smokers" names both groups
+        if not any(c == s.name and (o, v) != ("!=" if op == "==" else "==", yes) for c, o, v in conds):
+            conds.append((s.name, op, yes))
+            cond_at.append(s.start)
+    for v in by_verb:  # the verb only said which date a condition is on ("visited" alone says nothing)
+        if not any(c == v.name for c, _, _ in conds):
+            spans.remove(v)
+            cols.remove(v.name)
+            inside.discard(v.start)
+    spans.sort(key=lambda s: s.start)  # in the question's order again (key and flag spans joined)
+    for x, y in zip(spans, spans[1:], strict=False):  # "returned after their due date", "paid more than claimed"
+        op = _across(qt[x.end : y.start], frame[x.name], frame[y.name])
+        if op is not None and not any(c in (x.name, y.name) for c, _, _ in conds):
+            conds.append((x.name, op, y.name))
+            cond_at.append(x.start)
+    for s in spans:  # "loans not returned yet": a date column with gaps, its missing dates
+        if negated(s.start) and is_dates(frame[s.name]) and bool(frame[s.name].isna().any()):
+            if not any(c == s.name for c, _, _ in conds):
+                conds.append((s.name, "isna", True))
+                cond_at.append(s.start)
+    for s in spans:  # "with no children": a count column of zero (one with gaps: see `_plan`)
+        col = frame[s.name]
+        if (
+            s.start and qt[s.start - 1] in ("no", "zero") and pd.api.types.is_integer_dtype(col)
+            and not any(c == s.name for c, _, _ in conds) and bool((col == 0).any())
+        ):  # fmt: skip
+            conds.append((s.name, "==", 0))
+            cond_at.append(s.start - 1)
+            worded_at.add(s.start - 1)
+    for s in spans:  # "smokers than non-smokers": the same yes/no column named again, negated
+        yes = _yes(frame[s.name])
+        again = [i for i in range(s.end, len(qt) - (s.end - s.start) + 1)
+                 if [stem(t) for t in qt[i : i + s.end - s.start]] == [stem(t) for t in qt[s.start : s.end]]]  # fmt: skip
+        if yes is None or not again or negated(again[0]) == negated(s.start):
+            continue
+        conds.append((s.name, "!=" if negated(again[0]) else "==", yes))
+        cond_at.append(again[0])
+        inside |= set(range(again[0], again[0] + s.end - s.start))
+    value_spans = {i for _c, _op, v in conds for i in _positions(qt, str(v))} | worded_at
     # Words inside a column's name are not the question's words ("temp_max" asks for no maximum).
     words = [stem(w) for i, w in enumerate(qt) if i not in inside]
     named = inside | value_spans
@@ -129,21 +228,120 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
     # a verb that dates the rows, "hired" for `hire_date`: neither is a condition left out)
     other_words = {
         t for c in map(str, frame.columns)
-        if c not in used and not identifier(frame[c], c) and not is_dates(frame[c])
+        if c not in used and not identifier(frame[c], c) and not id_name(c) and not is_dates(frame[c])
         for t in tokens(c) if len(t) >= 4
     }  # fmt: skip
+    again = {stem(t) for c in used for t in tokens(str(c))}  # "… Just the Pig number": named again
     leftover = [
         w for i, w in enumerate(qt)
-        if i not in named and not NUMBER.match(w) and stem(w) not in FILLER
+        if i not in named and not NUMBER.match(w) and stem(w) not in FILLER and stem(w) not in again
         and not _explained(i, w, qt, named, col_words)
     ]  # fmt: skip
     unplaced = [w for w in leftover if _form_of(w, other_words)]
+    # Words no column or value names, wherever they stand, even next to a value ("what percentage
+    # of men *smoke*"): a share whose event is among them is not read.
+    loose = [i for i, w in enumerate(qt) if i not in named and not NUMBER.match(w) and stem(w) not in FILLER
+             and not _rows_noun(i, qt) and not (i - 1 in named and _plural(w))]  # fmt: skip
+    # A plural word right after a value that names a text column by one word of its name is the
+    # rows' noun ("Mexican *restaurants*" over `Restaurant Name`), not that column.
+    cond_spans = {i for s in spans if s.name in {c for c, _, _ in conds} for i in range(s.start, s.end)}
+    nouns = {s.name for s in spans if s.partial and s.end - s.start == 1 and s.start - 1 in value_spans | cond_spans
+             and _plural(qt[s.start])
+             and (not pd.api.types.is_numeric_dtype(frame[s.name]) or id_name(s.name))}  # fmt: skip
+    cols = [c for c in cols if c not in nouns]
+    spans = [s for s in spans if s.name not in nouns]
     numbers = [float(w) for i, w in enumerate(qt) if i not in named and NUMBER.match(w)]  # not "B2"
     return _Reading(
-        q, words, cols, conds, decimals_asked(q), top_k_asked(q), leftover, numbers, tuple(spans), unplaced
-    )
+        q, words, cols, conds, decimals_asked(q), top_k_asked(q), leftover, numbers, tuple(spans), unplaced,
+        cond_at, {stem(qt[i]) for i in worded_at}, loose,
+    )  # fmt: skip
 
 
+def _noun_key(qt: list[str], frame: pd.DataFrame, inside: set[int]) -> tuple[str, int] | None:
+    """The key column named by the noun after "different"/"distinct"/"unique" ("how many
+    different patients" -> `PatientID`) and the noun's position, when exactly one key is."""
+    at = next((i + 1 for i, w in enumerate(qt[:-1]) if w in ("different", "distinct", "unique")), None)
+    if at is None or at in inside:
+        return None
+    keys = [
+        str(c) for c in frame.columns
+        if (identifier(frame[c], str(c)) or id_name(str(c))) and stem(qt[at]) in [stem(t) for t in tokens(str(c))]
+    ]  # fmt: skip
+    return (keys[0], at) if len(keys) == 1 else None
+
+
+_ACROSS = {"col>", "col<", "date>", "date<"}
+_LATER = {"after", "later than", "past"}
+_SOONER = {"before", "earlier than", "prior to"}
+_ABOVE = {"more than", "greater than", "higher than", "larger than", "bigger than", "above", "over", "exceeds",
+          "exceeding", "exceeded", "exceed", "is more than", "was more than", "is above", "was above"}  # fmt: skip
+_BELOW = {"less than", "lower than", "smaller than", "below", "under", "is less than", "was less than", "is below"}
+
+
+def _across(between: list[str], a: pd.Series, b: pd.Series) -> str | None:
+    """A comparison of two columns row by row, said between their names: "returned *after their*
+    due date" (two date columns), "paid *more than the* claimed amount" (two numeric columns)."""
+    words = " ".join(w for w in between if w not in ("the", "their", "its", "his", "her", "a", "an"))
+    if is_dates(a) and is_dates(b):
+        return "date>" if words in _LATER else "date<" if words in _SOONER else None
+    if not (pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b)):
+        return None
+    if pd.api.types.is_bool_dtype(a) or pd.api.types.is_bool_dtype(b):
+        return None
+    return "col>" if words in _ABOVE else "col<" if words in _BELOW else None
+
+
+# Nouns that count rows as rows, whatever the table holds.
+_ROW_WORDS = {stem(w) for w in "rows records entries observations measurements readings lines cases times".split()}
+# Nouns for who rows are about ("how many patients"): over rows that repeat subjects, rows or subjects?
+_WHO = {stem(w) for w in "patients subjects participants persons people individuals respondents customers clients "
+        "users members listeners donors students employees players animals pigs children mothers babies "
+        "households families companies firms countries".split()}  # fmt: skip
+# A column naming who or what each row is about: rows may repeat it (one per visit, period, week).
+_SUBJECT_WORDS = {"subject", "patient", "participant", "person", "individual", "respondent", "animal", "pig",
+                  "child", "id", "pid"}  # fmt: skip
+
+
+def _repeated_key(frame: pd.DataFrame) -> str | None:
+    """The column of subjects when rows repeat them (4 periods per patient, 12 weigh-ins per
+    pig): a key-like column (`subject`, `PatientID`) whose values each come back on several rows."""
+    for c in map(str, frame.columns):
+        s = frame[c]
+        if not (id_name(c) or set(tokens(c)) & _SUBJECT_WORDS) or s.isna().any():
+            continue
+        if pd.api.types.is_float_dtype(s):
+            continue
+        n = s.nunique()
+        if 1 < n <= len(s) / 2:
+            return c
+    return None
+
+
+def _most_rows(counts: str, low: bool) -> list[str]:
+    """Code returning the label with the most (fewest) rows of `counts`, a Series of row counts,
+    and refusing a tie: "which subject has the most rows" when every subject has 4 has no answer."""
+    return [
+        f"    counts = {counts}.sort_values(ascending={low}, kind='stable')",
+        "    if len(counts) > 1 and counts.iloc[0] == counts.iloc[1]:",
+        '        raise ValueError(f"no single answer: {counts.index[0]!r} and {counts.index[1]!r} tie with {counts.iloc[0]} rows")',
+        "    return counts.index[0]",
+    ]
+
+
+def _plural(w: str) -> bool:
+    return len(w) >= 4 and w.endswith("s") and not w.endswith("ss")
+
+
+def _number_text(v: Any) -> str:
+    """The first number of a condition's value as the question's tokens write it."""
+    x = v[0] if isinstance(v, tuple) else v
+    return str(int(x)) if isinstance(x, float) and x.is_integer() else str(x)
+
+
+# Words of a date column's name that say only that it is one ("Discovery Date", "hired_on").
+_DATE_WORDS = {"date", "day", "time", "at", "on", "dt", "ts", "timestamp", "when"}
+# Words of a yes/no column's name that say only that it is one ("is_fraud", "has_insurance").
+_FLAG_WORDS = {"is", "has", "had", "was", "flag", "ind", "any", "did", "yn"}
 _NEGATORS = {"not", "non", "never", "t", "no", "excluding", "except", "without", "besides"}
 _YES = {"yes", "y", "true", "t"}
 _NO = {"no", "n", "false", "f"}
@@ -174,14 +372,19 @@ def _explained(i: int, w: str, qt: list[str], named: set[int], col_words: set[st
     """A word the reading accounts for without naming it: the rows' noun ("how many *flowers*"),
     a word just before a column or value it describes ("the *species* setosa", "*doctor visits*
     (mdvis)"), or a form of a column's word ("*voted*" for `vote`)."""
-    before = " ".join(qt[max(0, i - 3) : i])
-    if re.search(
-        r"(how many|number of|share of|percentage of|percent of|proportion of|most|fewest)( the)?$", before
-    ):
+    if _rows_noun(i, qt):
         return True
     if any(j in named for j in (i - 1, i + 1, i + 2)):  # "wind *speed*", "the *species* setosa"
         return True
     return _form_of(w, col_words)
+
+
+def _rows_noun(i: int, qt: list[str]) -> bool:
+    """Word `i` is the rows' noun: "how many *flowers*", "the share of *bookings*"."""
+    before = " ".join(qt[max(0, i - 3) : i])
+    return re.search(
+        r"(how many|number of|share of|percentage of|percent of|% of|proportion of|most|fewest)( the)?$", before
+    ) is not None
 
 
 def _form_of(w: str, words: set[str]) -> bool:
@@ -196,11 +399,28 @@ def _positions(qt: list[str], value: str) -> set[int]:
     return {j for i in range(len(st) - n + 1) if n and st[i : i + n] == vt for j in range(i, i + n)}
 
 
+_DATE_PARTS = {"month": ".dt.month", "weekday": ".dt.dayofweek", "quarter": ".dt.quarter", "year": ".dt.year"}
+
+
 def _term(c: str, op: str, v: Any) -> str:
     if op == "between":  # both ends included, as "between 30 and 40 years old" means
         return f"{_col(c)}.between({_lit(v[0])}, {_lit(v[1])})"
-    if op == "year":
-        return f'(pd.to_datetime({_col(c)}, errors="coerce", format="mixed").dt.year == {_lit(v)})'
+    dates = f'pd.to_datetime({_col(c)}, errors="coerce", format="mixed")'
+    if op in _DATE_PARTS:  # "in 2007", "in March", "on Mondays", "in the first quarter"
+        return f"({dates}{_DATE_PARTS[op]} == {_lit(v)})"
+    if op == "weekend":
+        return f"({dates}.dt.dayofweek >= 5)"
+    if op == "months":  # "between March and May": both ends included
+        return f"{dates}.dt.month.between({_lit(v[0])}, {_lit(v[1])})"
+    if op == "isna":
+        return f"{_col(c)}.isna()"
+    if op in ("col>", "col<"):  # row by row against another column
+        return f"({_col(c)} {op[-1]} {_col(v)})"
+    if op in ("date>", "date<"):  # the same, dates read as dates
+        a, b = (f'pd.to_datetime({_col(x)}, errors="coerce", format="mixed")' for x in (c, v))
+        return f"({a} {op[-1]} {b})"
+    if op == "in":  # either of two values ("from GBR or FRA")
+        return f"{_col(c)}.isin({_lit(list(v))})"
     return f"({_col(c)} {op} {_lit(v)})"
 
 
@@ -209,7 +429,21 @@ def _mask(conds: list[tuple[str, str, Any]]) -> str:
 
 
 def _say(conds: list[tuple[str, str, Any]]) -> str:
-    said = {"year": "the year of {c} is {v}", "between": "{c} is between {v[0]} and {v[1]}"}
+    said = {
+        "year": "the year of {c} is {v}",
+        "month": "the month of {c} is {v}",
+        "weekday": "the weekday of {c} is {v} (0 = Monday)",
+        "weekend": "{c} falls on a weekend",
+        "quarter": "the quarter of {c} is {v}",
+        "months": "the month of {c} is {v[0]} to {v[1]}",
+        "between": "{c} is between {v[0]} and {v[1]}",
+        "in": "{c} is one of {v}",
+        "isna": "{c} is missing",
+        "col>": "{c} > {v}",
+        "col<": "{c} < {v}",
+        "date>": "{c} is after {v}",
+        "date<": "{c} is before {v}",
+    }
     return " and ".join(said.get(op, "{c} {op} {v!r}").format(c=c, op=op, v=v) for c, op, v in conds)
 
 
@@ -235,7 +469,8 @@ _COMPARED = (
     r" (larger|greater|higher|more|above|over|bigger|exceeding|exceeds|smaller|lower|less|below|under)"
     r"(?: than)? (-?\d+(?:\.\d+)?) "
 )
-_BEST = r" (highest|largest|biggest|greatest|most|maximum|max|top|best|lowest|smallest|least|minimum|min|fewest|worst) "
+_BEST = r" (highest|largest|biggest|greatest|longest|heaviest|most|maximum|max|top|best|lowest|smallest|shortest|lightest|least|minimum|min|fewest|worst) "
+_LOW = ("lowest", "smallest", "shortest", "lightest", "least", "minimum", "min", "fewest", "worst")
 # Arithmetic between columns ("quantity times unit price"): no reading here computes it, and
 # dropping it would answer about one of the columns instead.
 _ARITHMETIC = r" (?<!many )(?<!number of )times | multiplied | divided | plus | minus | difference between | product of "
@@ -263,6 +498,12 @@ def _arithmetic(r: _Reading, frame: pd.DataFrame) -> tuple[str, str, str] | None
             found.append((x.name, "/", y.name))
         elif re.fullmatch(r"as an? (percentage|percent|share|fraction|proportion) of( the)?", between):
             found.append((x.name, "%" if "percent" in between else "/", y.name))
+    dates = [s for s in r.spans if s.name in frame.columns and is_dates(frame[s.name])]
+    for x, y in zip(dates, dates[1:], strict=False):  # "the average number of days between checkout and return"
+        before = " ".join(qt[max(0, x.start - 3) : x.start])
+        joined = " ".join(w for w in qt[x.end : y.start] if w != "the")
+        if joined in ("and", "to") and re.search(r"days (between|from)( the)?$", before):
+            found.append((x.name, "days", y.name))
     return found[0] if len(found) == 1 else None
 
 
@@ -273,19 +514,36 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     arith = _arithmetic(r, frame)
     if arith is not None:  # "quantity times unit price": the operator's words are read
         r = replace(r, leftover=[w for w in r.leftover if w not in _OPERATOR_WORDS])
-    elif r.phrase(_ARITHMETIC):
+    elif r.phrase(_ARITHMETIC) and not (r.phrase(" difference between | minus ") and _two_groups(r)):
         return None  # arithmetic this reading cannot place: answering about one column would drop it
     # "how many women …" over F/M codes, "in March", "the second highest": conditions and ranks no
     # reading here applies, whatever words they stand next to (unless a value of the table says so)
     values = {stem(t) for _c, _op, v in r.conds for t in tokens(str(v))}
-    unapplied = {w for w in r.words if w in _PEOPLE | _CALENDAR | _ORDINALS} - values
+    unapplied = {w for w in r.words if w in _PEOPLE | _CALENDAR | _ORDINALS} - values - r.worded
     if len(r.leftover) > 1 or r.unplaced or unapplied or _stray_number(r):
         return None  # too much unread, a column's word unused, or a condition or rank not applied
-    cond_cols = {c for c, _, _ in r.conds}
+    cond_cols = {c for c, _, _ in r.conds} | {v for _c, op, v in r.conds if op in _ACROSS}
     free = [c for c in r.columns if c not in cond_cols]  # named, but not only as a filter
-    nums = [c for c in free if _numeric(frame, c)]
-    cats = [c for c in free if not _numeric(frame, c)]
+    # a number column named after "per", "each", "all", "over the four" groups rows ("all periods
+    # together", "the mean count per period"): never the measure
+    qt = r.q.split()
+    grouping = {s.name for s in r.spans
+                if re.search(r"\b(per|each|every|all|across|over)( the| all)*( \w+)?$", " ".join(qt[max(0, s.start - 3) : s.start]))
+                and not NUMBER.match(qt[s.start - 1])}  # fmt: skip
+    nums = [c for c in free if _numeric(frame, c) and c not in grouping]
+    groupers = [c for c in free if c in grouping and _numeric(frame, c)]
+    if r.phrase(r" (together|combined|overall|in total) "):
+        free, groupers = [c for c in free if c not in groupers], []  # "all periods together": every row
+    elif len(groupers) > 1 or (groupers and [c for c in free if not _numeric(frame, c)]):
+        return None
+    cats = [c for c in free if not _numeric(frame, c)] + groupers  # "the mean fare per passenger count"
     agg = next((a for a in AGGS if a.matches(r)), None)
+    groups = _two_groups(r)
+    if groups is not None:  # "in the South than in the North": two groups of one column, never both
+        return _between_groups(r, frame, groups, agg, nums) if groups else None
+    when = _when(r, frame, free)
+    if when is not None:
+        return when
     body: list[str] = []
     base = "df"
     if r.conds:
@@ -300,13 +558,16 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
         a, op, b = arith
         if agg is None or [c for c in free if c not in (a, b)] or r.k is not None:
             return None
+        when = (f'pd.to_datetime({base}[{_lit(c)}], errors="coerce", format="mixed")' for c in (b, a))
         pair = (
             f"{base}[{_lit(a)}] / {base}[{_lit(b)}] * 100"
             if op == "%"
+            else f"({' - '.join(when)}).dt.days"
+            if op == "days"
             else f"{base}[{_lit(a)}] {op} {base}[{_lit(b)}]"
         )
         expr = f"({pair}).{agg.method}()"
-        said = f"{a} as a percentage of {b}" if op == "%" else f"{a} {op} {b}"
+        said = {"%": f"{a} as a percentage of {b}", "days": f"the days from {a} to {b}"}.get(op, f"{a} {op} {b}")
         return done([f"    return {_round(expr, r.decimals)}"], f"the {agg.name} of {said}")
     if period is not None:
         best = re.search(_BEST, r.q)
@@ -344,15 +605,29 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     absent = (
         len(r.columns) == 1
         and r.columns[0] not in cond_cols
+        and bool(frame[r.columns[0]].isna().any())  # "no children" over counts is 0, read below
         and r.phrase(  # "with no discount"
             rf" (no|without|without an?|without any) {re.escape(' '.join(tokens(r.columns[0])))} "
         )
     )
     if counting and (r.has("missing", "null", "empty", "nan", "blank") or absent) and len(r.columns) == 1:
+        if r.phrase(r" (not|non|t) (missing|null|empty|blank) "):  # "where Feed is not missing"
+            return done(
+                [f"    return int({base}[{_lit(r.columns[0])}].notna().sum())"],
+                f"the values of {r.columns[0]} that are not missing",
+            )
         return done(
             [f"    return int({base}[{_lit(r.columns[0])}].isna().sum())"],
             f"the missing values of {r.columns[0]}",
         )
+    pct = r.phrase(r" percent | percentage | % ")
+    share = r.has("share", "proportion", "fraction", "ratio") and not pct
+    gaps = r.has("missing", "null", "empty", "nan", "blank")
+    if gaps and not ((pct or share) and len(r.conds) == 0 and len(r.columns) == 1):
+        return None  # "the latest week with a missing reading": a condition on gaps, not read here
+    negators = {"not", "never", "t", "without", "excluding", "except", "besides", "non"}
+    if r.has(*negators) and not any(op in ("!=", "isna") for _c, op, _v in r.conds):
+        return None  # "loans not returned" with nothing read as returned: the negation is unapplied
     if counting and r.has("distinct", "unique", "different") and len(free) == 1:
         return done(
             [f"    return int({base}[{_lit(free[0])}].nunique())"], f"the distinct values of {free[0]}"
@@ -363,7 +638,7 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     )
     if most and len(cats + nums) == 1 and agg is None and r.k is None:
         c = (cats + nums)[0]
-        return done([f"    return {base}[{_lit(c)}].value_counts().idxmax()"], f"the most common {c}")
+        return done(_most_rows(f"{base}[{_lit(c)}].value_counts()", low=False), f"the most common {c}")
     best = re.search(_BEST, r.q)
     if best:
         # "the highest life expectancy": "highest" ranks, it is no second aggregate; "the total of
@@ -381,8 +656,13 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
             return ranked
         agg = plain
     # a share or percentage of rows
-    pct = r.phrase(r" percent | percentage | % ")
-    share = r.has("share", "proportion", "fraction", "ratio") and not pct
+    if (pct or share) and gaps and len(r.columns) == 1 and not r.conds and agg is None:
+        expr = f"df[{_lit(r.columns[0])}].isna().mean()" + (" * 100" if pct else "")
+        return done([f"    return {_round(expr, r.decimals)}"], f"the {'percentage' if pct else 'share'} of missing {r.columns[0]}")
+    if (pct or share) and r.conds and max(r.cond_at, default=0) < max(r.loose, default=-1):
+        return None  # "what percentage of men smoke": the event is a word after the rows, unread
+    if (pct or share) and len(r.conds) >= 2 and agg is None and not free:
+        return _share_within(r, pct, done, body)
     # "what percentage of employees in Finance left": a share within some rows; which condition is
     # the base and which the event is not read here, so only one condition is
     if (pct or share) and len(r.conds) == 1 and agg is None:
@@ -400,6 +680,17 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
         )
     # how many rows (that match the filters)
     if counting and agg is None and not nums[1:]:
+        key = _repeated_key(frame)
+        noun = re.search(r" (?:how many|number of) (?:the )?(\w+) ", r.q)
+        # the rows' own noun: "rows", or the word of a key unique to each row ("visits": `visit_id`)
+        own = {stem(t) for c in map(str, frame.columns) if id_name(c) and frame[c].is_unique for t in tokens(c)}
+        said = stem(noun.group(1)) if noun is not None else ""
+        if key is not None and said not in _ROW_WORDS | own and (said in _WHO or said in map(stem, tokens(key))):
+            # rows repeat per subject ("how many patients" over 4 visits each): the subjects if
+            # the noun names the key column, else no reading (rows or subjects?)
+            if said not in [stem(t) for t in tokens(key)]:
+                return None
+            return done([f"    return int({base}[{_lit(key)}].nunique())"], f"the distinct values of {key}")
         if r.conds:
             return done(["    return int(len(rows))"], "the number of rows")
         if not r.columns:
@@ -414,7 +705,8 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
             f"the {'earliest' if agg.method == 'min' else 'latest'} {dates[0]}",
         )
     # an aggregate of one numeric column ("which …" asks for a name: an aggregate is no answer)
-    if r.phrase(r"^ ((in|on|at|during|for) )?(which|who) ") or r.phrase(PERIOD_ASKED):
+    # "the day with the biggest total demand" asks for a label too
+    if r.phrase(r"^ ((in|on|at|during|for) )?(which|who) ") or r.phrase(PERIOD_ASKED) or r.phrase(r" the \w+ (with|that has|that had) the "):
         return None  # also "what month …" with no period reading: not an aggregate
     if agg is not None and len(nums) == 1 and not cats:
         agg = _in_time(agg, r, nums[0])
@@ -431,6 +723,136 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
             expr += f".round({r.decimals})"
         return done([f"    return {expr}.to_dict()"], f"the {agg.name} of {nums[0]} per {cats[0]}")
     return None
+
+
+# Words comparing two groups: the first named is larger / smaller than the second.
+_MORE = r" (higher|greater|larger|bigger|more|longer|older|heavier|costlier|pricier) "
+_LESS = r" (lower|smaller|less|fewer|shorter|younger|lighter|cheaper) "
+_PARTS = {"==", "month", "weekday", "quarter", "year"}
+Cond = tuple[str, str, Any]
+
+
+def _two_groups(r: _Reading) -> tuple[Cond, Cond, list[Cond]] | tuple[()] | None:
+    """Two conditions on one column that no row meets both of ("southeast" and "northwest",
+    "smokers" and "non-smokers", "March" and "April"), in the order said, with the other
+    conditions; None when there are none; () when there are more than two such (no reading)."""
+    said = sorted(zip(r.cond_at or [0] * len(r.conds), range(len(r.conds)), r.conds, strict=True))
+    conds = [c for _at, _i, c in said]
+
+    def apart(x: Cond, y: Cond) -> bool:
+        if x[0] != y[0]:
+            return False
+        if x[1] == y[1] and x[1] in _PARTS:
+            return x[2] != y[2]
+        return {x[1], y[1]} == {"==", "!="} and x[2] == y[2]
+
+    pairs = [(i, j) for i in range(len(conds)) for j in range(i + 1, len(conds)) if apart(conds[i], conds[j])]
+    if not pairs:
+        return None
+    if len(pairs) > 1:
+        return ()
+    i, j = pairs[0]
+    return conds[i], conds[j], [c for k, c in enumerate(conds) if k not in (i, j)]
+
+
+def _between_groups(
+    r: _Reading, frame: pd.DataFrame, groups: tuple[Cond, Cond, list[Cond]], agg: Agg | None, nums: list[str]
+) -> QuestionPlan | None:
+    """Two groups of one column: "is the average fare higher in Manhattan than in Queens", "the
+    difference between the average age of Basic and Premium members", "how many more bookings
+    from GBR than from FRA", or both together ("orders from the North or the South")."""
+    first, second, rest = groups
+    a, b = [*rest, first], [*rest, second]
+    more, less = r.phrase(_MORE), r.phrase(_LESS)
+    than = r.phrase(r" than ")
+    yes_no = r.phrase(r"^ (is|are|was|were|does|do|did) ")
+    counting = r.phrase(r" how many | number of | count ")
+    free = [c for c in r.columns if c not in {c for c, _, _ in r.conds}]
+    said = f" (A: {_say(a)}; B: {_say(b)})"
+
+    def plan(lines: list[str], reading: str) -> QuestionPlan:
+        return QuestionPlan(HEADER + "\n".join(lines) + "\n", reading + said, tuple(r.leftover))
+
+    if len(nums) == 1 and agg is not None and free == nums and r.k is None:
+        x, y = (f"df[{_mask(m)}][{_lit(nums[0])}].{agg.method}()" for m in (a, b))
+        lines = [f"    a = {x}", f"    b = {y}"]
+        if yes_no and than and more != less:
+            op = ">" if more else "<"
+            return plan(lines + [f"    return bool(a {op} b)"], f"whether the {agg.name} of {nums[0]} is {op} in A than in B")
+        if r.phrase(r" difference | minus ") and not than:  # "the mean of men minus the mean of women"
+            return plan(lines + [f"    return {_round('a - b', r.decimals)}"], f"the {agg.name} of {nums[0]} in A minus B")
+        if r.phrase(r" how much | by how many \w+ ") and than and more != less:  # "by how many grams …"
+            expr = "a - b" if more else "b - a"
+            return plan(lines + [f"    return {_round(expr, r.decimals)}"], f"how much the {agg.name} of {nums[0]} is {'higher' if more else 'lower'} in A than in B")
+    if counting and not free and agg is None and r.phrase(r" how many (more|fewer|less) ") and than:
+        lines = [f"    a = int(({_mask(a)}).sum())", f"    b = int(({_mask(b)}).sum())"]
+        return plan(lines + [f"    return {'a - b' if more else 'b - a'}"], f"how many {'more' if more else 'fewer'} rows in A than in B")
+    qt = r.q.split()
+    joined = qt[min(r.cond_at or [0]) : max(r.cond_at or [0])]
+    if not (more or less or than or yes_no) and first[1] == second[1] == "==" and "or" in joined:
+        # "from GBR or FRA": rows of either group ("for GBR and FRA" may want each: not read)
+        either = (first[0], "in", (first[2], second[2]))
+        return _plan(replace(r, conds=[*rest, either], cond_at=[]), frame)
+    return None
+
+
+def _share_within(r: _Reading, pct: bool, done: Any, body: list[str]) -> QuestionPlan | None:
+    """ "What percentage of Premium members churned", "what share of bookings from FRA were
+    canceled": the share of rows meeting the last conditions among those meeting the first. The
+    ones said before the verb ("were", "are", "have") are the base, the ones after it the event;
+    with no such verb only the last is the event; with every condition after it, all rows are
+    the base ("what percentage of respondents are female smokers")."""
+    qt = r.q.split()
+    start = next((i for i, w in enumerate(qt) if w in ("percent", "percentage", "%", "share", "proportion", "fraction")), 0)
+    verbs = [
+        i for i in range(start + 1, len(qt))
+        if qt[i] in ("is", "are", "was", "were", "has", "have", "had", "do", "does", "did")
+        and qt[i - 1] not in ("who", "that", "which")
+    ]  # fmt: skip
+    said = sorted(zip(r.cond_at, range(len(r.conds)), r.conds, strict=True))
+    rate = next((i for i, w in enumerate(qt) if w == "rate"), None)
+    if rate is not None and not verbs:  # "the skip rate for premium users": the event names the rate
+        event = [c for at, _i, c in said if rate - 2 <= at < rate]
+        base = [c for at, _i, c in said if not rate - 2 <= at < rate]
+        if len(event) != 1:
+            return None
+    elif verbs:
+        base = [c for at, _i, c in said if at < verbs[0]]
+        event = [c for at, _i, c in said if at >= verbs[0]]
+        after = [at for at, _i, _c in said if at >= verbs[0]]
+        spread = any(set(qt[x + 1 : y]) - {"and"} for x, y in zip(after, after[1:], strict=False))
+        if not base and spread:
+            return None  # "what percentage of orders were returned in the South": of all, or of the South's?
+    else:
+        base, event = [c for _at, _i, c in said[:-1]], [said[-1][2]]
+    if not event:
+        return None
+    body.clear()
+    expr = f"({_mask(event)})[{_mask(base)}].mean()" if base else f"({_mask(event)}).mean()"
+    expr += " * 100" if pct else ""
+    reading = f"the {'percentage' if pct else 'share'} of rows where {_say(event)}"
+    reading += f", among the rows where {_say(base)}" if base else ""
+    return QuestionPlan(HEADER + f"    return {_round(expr, r.decimals)}\n", reading, tuple(r.leftover))
+
+
+def _when(r: _Reading, frame: pd.DataFrame, free: list[str]) -> QuestionPlan | None:
+    """ "When was CO2 first measured above 350", "on what date did sales last exceed 100": the
+    first or last date, of the table's one date column (or the one named), among the rows the
+    conditions keep."""
+    if not r.conds or not r.phrase(r"^ (when|on what date|on which date|what date|which date) |^ (what is )?(the )?date of the "):
+        return None
+    first, last = r.has("first", "earliest", "soonest"), r.has("last", "latest", "recent")
+    dates = [c for c in map(str, frame.columns) if is_dates(frame[c])]
+    pick = [c for c in dates if c in free] or dates
+    if first == last or len(pick) != 1 or [c for c in free if c != pick[0]] or r.k is not None:
+        return None
+    fn = "min" if first else "max"
+    lines = [
+        f"    when = pd.to_datetime(df[{_mask(r.conds)}][{_lit(pick[0])}], errors=\"coerce\", format=\"mixed\").{fn}()",
+        "    return str(when.date()) if when == when.normalize() else str(when)",
+    ]
+    reading = f"the {'first' if first else 'last'} {pick[0]} where {_say(r.conds)}"
+    return QuestionPlan(HEADER + "\n".join(lines) + "\n", reading, tuple(r.leftover))
 
 
 def _in_time(agg: Agg, r: _Reading, col: str) -> Agg:
@@ -490,7 +912,7 @@ def _by_period(
         return None
     word, hi = (
         best.group(1),
-        best.group(1) not in ("lowest", "smallest", "least", "minimum", "min", "fewest", "worst"),
+        best.group(1) not in _LOW,
     )
     arg = "idxmax" if hi else "idxmin"
     key = f'pd.to_datetime({base}[{_lit(pick[0])}], errors="coerce", format="mixed"){PERIODS[period][0]}'
@@ -498,7 +920,7 @@ def _by_period(
     if not measures:
         if word not in ("most", "fewest", "least"):
             return None
-        return done(lines + [f"    return {base}.groupby(period).size().{arg}()"],
+        return done(lines + _most_rows(f"{base}.groupby(period).size()", low=arg == "idxmin"),
                     f"the {period} of {pick[0]} with the {'most' if hi else 'fewest'} rows")  # fmt: skip
     agg = next((a for a in AGGS if any(w in a.stems and w != word for w in r.words)), None)
     fn = agg.method if agg else ("sum" if word in ("most", "fewest", "least") else ("max" if hi else "min"))
@@ -509,10 +931,13 @@ def _by_period(
 
 
 def _asked_for(r: _Reading, col: str) -> bool:
-    """The question asks which `col` ("which year …", "in what TIME period …"): the column's
-    words come at most one word after "which" or "what"."""
-    words = " ".join(tokens(col))
-    return re.search(rf" (which|what) (\w+ )?{re.escape(words)} ", r.q) is not None
+    """The question asks which `col` ("which year …", "in what TIME period …", "which birth
+    month" for `birthmonth`): the column is named at most one word after "which" or "what"."""
+    qt = r.q.split()
+    return any(
+        s.name == col and any(qt[j] in ("which", "what") for j in range(max(0, s.start - 2), s.start))
+        for s in r.spans
+    )
 
 
 def _unique_after(frame: pd.DataFrame, conds: list[tuple[str, str, Any]], label: str) -> bool:
@@ -535,7 +960,7 @@ def _ranked(
     which = r.phrase(r" (which|what|who|name) ")
     if r.k is not None and cats:
         key = cats[0]
-        hi = best.group(1) not in ("lowest", "smallest", "least", "minimum", "min", "fewest", "worst")
+        hi = best.group(1) not in _LOW
         if nums:
             fn = agg.method if agg else "sum"
             expr = f"{base}.groupby({_lit(key)})[{_lit(nums[0])}].{fn}().sort_values(ascending={not hi}).head({r.k}).index.tolist()"
@@ -575,18 +1000,28 @@ def _ranked(
         conds = {c for c, _, _ in r.conds}
         asked = [c for c in r.columns if c not in conds and c != nums[0] and _asked_for(r, c)]
         cats = asked if len(asked) == 1 else cats
+    counted = best.group(1) in ("most", "fewest", "least") and agg is None
+    if which and r.k is None and not cats and len(nums) == 1 and counted and not r.leftover and _asked_for(r, nums[0]):
+        # "which birth month has the most births": a number column's most common value
+        arg = "idxmin" if best.group(1) in _LOW else "idxmax"
+        return done(
+            _most_rows(f"{base}[{_lit(nums[0])}].value_counts()", low=arg == "idxmin"),
+            f"the {nums[0]} with the {'fewest' if arg == 'idxmin' else 'most'} rows",
+        )
     if which and r.k is None and (cats or len(nums) >= 2):
+        if len(cats) > 1:
+            return None  # two names asked for at once ("the out date and the due date"): not one label
         label = cats[0] if cats else nums[0]
         if not cats and not _asked_for(r, label):
             return None  # "what is the largest x of y": a value, not which row's number
-        hi = best.group(1) not in ("lowest", "smallest", "least", "minimum", "min", "fewest", "worst")
+        hi = best.group(1) not in _LOW
         arg = "idxmax" if hi else "idxmin"
         measure = next((c for c in nums if c != label), None)
         if measure is None and agg is not None:
             return None  # "which customer spent the most in total": a total of a measure not named
         if measure is None:  # "which origin has the most cars": the label with the most rows
             return done(
-                [f"    return {base}[{_lit(label)}].value_counts().{arg}()"],
+                _most_rows(f"{base}[{_lit(label)}].value_counts()", low=arg == "idxmin"),
                 f"the {label} with the {'most' if hi else 'fewest'} rows",
             )
         one_row_each = _unique_after(frame, r.conds, label)
@@ -595,12 +1030,17 @@ def _ranked(
                 [f"    return {base}.loc[{base}[{_lit(measure)}].{arg}(), {_lit(label)}]"],
                 f"the {label} of the row with the {'highest' if hi else 'lowest'} {measure}",
             )
-        # no aggregate named: "the most <measure>" is its total, "the highest" the extreme row's
+        # no aggregate named: "the most <measure>" is its total, "the highest" the extreme row's;
+        # of a 0/1 column ("the highest late delivery rate") only its rate says anything
         fn = (
             agg.method
             if agg
             else ("sum" if best.group(1) in ("most", "fewest", "least") else ("max" if hi else "min"))
         )
+        if _zero_one(frame[measure]) and agg is None:
+            if not r.has("rate", "share", "percentage", "proportion", "fraction", "likely", "often", "chance"):
+                return None
+            fn = "mean"
         return done(
             [f"    return {base}.groupby({_lit(label)})[{_lit(measure)}].{fn}().{arg}()"],
             f"the {label} with the {'highest' if hi else 'lowest'} {fn} of {measure}",

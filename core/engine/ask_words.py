@@ -18,9 +18,10 @@ from typing import Any, Protocol
 import pandas as pd
 
 from core.detect import id_name
+from core.detect import identifier as key_finding
 
 # Numbers (a minus sign only where it cannot be a hyphen), comparison signs, words.
-_TOKEN = re.compile(r"(?:(?<![\w.])-)?\d+(?:\.\d+)?|[<>]=?|==?|[A-Za-z]+|\d+")
+_TOKEN = re.compile(r"(?:(?<![\w.])-)?\d+(?:\.\d+)?|[<>]=?|==?|%|[A-Za-z]+|\d+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
@@ -65,7 +66,8 @@ FILLER = COMMON | {
         "had got get gets < > <= >= = == s one two three four five six seven eight nine ten cell cells "
         "empty blank null nan yyyy mm dd format date "
         # verbs that only tie rows to a value they name ("customers who live in Paris")
-        "live located based come born work belong made built registered listed recorded"
+        "live located based come born work belong made built registered listed recorded "
+        "still yet currently ever so far i e ie eg calendar combined together altogether anyone just % dp"
     ).split()
 }
 
@@ -102,17 +104,17 @@ class Agg:
 AGGS = [
     Agg("median", "median", ("median", "middle")),
     Agg("standard deviation", "std", ("deviation", "std", "stdev")),
-    Agg("mean", "mean", ("average", "mean", "avg")),
+    Agg("mean", "mean", ("average", "mean", "avg", "averaged")),
     Agg("sum", "sum", ("total", "sum", "add")),
     Agg(
         "maximum",
         "max",
-        ("highest", "maximum", "max", "largest", "biggest", "greatest", "longest", "oldest", "latest"),
+        ("highest", "maximum", "max", "largest", "biggest", "greatest", "longest", "oldest", "latest", "heaviest"),
     ),
     Agg(
         "minimum",
         "min",
-        ("lowest", "minimum", "min", "smallest", "shortest", "youngest", "earliest", "first"),
+        ("lowest", "minimum", "min", "smallest", "shortest", "youngest", "earliest", "first", "lightest"),
     ),
 ]
 
@@ -175,6 +177,14 @@ def find_spans(question: str, columns: Iterable[str]) -> list[Span]:
             if len(owners) == 1 and hits:
                 take(c, hits[0], 1, partial=True)
                 break
+    for c in cols:  # a shortened name: `educ` for "education", `temp` for "temperature"
+        ct = _col_tokens(c)
+        if any(s.name == c for s in spans) or len(ct) != 1 or len(ct[0]) < 4 or ct[0] in COMMON:
+            continue
+        hits = [i for i, q in enumerate(qt) if not taken[i] and len(q) > len(ct[0]) and q.startswith(ct[0])]
+        owners = [o for o in cols if len(_col_tokens(o)) == 1 and hits and qt[hits[0]].startswith(_col_tokens(o)[0])]
+        if hits and owners == [c]:
+            take(c, hits[0], 1)
     spans.sort(key=lambda s: s.start)
 
     # "capital values": a column called `value` is not named by the word after another column.
@@ -213,7 +223,13 @@ def _spelled_out(name: str, qt: list[str], i: int, taken: list[bool]) -> int:
 def identifier(s: pd.Series, name: str) -> bool:
     """A column of row identifiers: unique values, text or named as a key ("order_id", "EmpNo";
     the profile's own test of a key's name, `core.detect.id_name`)."""
-    return (id_name(name) or s.dtype == object) and bool(s.is_unique)
+    if (id_name(name) or s.dtype == object) and bool(s.is_unique):
+        return True
+    # a running number ("respondent" = 1..600): the profile's detector says so
+    if pd.api.types.is_integer_dtype(s):
+        found = key_finding(s, name)
+        return found is not None and found.rule == "running_number"
+    return False
 
 
 def column_spans(question: str, frame: pd.DataFrame) -> list[Span]:
@@ -240,7 +256,8 @@ def find_values(question: str, frame: pd.DataFrame, exclude: set[str]) -> list[t
     # The question's words as written: a short code ("HR", "NY") is a value only in its own case.
     raw = words_as_written(question)
     taken = [False] * len(qt)
-    for s in column_spans(question, frame):
+    spans = column_spans(question, frame)
+    for s in spans:
         taken[s.start : s.end] = [True] * (s.end - s.start)
     found: dict[tuple[int, int], list[tuple[str, Any]]] = {}
     for c in frame.columns:
@@ -252,6 +269,13 @@ def find_values(question: str, frame: pd.DataFrame, exclude: set[str]) -> list[t
             continue
         for v in distinct:
             vt = [stem(t) for t in tokens(str(v))]
+            if isinstance(v, str) and len(v) == 1 and v.isalpha() and v.isupper():
+                # "grade A", "an A grade": a letter code as written, next to its column's name
+                beside = {i for sp in spans if sp.name == str(c) for i in (sp.start - 1, sp.end)}
+                hits = [i for i in beside if 0 <= i < len(raw) and raw[i] == v and not taken[i]]
+                if hits:
+                    found.setdefault((hits[0], 1), []).append((str(c), v))
+                continue
             code = isinstance(v, str) and len(v) >= 2 and v.isupper() and v.isalnum()  # "HR", "B2"
             if code and len(v) < 3:  # as written, case and all ("HR", "B2" = "B" "2")
                 n = len(vt)
@@ -314,13 +338,16 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
         if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
     ]  # fmt: skip
 
+    # the table's measures: numeric columns that are neither keys nor years
+    measures = [c for c in all_nums if not identifier(frame[c], c) and "year" not in _col_tokens(c)]
+
     def index_of(m: re.Match[str]) -> int:
         return len(q[: m.start()].split())
 
     for pattern, op in (
         (rf" between {_N} and {_N} ", "between"),
-        (rf" (?:at least|no less than|>=) {_N} ", ">="),
-        (rf" (?:at most|no more than|<=) {_N} ", "<="),
+        (rf" (?:at least|no less than|at or above|at or over|>=) {_N} ", ">="),
+        (rf" (?:at most|no more than|at or below|at or under|<=) {_N} ", "<="),
         (rf" {_N} or (?:more|greater|above|higher) ", ">="),
         (rf" {_N} or (?:less|fewer|below|lower) ", "<="),
         (rf" {_GT} (?:than )?{_N} ", ">"),
@@ -331,6 +358,8 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
             col = near(pos, pos + len(m.group(0).split()))
             if col is None and re.search(r"older|younger", m.group(0)):
                 col = next((str(c) for c in frame.columns if "age" in _col_tokens(str(c))), None)
+            if col is None and len(measures) == 1:  # "readings at or above 370": the one measure
+                col = measures[0]
             if col is not None and not any(c == col for c, _, _ in out):
                 value = (_number(m.group(1)), _number(m.group(2))) if op == "between" else _number(m.group(1))
                 out.append((col, op, value))
@@ -393,16 +422,22 @@ PERIODS: dict[str, tuple[str, Callable[[pd.Series], pd.Series]]] = {
     "day": (".dt.date.astype(str)", lambda d: d.dt.date.astype(str)),
     "date": (".dt.date.astype(str)", lambda d: d.dt.date.astype(str)),
 }
-PERIOD_ASKED = r" (?:which|what) (" + "|".join(sorted(PERIODS, key=len, reverse=True)) + r") "
+_PERIOD_WORDS = "|".join(sorted(PERIODS, key=len, reverse=True))
+# "which month …", "what calendar month …", "the day with the biggest total …"
+PERIOD_ASKED = (
+    rf" (?:(?:which|what) (?:calendar |single |particular )?({_PERIOD_WORDS})"
+    rf"|the ({_PERIOD_WORDS}) (?:with|that had|that has|which had|which has) the) "
+)
 
 
 def period_asked(question: str, frame: pd.DataFrame) -> str | None:
     """The period a question asks for ("in which month …") when the table has dates and no column
     of that name (a `year` column answers "which year" the usual way); else None."""
     m = re.search(PERIOD_ASKED, " " + " ".join(tokens(question)) + " ")
-    if m is None or any(m.group(1) in tokens(str(c)) for c in frame.columns):
+    period = (m.group(1) or m.group(2)) if m else None
+    if period is None or any(period in tokens(str(c)) for c in frame.columns):
         return None
-    return m.group(1) if any(is_dates(frame[c]) for c in frame.columns) else None
+    return period if any(is_dates(frame[c]) for c in frame.columns) else None
 
 
 def period_labels(frame: pd.DataFrame, period: str) -> set[str]:
@@ -440,12 +475,17 @@ def _number(text: str) -> int | float:
 def decimals_asked(q: str) -> int | None:
     """The decimals a question asks its answer rounded to ("2 decimal places", "a whole number")."""
     q = " " + q.lower() + " "
-    m = re.search(rf"{_NUMBER} decimal", q) or re.search(rf"round(?:ed)? to {_NUMBER}\b", q)
+    m = (
+        re.search(rf"{_NUMBER} (?:decimal|dp\b|d\.p\.)", q)
+        or re.search(rf"round(?:ed)? to {_NUMBER}\b", q)
+    )
     if m:
         w = m.group(1)
         return int(w) if w.isdigit() else _WORDS[w]
-    if re.search(r"nearest whole|whole number|nearest integer|round(?:ed)? to an integer", q):
+    if re.search(r"nearest (?:whole|integer|dollar|euro|pound|yen|unit|percent|year|day)|whole number|round(?:ed)? to an integer", q):
         return 0
+    if re.search(r"nearest cent", q):
+        return 2
     return None
 
 
@@ -458,11 +498,121 @@ def top_k_asked(q: str) -> int | None:
             rf"\b{_NUMBER} (?:most|least|largest|smallest|highest|lowest|biggest|best|worst|top)\b", q
         )
         or re.search(
-            rf"\b{_NUMBER} \w+(?: \w+)? (?:with|by|having) (?:the )?(?:most|least|highest|lowest|largest|smallest)\b",
+            rf"\b{_NUMBER} \w+(?: \w+)? (?:with|by|having|have|has|had) (?:the )?(?:most|least|highest|lowest|largest|smallest)\b",
             q,
         )
     )
     if not m:
         return None
     w = m.group(1)
-    return int(w) if w.isdigit() else _WORDS.get(w)
+    k = int(w) if w.isdigit() else _WORDS.get(w)
+    return k if k is not None and k < 1000 else None  # "In 2024, which month had the most …": a year
+
+
+# ----------------------------------------------------------------------------- conditions said in words
+# Words for the two groups of a sex/gender column, and the codes such a column holds for each.
+_FEMALE_WORDS = {"woman", "women", "female", "females", "girl", "girls", "lady", "ladies"}
+_MALE_WORDS = {"man", "men", "male", "males", "boy", "boys", "gentlemen"}
+_FEMALE_CODES = {"f", "female", "woman", "women", "w", "girl", "fem"}
+_MALE_CODES = {"m", "male", "man", "men", "boy"}
+_OTHER_SEX_CODES = {"other", "o", "u", "unknown", "x", "nonbinary", "non-binary", "diverse", "d", "na", "n/a", ""}
+MONTHS = {
+    m: i + 1
+    for i, names in enumerate(
+        ("january jan", "february feb", "march mar", "april apr", "may", "june jun", "july jul",
+         "august aug", "september sep sept", "october oct", "november nov", "december dec")
+    )
+    for m in names.split()
+}  # fmt: skip
+WEEKDAYS = {d: i for i, d in enumerate("monday tuesday wednesday thursday friday saturday sunday".split())}
+_QUARTERS = {"first": 1, "1st": 1, "second": 2, "2nd": 2, "third": 3, "3rd": 3, "fourth": 4, "4th": 4}
+
+
+@dataclass(frozen=True)
+class Worded:
+    """A condition the question states in words the table does not hold ("women" for "F", "in
+    March" over a date column), with the token positions that say it."""
+
+    column: str
+    op: str  # "==", or a part of a date: "month", "months" (a range), "weekday", "weekend", "quarter", "year"
+    value: Any
+    at: tuple[int, ...]
+
+
+def sex_column(frame: pd.DataFrame) -> tuple[str, dict[str, Any]] | None:
+    """The table's one column coding two sexes ("F"/"M", "Female"/"Male", "woman"/"man"), with the
+    value it uses for each ("female", "male"); None when there is none or more than one."""
+    found = []
+    for c in frame.columns:
+        s = frame[c]
+        if s.dtype != object and not isinstance(s.dtype, pd.CategoricalDtype):
+            continue
+        distinct = [v for v in s.dropna().unique()[:8] if isinstance(v, str)]
+        if not distinct or len(distinct) > 6:
+            continue
+        folded = {v.strip().casefold(): v for v in distinct}
+        fem = [v for f, v in folded.items() if f in _FEMALE_CODES]
+        mal = [v for f, v in folded.items() if f in _MALE_CODES]
+        rest = set(folded) - _FEMALE_CODES - _MALE_CODES - _OTHER_SEX_CODES
+        if len(fem) == 1 and len(mal) == 1 and not rest:
+            found.append((str(c), {"female": fem[0], "male": mal[0]}))
+    return found[0] if len(found) == 1 else None
+
+
+def worded_conds(question: str, frame: pd.DataFrame, named: list[str]) -> list[Worded]:
+    """Conditions said in words no value of the table spells: a sex ("women", "male members") over
+    the table's one sex column, and a part of the dates ("in March", "March 2024", "on Saturdays",
+    "at weekends", "in the first quarter", "Q3") over its one date column (or the one named). A
+    word with no such column to apply to gives nothing (the reader then has no plan)."""
+    qt = tokens(question)
+    raw = words_as_written(question)
+    out: list[Worded] = []
+    sex = sex_column(frame) if set(qt) & (_FEMALE_WORDS | _MALE_WORDS) else None
+    if sex is not None:
+        for i, w in enumerate(qt):
+            group = "female" if w in _FEMALE_WORDS else "male" if w in _MALE_WORDS else None
+            if group is not None:
+                out.append(Worded(sex[0], "==", sex[1][group], (i,)))
+    if not {stem(w) for w in qt} & (set(MONTHS) | set(WEEKDAYS) | {"weekend", "quarter", "q"}):
+        return out
+    dates = [str(c) for c in frame.columns if is_dates(frame[c])]
+    pick = [c for c in dates if c in named] or dates
+    col = pick[0] if len(pick) == 1 else None  # no date column, or more than one: no date part
+    # a column of month numbers ("month" = 1..12) answers "in March" itself
+    numbered = [
+        str(c) for c in frame.columns
+        if "month" in tokens(str(c)) and pd.api.types.is_integer_dtype(frame[c])
+        and bool(frame[c].dropna().between(1, 12).all())
+    ]  # fmt: skip
+    skip: set[int] = set()
+    for i, w in enumerate(qt):
+        before = qt[i - 1] if i else ""
+        if i in skip:
+            continue
+        if w in MONTHS:
+            if w in ("may", "mar", "jun", "dec") and not raw[i][0].isupper():
+                continue  # "may" the verb, "dec" short for something else: a month only as a name
+            if w == "may" and before not in ("in", "of", "during", "since", "until", "for", "from"):
+                continue
+            if len(numbered) == 1:
+                out.append(Worded(numbered[0], "==", MONTHS[w], (i,)))
+            elif col is not None and before in ("between", "from") and qt[i + 2 : i + 3] and qt[i + 1] in ("and", "to", "through", "until") and qt[i + 2] in MONTHS:
+                # "between March and May", "from June to August": both ends included
+                out.append(Worded(col, "months", (MONTHS[w], MONTHS[qt[i + 2]]), (i, i + 1, i + 2)))
+                skip.update((i + 1, i + 2))
+            elif col is not None:
+                out.append(Worded(col, "month", MONTHS[w], (i,)))
+                year = qt[i + 1] if i + 1 < len(qt) else ""
+                if re.fullmatch(r"(1[89]|20)\d\d", year):  # "March 2024"
+                    out.append(Worded(col, "year", int(year), (i + 1,)))
+        elif col is None:
+            continue
+        elif stem(w) in WEEKDAYS:
+            out.append(Worded(col, "weekday", WEEKDAYS[stem(w)], (i,)))
+        elif stem(w) == "weekend":
+            out.append(Worded(col, "weekend", True, (i,)))
+        elif w == "quarter" and before in _QUARTERS:
+            out.append(Worded(col, "quarter", _QUARTERS[before], (i - 1, i)))
+        elif w == "q" and i + 1 < len(qt) and qt[i + 1] in ("1", "2", "3", "4"):
+            out.append(Worded(col, "quarter", int(qt[i + 1]), (i, i + 1)))
+    return out

@@ -251,8 +251,10 @@ def _check_answer(question: str, value: object, frame: pd.DataFrame) -> IntentVe
         whole = (isinstance(v, int) and not isinstance(v, bool)) or (isinstance(v, float) and v.is_integer())
         check(whole, "a whole-number count", f"a count must be a whole number, the answer is {str(v)[:40]!r}")
         if whole:
+            # "how many more … than …" is a difference of two counts: below zero when fewer
+            low = -max(frame.size, len(frame)) if re.search(r"\bhow many (more|fewer|less)\b", q) else 0
             check(
-                0 <= v <= max(frame.size, len(frame)),
+                low <= v <= max(frame.size, len(frame)),
                 "the count is within the table's size",
                 f"{v} is more than the table holds",
             )
