@@ -716,3 +716,49 @@ def test_a_short_code_counts_as_used_only_when_quoted(panel):
     question = "What is the mean score of women?"
     assert coverage_failure(question, 'def answer(df):\n    return df["score"].mean()', panel)
     assert coverage_failure(question, "def answer(df):\n    return df[df['sex'] == 'F']['score'].mean()", panel) is None
+
+
+@pytest.fixture
+def installs() -> pd.DataFrame:
+    rng = np.random.default_rng(404)
+    n = 300
+    return pd.DataFrame(
+        {
+            "install_id": [f"I{i:04d}" for i in range(n)],
+            "sold_at": pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 200 * 24, n), unit="h"),
+            "Store": rng.choice(["Uptown", "Airport"], n),
+            "item": rng.choice(["Latte", "Mocha", "Tea", "Scone"], n),
+            "Qty": rng.integers(1, 5, n),
+            "unit_price": rng.choice([2.5, 3.0, 4.5], n),
+            "Total": rng.gamma(2, 4, n).round(2),
+            "inspection_passed": rng.random(n) < 0.8,
+            "first_visit": rng.choice(["Y", "N"], n),
+            "DNF": rng.choice([0, 1], n, p=[0.9, 0.1]),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "question, expected",
+    [
+        ("How many installs failed inspection?", lambda d: int((~d["inspection_passed"]).sum())),
+        ("How many installs passed inspection?", lambda d: int(d["inspection_passed"].sum())),
+        ("On how many distinct days did the Airport store make at least one sale?",
+         lambda d: d.loc[d["Store"] == "Airport", "sold_at"].dt.date.nunique()),
+    ],
+)  # fmt: skip
+def test_opposites_and_distinct_days(installs, question, expected):
+    assert_reads(question, installs, expected)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "what % of first-time buyers DNF'd? 1 dp",  # "first-time" is no minimum, and the buyers are not read
+        "Which month had the highest total sales?",  # "total" of sales, not the `Total` column's maximum
+        "top 3 items by units sold",  # `unit_price` and `sold_at` both named by a word: no one measure
+        "How many distinct customers bought a Latte?",  # distinct what? rows are not customers
+    ],
+)
+def test_opposites_and_distinct_these_readings_must_not_guess(installs, question):
+    assert plan_question(question, installs) is None

@@ -177,7 +177,9 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
             yes = 1
         if yes is None:
             continue
-        op = "!=" if negated(s.start) else "=="
+        # "failed inspection" over `inspection_passed`: the opposite of the column's own word
+        flipped = _opposite(qt, {stem(t) for t in tokens(s.name)})
+        op = "!=" if negated(s.start) != flipped else "=="
         # "hlthp equal to 1" says it; "smokers than non-smokers" names both groups
         if not any(c == s.name and (o, v) != ("!=" if op == "==" else "==", yes) for c, o, v in conds):
             conds.append((s.name, op, yes))
@@ -326,6 +328,21 @@ def _most_rows(counts: str, low: bool) -> list[str]:
         '        raise ValueError(f"no single answer: {counts.index[0]!r} and {counts.index[1]!r} tie with {counts.iloc[0]} rows")',
         "    return counts.index[0]",
     ]
+
+
+# Words and their opposites: a yes/no column named for one ("inspection_passed") asked about by the
+# other ("failed inspection") is asked for its "no" rows.
+_OPPOSITES = [("pass", "fail"), ("passed", "failed"), ("approved", "denied"), ("approved", "rejected"),
+              ("approved", "declined"), ("accepted", "rejected"), ("success", "failure"), ("successful", "failed"),
+              ("active", "inactive"), ("completed", "incomplete"), ("complete", "incomplete"), ("paid", "unpaid"),
+              ("present", "absent"), ("won", "lost"), ("win", "loss"), ("open", "closed"), ("ontime", "late"),
+              ("available", "unavailable"), ("valid", "invalid"), ("insured", "uninsured")]  # fmt: skip
+
+
+def _opposite(qt: list[str], name: set[str]) -> bool:
+    """The question says the opposite of a word of the column's name."""
+    said = {stem(w) for w in qt}
+    return any((a in name and b in said) or (b in name and a in said) for a, b in _OPPOSITES)
 
 
 def _plural(w: str) -> bool:
@@ -520,7 +537,8 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     # reading here applies, whatever words they stand next to (unless a value of the table says so)
     values = {stem(t) for _c, _op, v in r.conds for t in tokens(str(v))}
     unapplied = {w for w in r.words if w in _PEOPLE | _CALENDAR | _ORDINALS} - values - r.worded
-    if len(r.leftover) > 1 or r.unplaced or unapplied or _stray_number(r):
+    first_time = r.phrase(" first time | first timer | first timers ") and "first" in r.words
+    if len(r.leftover) > 1 or r.unplaced or unapplied or _stray_number(r) or first_time:
         return None  # too much unread, a column's word unused, or a condition or rank not applied
     cond_cols = {c for c, _, _ in r.conds} | {v for _c, op, v in r.conds if op in _ACROSS}
     free = [c for c in r.columns if c not in cond_cols]  # named, but not only as a filter
@@ -632,6 +650,15 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
         return done(
             [f"    return int({base}[{_lit(free[0])}].nunique())"], f"the distinct values of {free[0]}"
         )
+    days = re.search(r" (?:distinct|unique|different) (days|dates|months|years|weeks) ", r.q)
+    dates = [c for c in map(str, frame.columns) if is_dates(frame[c])]
+    if counting and days and not free and len(dates) == 1:  # "on how many distinct days did … sell"
+        part = {"days": ".dt.date", "dates": ".dt.date", "months": ".dt.to_period('M')", "years": ".dt.year",
+                "weeks": ".dt.to_period('W')"}[days.group(1)]  # fmt: skip
+        when = f'pd.to_datetime({base}[{_lit(dates[0])}], errors="coerce", format="mixed")'
+        return done([f"    return int({when}{part}.nunique())"], f"the distinct {days.group(1)} of {dates[0]}")
+    if counting and r.has("distinct", "unique", "different"):
+        return None  # distinct what? counting rows would drop the word
     # the most common value, the group/row with the highest value, the top k
     most = r.phrase(
         r" (most|least) (common|often|frequent|frequently|popular|usual) | (appears|occurs) most | most often | mode "
@@ -708,6 +735,8 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     # "the day with the biggest total demand" asks for a label too
     if r.phrase(r"^ ((in|on|at|during|for) )?(which|who) ") or r.phrase(PERIOD_ASKED) or r.phrase(r" the \w+ (with|that has|that had) the "):
         return None  # also "what month …" with no period reading: not an aggregate
+    if (pct or share) and agg is not None and agg.method != "mean":
+        return None  # "what % of … DNF'd" is no minimum or total of a column
     if agg is not None and len(nums) == 1 and not cats:
         agg = _in_time(agg, r, nums[0])
         expr = f"{base}[{_lit(nums[0])}].{agg.method}()"
@@ -959,6 +988,8 @@ def _ranked(
     """The top k, or the row or group with the highest/lowest value ("which day has the most …")."""
     which = r.phrase(r" (which|what|who|name) ")
     if r.k is not None and cats:
+        if len(cats) > 1:
+            return None  # two names to rank by ("items by units sold" naming `sold_at` too): not one key
         key = cats[0]
         hi = best.group(1) not in _LOW
         if nums:

@@ -237,12 +237,25 @@ def column_spans(question: str, frame: pd.DataFrame) -> list[Span]:
     word and "students" is `student` in the plural, but an identifier column is never named that
     way (a question that wants it says "which employee")."""
     raw = [t.casefold() for t in words_as_written(question)]
+    qt = [stem(t) for t in raw]
+
+    def aggregate_word(s: Span) -> bool:
+        """A column named by one word a question also uses as an aggregate ("Total", "Count"),
+        followed by a noun nothing names: "the highest total sales" is a total of sales."""
+        name = _col_tokens(s.name)
+        nxt = qt[s.end] if s.end < len(qt) else ""
+        return (
+            len(name) == 1 and name[0] in ("total", "sum", "count", "average", "mean", "amount")
+            and bool(nxt) and nxt not in COMMON and nxt not in FILLER and not NUMBER.match(nxt)
+        )  # fmt: skip
+
     return [
         s for s in find_spans(question, [str(c) for c in frame.columns])
         if not (
             identifier(frame[s.name], s.name)
             and (s.partial or " ".join(raw[s.start : s.end]) == " ".join(tokens(s.name)) + "s")
         )
+        and not aggregate_word(s)
     ]  # fmt: skip
 
 
