@@ -207,7 +207,7 @@ def coverage_failure(question: str, code: str, frame: pd.DataFrame) -> str | Non
     whatever form checks it passes. Read by the question recipes' reader (`ask_plan.read`), so only
     what it finds with confidence is asked for; a mention anywhere in the code counts."""
     try:
-        r = read(question, frame.rename(columns=str))
+        r = read(question, frame.rename(columns=str, copy=False))
     except (KeyError, ValueError, TypeError, IndexError):
         return None
     text = code.casefold()
@@ -252,7 +252,7 @@ def _subscript_name(node: ast.AST) -> str | None:
 def _partly(question: str, frame: pd.DataFrame, intent: IntentVerdict) -> IntentVerdict:
     """Checks derived from part of a question do not verify the answer to all of it: "which travel
     mode was chosen most often" checked as "a value of mode" says nothing about "chosen"."""
-    unexplained = read(question, frame.rename(columns=str)).leftover
+    unexplained = read(question, frame.rename(columns=str, copy=False)).leftover
     if len(unexplained) <= 1:
         return intent
     words = ", ".join(unexplained[:4])

@@ -471,8 +471,8 @@ def _round(expr: str, d: int | None) -> str:
 def plan_question(question: str, frame: pd.DataFrame) -> QuestionPlan | None:
     """The plan for `question` over `frame`, or None when it cannot be read with confidence."""
     try:
-        r = read(question, frame.rename(columns=str))
-        return _plan(r, frame.rename(columns=str))
+        named = frame.rename(columns=str, copy=False)  # the columns' names as text, the data shared
+        return _plan(read(question, named), named)
     except (KeyError, ValueError, TypeError, IndexError):  # an odd table: no plan rather than a crash
         return None
 
@@ -692,7 +692,7 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
         return _share_within(r, pct, done, body)
     # "what percentage of employees in Finance left": a share within some rows; which condition is
     # the base and which the event is not read here, so only one condition is
-    if (pct or share) and len(r.conds) == 1 and agg is None:
+    if (pct or share) and len(r.conds) == 1 and agg is None and all(identifier(frame[c], c) for c in free):
         body.clear()
         expr = f"({_mask(r.conds)}).mean()" + (" * 100" if pct else "")
         return done(

@@ -225,8 +225,9 @@ def identifier(s: pd.Series, name: str) -> bool:
     the profile's own test of a key's name, `core.detect.id_name`)."""
     if (id_name(name) or s.dtype == object) and bool(s.is_unique):
         return True
-    # a running number ("respondent" = 1..600): the profile's detector says so
-    if pd.api.types.is_integer_dtype(s):
+    # a running number ("respondent" = 1..600): the profile's detector says so (asked only of an
+    # increasing integer column, the cheap sign of one: this runs for every column of every question)
+    if pd.api.types.is_integer_dtype(s) and s.is_monotonic_increasing:
         found = key_finding(s, name)
         return found is not None and found.rule == "running_number"
     return False
@@ -472,9 +473,15 @@ def is_dates(s: pd.Series) -> bool:
     """A datetime column, or text that reads as dates (checked on its first values)."""
     if pd.api.types.is_datetime64_any_dtype(s):
         return True
-    if pd.api.types.is_numeric_dtype(s) or s.dropna().empty:
+    if pd.api.types.is_numeric_dtype(s):
         return False
-    head = s.dropna().astype(str).head(50)
+    # the first values that are there (a column of a million texts is not scanned for gaps)
+    head = s.iloc[:5000].dropna().head(50)
+    if head.empty:
+        head = s.dropna().head(50)
+    if head.empty:
+        return False
+    head = head.astype(str)
     if not head.str.contains(r"\d{4}|\d{1,2}[/-]\d{1,2}", regex=True).all():
         return False
     return bool(pd.to_datetime(head, errors="coerce", format="mixed").notna().mean() > 0.9)

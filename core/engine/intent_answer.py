@@ -156,7 +156,7 @@ def _reference(q: str, frame: pd.DataFrame) -> tuple[str, float] | None:
 def check_answer(question: str, value: object, frame: pd.DataFrame) -> IntentVerdict:
     """Checks derived from `question` on the answer `value` (see the module doc); an IntentVerdict."""
     try:
-        return _check_answer(question, decode_value(value), frame.rename(columns=str))
+        return _check_answer(question, decode_value(value), frame.rename(columns=str, copy=False))
     except Exception as e:  # noqa: BLE001 - a check that cannot run is not a pass, and not a crash either
         return IntentVerdict(
             "unchecked", (), f"not verified against your question: a check could not run ({e})"
