@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -110,20 +111,14 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
         spans.append(Span(key[0], key[1], key[1] + 1))
         cols.append(key[0])
         inside.add(key[1])
-    by_verb: list[Span] = []
-    for i, w in enumerate(qt):  # "fires discovered in 2021": `Discovery Date` named by its verb
-        if not w.endswith("ed"):
-            continue  # a verb only: "shipments" is the rows' noun, not `Ship Date`
-        dated = [
-            str(c) for c in frame.columns
-            if str(c) not in cols and i not in inside and len(own := [t for t in tokens(str(c)) if t not in _DATE_WORDS]) == 1
-            and _form_of(w, {own[0]}) and is_dates(frame[c])
-        ]  # fmt: skip
-        if len(dated) == 1:
-            spans.append(Span(dated[0], i, i + 1))
-            cols.append(dated[0])
-            inside.add(i)
-            by_verb.append(spans[-1])
+    # "fires discovered in 2021": `Discovery Date` named by its verb ("shipments" is no `Ship Date`)
+    by_verb = _named_by_form(
+        qt, frame, cols, _DATE_WORDS, lambda i, w: w.endswith("ed") and i not in inside, lambda c: is_dates(frame[c])
+    )
+    for v in by_verb:
+        spans.append(v)
+        cols.append(v.name)
+        inside.add(v.start)
 
     def negated(start: int) -> bool:  # "not returned", "excluding the North region"
         return any(w in _NEGATORS for w in qt[max(0, start - 3) : start])
@@ -157,20 +152,14 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
             conds.append(c)
             cond_at.append(min(_positions(qt, _number_text(c[2])), default=len(qt)))
     # "fraudulent" for `Fraud`, "insured" for `insurance`, "smoke" for `smoker`: a yes/no column
-    # named by a form of its one word
-    own = {c: t[0] for c in map(str, frame.columns) if c not in cols
-           and len(t := [w for w in tokens(c) if w not in _FLAG_WORDS]) == 1}  # fmt: skip
-    for i, w in enumerate(qt):
-        if i in inside or i in said or stem(w) in FILLER:
-            continue
-        flags = [
-            c for c, word in own.items()
-            if _form_of(w, {word}) and (_yes(frame[c]) is not None or (counted and _zero_one(frame[c])))
-        ]  # fmt: skip
-        if len(flags) == 1:
-            spans.append(Span(flags[0], i, i + 1))
-            cols.append(flags[0])
-            inside.add(i)
+    for f in _named_by_form(
+        qt, frame, cols, _FLAG_WORDS,
+        lambda i, w: i not in inside and i not in said and stem(w) not in FILLER,
+        lambda c: _yes(frame[c]) is not None or bool(counted and _zero_one(frame[c])),
+    ):  # fmt: skip
+        spans.append(f)
+        cols.append(f.name)
+        inside.add(f.start)
     for s in spans:  # a yes/no column names rows by itself: "returned orders", "orders not returned"
         yes = _yes(frame[s.name])
         if yes is None and counted and _zero_one(frame[s.name]):
@@ -257,6 +246,28 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
         q, words, cols, conds, decimals_asked(q), top_k_asked(q), leftover, numbers, tuple(spans), unplaced,
         cond_at, {stem(qt[i]) for i in worded_at}, loose,
     )  # fmt: skip
+
+
+def _named_by_form(
+    qt: list[str],
+    frame: pd.DataFrame,
+    cols: list[str],
+    plain: set[str],
+    word_ok: Callable[[int, str], bool],
+    column_ok: Callable[[str], bool],
+) -> list[Span]:
+    """Columns not yet named that a question word names by a form of their one word (the name less
+    its `plain` words: "date", "is"): one span per word, where exactly one column fits."""
+    own = {c: t[0] for c in map(str, frame.columns) if c not in cols
+           and len(t := [x for x in tokens(c) if x not in plain]) == 1}  # fmt: skip
+    out: list[Span] = []
+    for i, w in enumerate(qt):
+        if not word_ok(i, w):
+            continue
+        hits = [c for c, word in own.items() if c not in {s.name for s in out} and _form_of(w, {word}) and column_ok(c)]
+        if len(hits) == 1:
+            out.append(Span(hits[0], i, i + 1))
+    return out
 
 
 def _noun_key(qt: list[str], frame: pd.DataFrame, inside: set[int]) -> tuple[str, int] | None:
