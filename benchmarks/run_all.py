@@ -31,7 +31,11 @@ from benchmarks.common import RESULTS, ROOT, machine, md_table  # noqa: E402
 # (name, arguments, what it compares): the order of the document.
 BENCHMARKS: list[tuple[str, list[str], str]] = [
     ("profile_speed", [], "our profile vs ydata-profiling minimal=True, same 1,000,000 x 20 table"),
-    ("sandbox_overhead", [], "a clean step: our sandbox vs fresh subprocess vs Jupyter kernel vs bare exec"),
+    (
+        "sandbox_overhead",
+        ["--repeats", "30"],
+        "a clean step: our sandbox vs fresh subprocess vs Jupyter kernel vs bare exec",
+    ),
     ("llm_speed", [], "the app's model path vs raw llama.cpp, same prompts and settings"),
     ("proposal_latency", [], "seconds from Propose to a verified proposal; autopilot per table"),
     ("memory", [], "the running app's memory with a walked session vs the Community Cloud limit"),

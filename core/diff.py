@@ -24,11 +24,12 @@ a step's input - the previous step's accepted preview - is not read or normalise
 from __future__ import annotations
 
 import hashlib
+import os
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -161,9 +162,26 @@ _SIDES_KEEP = 4  # frames kept (the current input, its preview, a couple of alte
 _SIDES_MAX_BYTES = 128 * 1024**2  # all kept frames together (shallow); a larger one is never kept
 
 
+_DIGESTS: OrderedDict[tuple[int, int, int, int], str] = OrderedDict()  # file identity -> sha256
+
+
 def _file_sha256(path: Path) -> str:
+    """The file's sha256, hashed once per file identity (device, inode, size, modification time
+    in ns): snapshots and previews are written once and replaced by rename (a new inode), so the
+    input of every step is not read through again just to find it in the cache."""
     with open(path, "rb") as fh:
-        return hashlib.file_digest(fh, "sha256").hexdigest()
+        st = os.fstat(fh.fileno())
+        key = (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+        with _SIDES_LOCK:
+            known = _DIGESTS.get(key)
+        if known is not None:
+            return known
+        digest = hashlib.file_digest(fh, "sha256").hexdigest()
+    with _SIDES_LOCK:
+        _DIGESTS[key] = digest
+        while len(_DIGESTS) > 64:
+            _DIGESTS.popitem(last=False)
+    return digest
 
 
 def _side(path: str | Path) -> tuple[pd.DataFrame, Normal]:
@@ -177,16 +195,26 @@ def _side(path: str | Path) -> tuple[pd.DataFrame, Normal]:
     text = _parquet_text_columns(Path(path))
     df, text_hashes = _read_parquet(Path(path), text)
     side = (df, Normal(unique_names(df), text, text_hashes))
-    size = _shallow_bytes(df)
-    if size <= _SIDES_MAX_BYTES:
-        with _SIDES_LOCK:
-            _SIDES[digest] = side
-            while (
-                len(_SIDES) > _SIDES_KEEP
-                or sum(_shallow_bytes(f) for f, _ in _SIDES.values()) > _SIDES_MAX_BYTES
-            ):
-                _SIDES.popitem(last=False)
+    remember(digest, side)
     return side
+
+
+def remember(digest: str, side: tuple[pd.DataFrame, Normal], path: str | Path | None = None) -> None:
+    """Keep `side` as the frame of the Parquet file whose sha256 is `digest` (bounded cache);
+    `path`: that file, just written, whose identity then stands for the digest (see
+    `_file_sha256`)."""
+    if path is not None:
+        st = os.stat(path)
+        with _SIDES_LOCK:
+            _DIGESTS[(st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)] = digest
+    if _shallow_bytes(side[0]) > _SIDES_MAX_BYTES:
+        return
+    with _SIDES_LOCK:
+        _SIDES[digest] = side
+        while (
+            len(_SIDES) > _SIDES_KEEP or sum(_shallow_bytes(f) for f, _ in _SIDES.values()) > _SIDES_MAX_BYTES
+        ):
+            _SIDES.popitem(last=False)
 
 
 def _read_parquet(path: Path, text: dict[str, int | None]) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
@@ -202,35 +230,93 @@ def _read_parquet(path: Path, text: dict[str, int | None]) -> tuple[pd.DataFrame
     if not text:
         return pd.read_parquet(path), {}
     try:
-        df = pq.read_table(path, read_dictionary=list(text), use_pandas_metadata=True).to_pandas()
-        hashes: dict[str, np.ndarray] = {}
-        for c in text:
-            col = df[c]
-            if not isinstance(col, pd.Series) or not isinstance(col.dtype, pd.CategoricalDtype):
-                raise TypeError(f"{c!r} did not come back as categories")
-            values, hashes[c] = expand_text(col.array)
-            df[c] = values
-        return df, hashes
+        table = pq.read_table(path, read_dictionary=list(text), use_pandas_metadata=True)
+        return _text_hashed(table.to_pandas(), text)
     except Exception:  # noqa: BLE001 - the plain read is always right, only slower
         return pd.read_parquet(path), {}
+
+
+def _text_hashed(df: pd.DataFrame, text: dict[str, int | None]) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """`df` with its text columns (read as categories) spread back into object strings, and
+    their `Normal.col_hash`; TypeError when a text column did not come as categories."""
+    hashes: dict[str, np.ndarray] = {}
+    for c in text:
+        col = df[c]
+        if not isinstance(col, pd.Series) or not isinstance(col.dtype, pd.CategoricalDtype):
+            raise TypeError(f"{c!r} did not come back as categories")
+        values, hashes[c] = expand_text(col.array)
+        df[c] = values
+    return df, hashes
+
+
+def _table_side(table: Any) -> tuple[pd.DataFrame, Normal]:
+    """The frame a Parquet file of `table` reads back as (written by `core.sandbox.results.
+    write_frame`), with its `Normal`; what `_side` gives for that file, without the file."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    text = _text_columns(table.schema, [table.column(i).null_count for i in range(table.num_columns)])
+    df = None
+    if text:
+        try:
+            idx = {table.schema.get_field_index(c) for c in text}
+            cols = [pc.dictionary_encode(col) if i in idx else col for i, col in enumerate(table.columns)]
+            encoded = pa.Table.from_arrays(
+                cols,
+                schema=pa.schema(
+                    [
+                        pa.field(f.name, pa.dictionary(pa.int32(), f.type)) if i in idx else f
+                        for i, f in enumerate(table.schema)
+                    ],
+                    metadata=table.schema.metadata,
+                ),
+            )
+            df, hashes = _text_hashed(encoded.to_pandas(), text)
+        except Exception:  # noqa: BLE001 - the plain conversion is always right, only slower
+            df = None
+    if df is None:
+        df, hashes = table.to_pandas(), {}
+    return df, Normal(unique_names(df), text, hashes)
 
 
 def _parquet_text_columns(path: Path) -> dict[str, int | None]:
     """Data columns the file stores as Arrow strings (so only text and nulls), with their null
     count where every row group records one. From the footer only; {} when it cannot tell."""
-    import json
-
-    import pyarrow as pa
     import pyarrow.parquet as pq
 
     try:
         meta = pq.read_metadata(path)
         schema = meta.schema.to_arrow_schema()
-        pandas_meta = json.loads((schema.metadata or {}).get(b"pandas", b"{}"))
     except Exception:  # noqa: BLE001 - a hint only: the diff then looks at the values
         return {}
+    nulls: list[int | None] = []
+    for i in range(len(schema)):
+        total: int | None = 0
+        for r in range(meta.num_row_groups):
+            col = meta.row_group(r).column(i) if i < meta.num_columns else None
+            stats = col.statistics if col is not None and col.path_in_schema == schema[i].name else None
+            if stats is None or not stats.has_null_count:
+                total = None
+                break
+            total += stats.null_count
+        nulls.append(total)
+    return _text_columns(schema, nulls)
+
+
+def _text_columns(schema: Any, nulls: list[int | None]) -> dict[str, int | None]:
+    """Data columns of an Arrow schema stored as strings where pandas had an object column
+    (not its string dtype), with their null counts (None: unknown)."""
+    import json
+
+    import pyarrow as pa
+
+    try:
+        pandas_meta = json.loads((schema.metadata or {}).get(b"pandas", b"{}"))
+    except ValueError:
+        return {}
+    if not isinstance(pandas_meta, dict):
+        return {}
     index = {c for c in pandas_meta.get("index_columns", []) if isinstance(c, str)}
-    # Read back as Python strings only where pandas stored an object column (not its string dtype).
     stored = {
         c.get("field_name"): c.get("numpy_type")
         for c in pandas_meta.get("columns", [])
@@ -243,15 +329,7 @@ def _parquet_text_columns(path: Path) -> dict[str, int | None]:
             continue
         if not (pa.types.is_string(f.type) or pa.types.is_large_string(f.type)):
             continue
-        nulls: int | None = 0
-        for r in range(meta.num_row_groups):
-            col = meta.row_group(r).column(i) if i < meta.num_columns else None
-            stats = col.statistics if col is not None and col.path_in_schema == f.name else None
-            if stats is None or not stats.has_null_count:
-                nulls = None
-                break
-            nulls += stats.null_count
-        out[f.name] = nulls
+        out[f.name] = nulls[i]
     return out
 
 
@@ -259,6 +337,7 @@ def clear_cache() -> None:
     """Forget every kept Parquet frame (tests and benchmarks; memory is bounded anyway)."""
     with _SIDES_LOCK:
         _SIDES.clear()
+        _DIGESTS.clear()
 
 
 def warm(path: str | Path) -> None:
@@ -276,6 +355,17 @@ def diff_parquet(before: str | Path, after: str | Path, sample_rows: int = 20) -
     frames they get back from a `FrameDiff` (its `changed_rows` is a fresh frame)."""
     (b_df, nb), (a_df, na) = _side(before), _side(after)
     return _diff(b_df, a_df, nb, na, sample_rows)
+
+
+def diff_table(
+    before: str | Path, after: Any, sample_rows: int = 20
+) -> tuple[FrameDiff, tuple[pd.DataFrame, Normal]]:
+    """`diff_parquet` of a Parquet file and a pyarrow Table (a step's checked output, before
+    it is written): the same diff the file would give. Also returns the table's side, for
+    `remember` once the file is written."""
+    side = _table_side(after)
+    (b_df, nb), (a_df, na) = _side(before), side
+    return _diff(b_df, a_df, nb, na, sample_rows), side
 
 
 # Candidate alignments are scored on this many random pairs first; only those the sample cannot

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import uuid
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -28,7 +29,7 @@ from core.diff import diff_frames, diff_parquet
 from core.models import Project, Step, StepResult, utcnow
 from core.project_files import BASE_SNAPSHOT, ProjectFiles, ProjectSandbox, durable_move, sha256_file
 from core.sandbox.base import SandboxJob, SandboxResult
-from core.sandbox.results import OutputRefused, check_parquet, copy_output, output_cap_bytes
+from core.sandbox.results import OutputRefused, check_parquet, copy_output, output_cap_bytes, write_frame
 
 
 def _transforms(stage: str) -> bool:
@@ -166,6 +167,7 @@ class ProjectStore(ProjectFiles):
             entrypoint=entrypoint,
             input_path=in_path,
             output_path=out_path if mode == "transform" else None,
+            output="table",  # the output comes back in memory; the store writes its preview
             params=params or {},
         )
         res = box.run(job)
@@ -176,13 +178,17 @@ class ProjectStore(ProjectFiles):
             "duration_s": res.duration_s,
         }
         preview = None
-        if res.ok and mode == "transform" and res.output_path is not None:
+        if res.ok and mode == "transform" and (res.table is not None or res.output_path is not None):
             try:
-                preview, digest = self._keep_preview(project, Path(res.output_path), box.workspace, job)
-            except OutputRefused as e:
+                if res.table is not None:
+                    preview, digest, diffed = self._keep_table(project, in_path, res)
+                else:  # a sandbox that only writes files
+                    preview, digest = self._keep_preview(project, Path(res.output_path), box.workspace, job)  # type: ignore[arg-type]
+                    diffed = diff_parquet(in_path, preview).step_fields()  # cached by content
+            except (OutputRefused, OSError) as e:
                 fields.update(ok=False, error=f"Refused: {e}")
             else:
-                fields.update(diff_parquet(in_path, preview).step_fields())  # cached by content
+                fields.update(diffed)
                 self._previews[str(preview)] = (
                     project.id,
                     in_snap,
@@ -237,6 +243,39 @@ class ProjectStore(ProjectFiles):
             )
         finally:
             project.cursor = saved_cursor
+
+    def _keep_table(
+        self, project: Project, in_path: Path, res: SandboxResult
+    ) -> tuple[Path, str, dict[str, Any]]:
+        """Write a transform's checked output (in memory, `SandboxResult.table`) as the preview
+        and diff it against the input at the same time: the Parquet write runs on another thread
+        (pyarrow leaves the GIL) while the diff converts and compares the same table. Returns
+        (preview path, its sha256, the diff's step fields). The preview lies outside the
+        workspace from the start: no job can touch it."""
+        from core import diff
+
+        table, res._table = res.table, None  # the result is kept in the session: not the data
+        dest = self.project_dir(project) / PREVIEWS / f"{uuid.uuid4().hex[:12]}.parquet"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        written: dict[str, Any] = {}
+
+        def write() -> None:
+            try:
+                written["digest"] = write_frame(table, dest)
+            except BaseException as e:  # noqa: BLE001 - raised below, in the caller's thread
+                written["error"] = e
+
+        writer = threading.Thread(target=write, name="preview-writer", daemon=True)
+        writer.start()
+        try:
+            fd, side = diff.diff_table(in_path, table)
+        finally:
+            writer.join()
+        if "error" in written:
+            dest.unlink(missing_ok=True)
+            raise written["error"]
+        diff.remember(written["digest"], side, dest)  # the next step's input, if accepted
+        return dest, written["digest"], fd.step_fields()
 
     def _keep_preview(
         self, project: Project, out: Path, workspace: Path, job: SandboxJob

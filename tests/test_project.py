@@ -109,6 +109,26 @@ def test_run_step_is_a_preview(store, loaded, sb):
     assert store.open(project.id).steps == []
 
 
+class FileOnlySandbox(CountingSandbox):
+    """A sandbox that only writes transform outputs as files (no in-memory table)."""
+
+    def run(self, job: SandboxJob):
+        return super().run(job.model_copy(update={"output": "file"}))
+
+
+def test_a_sandbox_that_only_writes_files_gives_the_same_preview(store, loaded, sb, tmp_path):
+    project, _ = loaded
+    from_table = store.run_step(project, "clean", CLEAN_DROP, "clean", sb)
+    from_file = store.run_step(project, "clean", CLEAN_DROP, "clean", FileOnlySandbox(tmp_path / "fows"))
+    assert from_table.sandbox_result.table is None  # the store took it: the session keeps no data
+    assert from_file.ok and from_file.output_path != from_table.output_path
+    skip = {"output_path", "sandbox_result", "duration_s"}
+    assert from_file.model_dump(exclude=skip) == from_table.model_dump(exclude=skip)
+    assert pd.read_parquet(from_file.output_path).equals(pd.read_parquet(from_table.output_path))
+    store.accept_step(project, "clean", CLEAN_DROP, "clean", provenance="user", sandbox=sb, result=from_file)
+    assert store.current_frame(project).shape == (2, 2)
+
+
 def test_accept_reuses_a_matching_preview_and_snapshots(store, loaded, sb):
     project, _ = loaded
     run = store.run_step(project, "clean", CLEAN_DROP, "clean", sb)

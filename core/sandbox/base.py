@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, PrivateAttr
 
 Mode = Literal["transform", "model", "script"]
 
@@ -31,6 +31,10 @@ class SandboxJob(BaseModel):
     entrypoint: str | None = None
     input_path: Path | None = None  # Parquet inside the workspace
     output_path: Path | None = None  # where a transform's DataFrame is written
+    # "table": the caller takes a transform's checked output in memory (`SandboxResult.table`)
+    # and writes any file itself; nothing is written at `output_path`, and the run returns
+    # without waiting for the job process to be torn down.
+    output: Literal["file", "table"] = "file"
     params: dict[str, Any] = Field(default_factory=dict)  # e.g. target, task, seed for "model"
     limits: SandboxLimits = Field(default_factory=SandboxLimits)
     # Per-job workspace (e.g. one per project) so one warm pool serves every project; None: the
@@ -52,6 +56,12 @@ class SandboxResult(BaseModel):
     duration_s: float = 0.0
     # Which containment layers were active for this job, e.g. {"netns": true, "landlock": 7}.
     isolation: dict[str, Any] = Field(default_factory=dict)
+    _table: Any = PrivateAttr(default=None)
+
+    @property
+    def table(self) -> Any:
+        """A transform's checked output as a pyarrow Table (jobs with output="table"), else None."""
+        return self._table
 
 
 class Sandbox(Protocol):

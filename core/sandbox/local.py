@@ -24,6 +24,14 @@ any other job kills it first and gets a fresh process. A run then waits for the 
 the fork and the input read (~40-80 ms of a 50k-row step), and that code runs ~25 ms faster for
 the rehearsal (benchmarks/sandbox_overhead.py, prepared with and without it).
 
+A transform's output comes back on the result pipe as Arrow IPC bytes (no file of the job's is
+read): checked in the server's memory (`results.read_frame`), then written as Parquet by the
+server, never by the job. The job closes the pipe right after its result, so the server goes on
+as soon as the bytes are in, ~10 ms before the process is torn down; where it reads nothing the
+job could still touch (a transform with `output="table"`, a script) it kills the process and
+returns, and the slot comes back when its zygote has reaped it (`_settle`). Otherwise (a file in
+the workspace: a transform's `output_path`, a model file) it waits for that end first.
+
 Thread-safe: several Streamlit sessions share one `LocalSandbox`; each job takes a free slot from
 the pool, waiting at most `queue_timeout_s`, and holds it at most `max_timeout_s`.
 """
@@ -56,6 +64,11 @@ from core.sandbox.pool import (
 # Inputs larger than this on disk are read by the job itself: a prepared process holds its input
 # in memory while it waits, and the server's memory is limited (Community Cloud: 2.7 GB).
 PREPARE_MAX_BYTES = 64 * 1024 * 1024
+
+
+# How long a finished job's frozen process waits before it is killed and reaped (`_settle`),
+# unless a slot is needed sooner: long enough for the caller's work on the result.
+SETTLE_DELAY_S = 0.25
 
 
 def _inside(path: Path | None, root: Path) -> bool:
@@ -100,6 +113,7 @@ class LocalSandbox:
         self._idle: queue.Queue[_Zygote] = queue.Queue()
         self._all: set[_Zygote] = set()
         self._lock = threading.Lock()
+        self._settling: set[threading.Event] = set()  # one per slot in `_settle`
         self._closed = False
         for _ in range(self.pool_size):
             self._idle.put(self._spawn())
@@ -184,9 +198,10 @@ class LocalSandbox:
         limits = self._capped(job.limits if "limits" in job.model_fields_set else self.limits)
         job = job.model_copy(update={"limits": limits, "workspace": ws})
         try:
-            z = self._take_idle(self._key(job.input_path, ws, limits)) or self._idle.get(
-                timeout=self.queue_timeout_s
-            )
+            z = self._take_idle(self._key(job.input_path, ws, limits))
+            if z is None:
+                self._hurry()
+                z = self._idle.get(timeout=self.queue_timeout_s)
         except queue.Empty:
             return SandboxResult(
                 ok=False,
@@ -205,7 +220,11 @@ class LocalSandbox:
                 error=f"Crash: the sandbox worker failed ({type(e).__name__}: {e})",
             )
         finally:
-            self._idle.put(self._replace(z) if z.broken or self._closed else z)
+            if z.settling and not z.broken:
+                self._settle(z)
+            else:
+                z.settling = False
+                self._idle.put(self._replace(z) if z.broken or self._closed else z)
         res.duration_s = time.perf_counter() - t0
         if res.isolation:
             self._last_isolation = res.isolation
@@ -232,7 +251,7 @@ class LocalSandbox:
             self._discard(z, prep)
             prep = None
         if prep is None and not z.broken:
-            prep = self._start(z)
+            prep = self._start(z, limits)
         if prep is None:
             return SandboxResult(
                 ok=False, error_kind="crash", error="Crash: the sandbox worker stopped answering"
@@ -241,23 +260,46 @@ class LocalSandbox:
             self.prepared_used += 1
         threading.Thread(target=_write_job, args=(prep.job_w, json.dumps(msg).encode()), daemon=True).start()
         pid, result = prep.pid, prep.result
+        t_sent = time.perf_counter()
+        # The whole result record (or the pipe's end: a crash closes it) comes before the
+        # process is torn down: the harness then waits to be killed (zygote._child).
+        result.complete.wait(limits.timeout_s)
+        layers = payload = frame = None
+        if result.complete.is_set():
+            layers, payload, frame = results.split_record(result.data())
+        # Go on without waiting for the process to be reaped when nothing it could still touch
+        # is read: a complete result in the server's memory, and no file of the job's (a
+        # model's file or a transform written to the workspace wait for its end).
+        complete = isinstance(payload, dict) and not result.overflow
+        early = complete and (job.mode == "script" or (job.mode == "transform" and job.output == "table"))
         timed_out = False
-        try:
-            done = z.next_event(limits.timeout_s)
-        except queue.Empty:
-            timed_out = True
-            _killpg(pid)
+        done: dict[str, Any] | None = None
+        if early:
+            # Frozen now (nothing it does runs on), killed a moment later (`_settle`): tearing a
+            # step's process down takes ~10 ms of CPU, which then does not compete with the
+            # caller's own work on the result (the store's diff and preview write).
+            _killpg(pid, signal.SIGSTOP)
+            z.settling, z.settling_pid = True, pid
+        else:
+            wait_s = max(0.0, limits.timeout_s - (time.perf_counter() - t_sent))
+            if complete or result.overflow:  # the result is in (or refused): the harness waits
+                _killpg(pid)  # to be killed, so its end comes now
+                wait_s = 15.0
             try:
-                done = z.next_event(15)
+                done = z.next_event(wait_s)
             except queue.Empty:
-                done = None
-        _killpg(pid)  # anything the job left behind in its group goes too (and its pipe ends)
-        result.thread.join(10)
-        if done is None:
-            z.broken = True
-        layers, payload = (
-            results.split_record(result.data()) if not result.thread.is_alive() else (None, None)
-        )
+                timed_out = True
+                _killpg(pid)
+                try:
+                    done = z.next_event(15)
+                except queue.Empty:
+                    done = None
+            _killpg(pid)  # anything the job left behind in its group goes too (and its pipe ends)
+            result.thread.join(10)
+            if done is None:
+                z.broken = True
+            if layers is None and not result.thread.is_alive():
+                layers, payload, frame = results.split_record(result.data())
         isolation = layers or {}
         if timed_out:
             return SandboxResult(
@@ -266,7 +308,7 @@ class LocalSandbox:
                 error=f"TimeoutError: the step ran over {limits.timeout_s:g} s and was stopped",
                 isolation=isolation,
             )
-        if done is None or done.get("event") != "done":
+        if not early and (done is None or done.get("event") != "done"):
             return SandboxResult(
                 ok=False,
                 error_kind="crash",
@@ -277,7 +319,7 @@ class LocalSandbox:
             return SandboxResult(
                 ok=False,
                 error_kind="refused",
-                error=f"Refused: the step sent back over {results.MAX_RESULT_BYTES // 2**20} MB of results",
+                error=f"Refused: the step sent back over {result.cap // 2**20} MB of results",
                 isolation=isolation,
             )
         missing = policy.missing_layers(isolation, self.require)
@@ -286,10 +328,64 @@ class LocalSandbox:
                 ok=False, error_kind="refused", error=policy.refusal_message(missing), isolation=isolation
             )
         if isinstance(payload, dict):
-            return results.validate(payload, job, ws, isolation)
-        res = self._from_status(done.get("status") or {}, limits)
+            res = results.validate(payload, job, ws, isolation, frame)
+            if res.ok and job.mode == "transform" and job.output == "file":
+                # The job process is gone (its "done" came): nothing of it can touch the file.
+                try:
+                    results.write_frame(res.table, Path(job.output_path), ws)  # type: ignore[arg-type]
+                except (results.OutputRefused, OSError) as e:
+                    return SandboxResult(
+                        ok=False, error_kind="refused", error=f"Refused: {e}", isolation=isolation
+                    )
+                finally:
+                    res._table = None  # the file is the result; the table would only hold memory
+            return res
+        res = self._from_status((done or {}).get("status") or {}, limits)
         res.isolation = isolation
         return res
+
+    def _settle(self, z: _Zygote) -> None:
+        """After a run that did not wait for its job process to end: kill that frozen process
+        after `SETTLE_DELAY_S` (at once when another run or `prepare` needs a slot, see
+        `_hurry`), wait for the zygote's "done", then give the slot back."""
+        hurry = threading.Event()
+        with self._lock:
+            self._settling.add(hurry)
+
+        def work() -> None:
+            hurry.wait(SETTLE_DELAY_S)
+            _killpg(z.settling_pid)
+            z.expect("done", 15)  # marks it broken when the zygote does not answer
+            with self._lock:
+                self._settling.discard(hurry)
+            z.settling, z.settling_pid = False, 0
+            if self._closed:
+                self._retire(z)
+            else:
+                self._idle.put(self._replace(z) if z.broken else z)
+
+        threading.Thread(target=work, name="sandbox-settle", daemon=True).start()
+
+    def settle(self, timeout: float = 15.0) -> bool:
+        """Kill and reap every finished job's frozen process now and wait until its slot is
+        back (benchmarks and tests: a process is then not torn down during the next thing
+        timed). True when none is left."""
+        self._hurry()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if not self._settling:
+                    return True
+            time.sleep(0.001)
+        return False
+
+    def _hurry(self) -> bool:
+        """Have every settling slot come back now; True if there was one."""
+        with self._lock:
+            events = list(self._settling)
+        for e in events:
+            e.set()
+        return bool(events)
 
     # ------------------------------------------------------------------ prepared job processes
     def _key(self, input_path: Path | None, ws: Path, limits: SandboxLimits) -> tuple[Any, ...] | None:
@@ -332,6 +428,11 @@ class LocalSandbox:
             if any(self._ready(z, key) for z in self._idle.queue):
                 return True
         z = self._take_idle(key, for_prepare=True)
+        if z is None and self._hurry():
+            try:  # a slot whose last job is being reaped (`_settle`): back within milliseconds
+                z = self._idle.get(timeout=1.0)
+            except queue.Empty:
+                z = None
         if z is None:  # every slot is running a job: that next job reads its input itself
             return False
         try:
@@ -352,7 +453,7 @@ class LocalSandbox:
                     "rehearse": self.rehearse,
                 }
             }
-            z.prepared = self._start(z, json.dumps(line).encode() + b"\n", key)
+            z.prepared = self._start(z, limits, json.dumps(line).encode() + b"\n", key)
             return z.prepared is not None
         finally:
             self._idle.put(self._replace(z) if z.broken and not self._closed else z)
@@ -374,11 +475,14 @@ class LocalSandbox:
                 idle.remove(z)
             return z
 
-    def _start(self, z: _Zygote, first: bytes = b"", key: tuple[Any, ...] = ()) -> Prepared | None:
+    def _start(
+        self, z: _Zygote, limits: SandboxLimits, first: bytes = b"", key: tuple[Any, ...] = ()
+    ) -> Prepared | None:
         """Have the zygote fork a job process; `first`: the prepare line it reads before its job.
         None (and the zygote marked broken) when the zygote does not answer."""
         job_r, job_w = os.pipe()
-        result = _Pipe(results.MAX_RESULT_BYTES)
+        # The result and, for a transform, its output's bytes (as big as the step may write).
+        result = _Pipe(results.MAX_RESULT_BYTES + results.output_cap_bytes(limits))
         try:
             z.send_job(job_r, result.write_fd)
         except OSError:
@@ -442,6 +546,7 @@ class LocalSandbox:
 
     def close(self) -> None:
         self._closed = True
+        self._hurry()
         with self._lock:
             zs = list(self._all)
         for z in zs:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.sandbox.base import SandboxJob, SandboxLimits, SandboxResult
+from core.sandbox.results import data_columns, output_cap_bytes, read_frame, write_frame
 from core.sandbox.worker import execute_job
 
 
@@ -25,9 +26,19 @@ class NotASandbox:
         if "limits" not in job.model_fields_set:
             job = job.model_copy(update={"limits": self.limits})
         payload = execute_job(job.model_dump(mode="json"))
-        return SandboxResult.model_validate(
-            {k: v for k, v in payload.items() if k in SandboxResult.model_fields}
+        frame = payload.pop("frame", None)
+        res = SandboxResult.model_validate(
+            {k: v for k, v in payload.items() if k in SandboxResult.model_fields and k != "shape"}
         )
+        if res.ok and frame is not None:  # the same output handling as the contained path
+            table = read_frame(memoryview(frame), output_cap_bytes(job.limits))
+            res.shape = (table.num_rows, data_columns(table))
+            if job.output == "table":
+                res._table = table
+            elif job.output_path is not None:
+                write_frame(table, Path(job.output_path))
+                res.output_path = Path(job.output_path)
+        return res
 
     def close(self) -> None:
         pass

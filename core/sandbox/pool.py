@@ -6,6 +6,7 @@ Split from local.py for size; see there (and zygote.py) for the design.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import queue
@@ -52,10 +53,17 @@ def _signal_name(sig: int) -> str:
         return f"signal {sig}"
 
 
-def _killpg(pgid: int) -> None:
+def _killpg(pgid: int, sig: int = signal.SIGKILL) -> None:
+    """Signal a job's process group; a job process forked a moment ago may not have made its
+    group yet (its first act), so then the process itself (its pid is the group's id)."""
     try:
-        os.killpg(pgid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError, OSError):
+        os.killpg(pgid, sig)
+    except ProcessLookupError:
+        try:
+            os.kill(pgid, sig)
+        except OSError:
+            pass
+    except OSError:
         pass
 
 
@@ -95,6 +103,8 @@ class _Zygote:
         self.info: dict[str, Any] | None = None
         self.broken = False
         self.prepared: Prepared | None = None  # a job process forked ahead of its job
+        self.settling = False  # its last job's result is taken; its "done" is still to come
+        self.settling_pid = 0  # that job's process (group), frozen until `LocalSandbox._settle`
         self._reader = threading.Thread(target=self._read, name="sandbox-zygote-reader", daemon=True)
         self._reader.start()
 
@@ -157,13 +167,27 @@ class _Zygote:
 
 
 class _Pipe:
-    """A pipe the parent reads in a thread, keeping at most `cap` bytes (the rest is drained)."""
+    """A pipe the parent reads in a thread, keeping at most `cap` bytes (the rest is drained).
+
+    `complete` is set when the result record is all in (the layers line, the payload line and
+    the output bytes the payload announces, see `results.split_record`) or at EOF: a process the
+    job left behind may hold the pipe open, so the parent cannot wait for EOF alone."""
 
     def __init__(self, cap: int) -> None:
         self.read_fd, self.write_fd = os.pipe()
+        try:  # 1 MB (the unprivileged maximum) instead of 64 kB: a transform's output comes
+            # through here, in 16x fewer rounds of write, wake, read.
+            fcntl.fcntl(self.write_fd, fcntl.F_SETPIPE_SZ, 1 << 20)
+        except (AttributeError, OSError):
+            pass
         self.cap = cap
-        self.parts: list[bytes] = []
+        # One growing buffer, not a list of chunks joined at the end: a transform's output can
+        # be hundreds of MB, and a join would hold it twice.
+        self.buf = bytearray()
         self.size = 0
+        self.complete = threading.Event()
+        self._expected: int | None = None  # the record's length, once its payload line is in
+        self._head = b""  # the record's start, until both lines are in
         self.thread = threading.Thread(target=self._drain, name="sandbox-result-reader", daemon=True)
 
     def _drain(self) -> None:
@@ -174,16 +198,37 @@ class _Pipe:
                     break
                 self.size += len(b)
                 if self.size <= self.cap:
-                    self.parts.append(b)
+                    self.buf += b
+                    self._note(b)
         finally:
             os.close(self.read_fd)
+            self.complete.set()
+
+    def _note(self, b: bytes) -> None:
+        if self.complete.is_set():
+            return
+        if self._expected is None:
+            self._head += b
+            first = self._head.find(b"\n")
+            second = self._head.find(b"\n", first + 1) if first >= 0 else -1
+            if second < 0:
+                return
+            try:
+                payload = json.loads(self._head[first + 1 : second])
+                n = payload.get("frame_bytes", 0) if isinstance(payload, dict) else 0
+            except ValueError:
+                n = 0
+            self._expected = second + 1 + (n if type(n) is int and n >= 0 else 0)
+            self._head = b""
+        if self.size >= self._expected:
+            self.complete.set()
 
     @property
     def overflow(self) -> bool:
         return self.size > self.cap
 
-    def data(self) -> bytes:
-        return b"".join(self.parts)
+    def data(self) -> bytearray:
+        return self.buf
 
 
 def _write_job(fd: int, data: bytes) -> None:

@@ -9,10 +9,10 @@ fresh job process vs ~95 ms in one that rehearsed (~1,000 faults). Telling glibc
 memory as well made no difference (measured, interleaved) and made the exit slower: not done.
 
 A prepared process (`LocalSandbox.prepare`) waits while the user reads the page. It spends that
-time on ordinary pandas work (what clean and feature steps are made of, and a Parquet write into
-memory) on a bounded part of its own input, then lets it go. This is trusted code, run before
-any job code, on the input this process was prepared for (nothing of another job reaches it),
-and it stops as soon as the job arrives.
+time on ordinary pandas work (what clean and feature steps are made of, and the output's
+conversion to Arrow IPC in memory) on a bounded part of its own input, then lets it go. This is
+trusted code, run before any job code, on the input this process was prepared for (nothing of
+another job reaches it), and it stops as soon as the job arrives.
 """
 
 from __future__ import annotations
@@ -46,17 +46,14 @@ CODE_PATH_ROWS = 256
 
 def _operations(df: Any) -> Iterator[Callable[[], Any]]:
     """The rehearsal, one small operation at a time (the caller checks for the job in between):
-    first whole-frame and whole-column work and a Parquet write into memory,
+    first whole-frame and whole-column work and the output's conversion (Arrow IPC, in memory),
     then what each kind of column meets in clean and feature steps, on a few rows."""
     import pandas as pd
-    import pyarrow as pa
-    import pyarrow.parquet as pq
 
-    from core.sandbox.worker import parquet_table
+    from core.sandbox.worker import frame_ipc
 
     def write() -> None:
-        table, _notes, use_dictionary = parquet_table(df)
-        pq.write_table(table, pa.BufferOutputStream(), use_dictionary=use_dictionary)
+        frame_ipc(df)  # what the job does with its output: Arrow IPC bytes in memory
 
     few = df.head(CODE_PATH_ROWS)
     numeric = [

@@ -1,5 +1,8 @@
-# expect: timeout
+# expect: crash, timeout
 # mode: transform
+# Writes a forged zygote event to every descriptor it holds, then spins. On the result pipe the
+# forged line completes a record the server reads at once and refuses (not a result: "crash");
+# nothing forged is believed, and the spinning process is killed either way.
 import os
 
 PARAMS: dict = {}
