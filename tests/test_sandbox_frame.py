@@ -175,3 +175,21 @@ def test_a_transform_comes_back_as_a_table_or_as_a_file(tmp_path: Path) -> None:
             )
         )
         assert again.ok and again.table.num_rows == 3
+
+
+def test_a_parquet_file_from_elsewhere_is_still_checked_before_it_is_read(tmp_path: Path) -> None:
+    """The store's path for a sandbox that writes files: the footer and the decoded text size."""
+    import pyarrow.parquet as pq
+
+    from core.sandbox.results import check_parquet
+
+    n = 2_000_000
+    bomb = pa.table(
+        {"s": pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype="int32")), pa.array(["z" * 100]))}
+    )
+    pq.write_table(bomb, tmp_path / "bomb.parquet")
+    assert (tmp_path / "bomb.parquet").stat().st_size < 1_000_000
+    with pytest.raises(OutputRefused, match="text unpacks"):
+        check_parquet(tmp_path / "bomb.parquet", CAP)
+    pq.write_table(pa.table({"s": ["a", "b"]}), tmp_path / "fine.parquet")
+    assert check_parquet(tmp_path / "fine.parquet", CAP) == (2, 1)

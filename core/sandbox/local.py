@@ -26,11 +26,13 @@ the rehearsal (benchmarks/sandbox_overhead.py, prepared with and without it).
 
 A transform's output comes back on the result pipe as Arrow IPC bytes (no file of the job's is
 read): checked in the server's memory (`results.read_frame`), then written as Parquet by the
-server, never by the job. The job closes the pipe right after its result, so the server goes on
-as soon as the bytes are in, ~10 ms before the process is torn down; where it reads nothing the
-job could still touch (a transform with `output="table"`, a script) it kills the process and
-returns, and the slot comes back when its zygote has reaped it (`_settle`). Otherwise (a file in
-the workspace: a transform's `output_path`, a model file) it waits for that end first.
+server, never by the job. The server goes on as soon as the whole result record is in (its
+length is announced), not when the process has ended: the harness then waits to be killed. Where
+the server reads nothing the job could still touch (a transform with `output="table"`, a script)
+it freezes the process (SIGSTOP) and returns; the process is killed and reaped a moment later or
+as soon as the slot is needed (`_settle`), so its teardown (~10 ms of CPU) does not compete with
+the caller's work on the result. Otherwise (a file in the workspace: a transform's `output_path`,
+a model file) it kills the process and waits for its end first.
 
 Thread-safe: several Streamlit sessions share one `LocalSandbox`; each job takes a free slot from
 the pool, waiting at most `queue_timeout_s`, and holds it at most `max_timeout_s`.
@@ -223,7 +225,9 @@ class LocalSandbox:
             if z.settling and not z.broken:
                 self._settle(z)
             else:
-                z.settling = False
+                if z.settling:  # frozen, then the run failed: it goes with its broken zygote
+                    _killpg(z.settling_pid)
+                z.settling, z.settling_pid = False, 0
                 self._idle.put(self._replace(z) if z.broken or self._closed else z)
         res.duration_s = time.perf_counter() - t0
         if res.isolation:

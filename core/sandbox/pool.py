@@ -187,7 +187,8 @@ class _Pipe:
         self.size = 0
         self.complete = threading.Event()
         self._expected: int | None = None  # the record's length, once its payload line is in
-        self._head = b""  # the record's start, until both lines are in
+        self._lines: list[int] = []  # where its first two lines end
+        self._scan = 0  # where the search for them goes on
         self.thread = threading.Thread(target=self._drain, name="sandbox-result-reader", daemon=True)
 
     def _drain(self) -> None:
@@ -199,28 +200,31 @@ class _Pipe:
                 self.size += len(b)
                 if self.size <= self.cap:
                     self.buf += b
-                    self._note(b)
+                    self._note()
         finally:
             os.close(self.read_fd)
             self.complete.set()
 
-    def _note(self, b: bytes) -> None:
+    def _note(self) -> None:
+        """Set `complete` once the record's announced length is in (scanning each byte once)."""
         if self.complete.is_set():
             return
         if self._expected is None:
-            self._head += b
-            first = self._head.find(b"\n")
-            second = self._head.find(b"\n", first + 1) if first >= 0 else -1
-            if second < 0:
-                return
+            while len(self._lines) < 2:
+                at = self.buf.find(b"\n", self._scan)
+                if at < 0:
+                    self._scan = len(self.buf)
+                    return
+                self._lines.append(at)
+                self._scan = at + 1
+            first, second = self._lines
             try:
-                payload = json.loads(self._head[first + 1 : second])
+                payload = json.loads(bytes(self.buf[first + 1 : second]))
                 n = payload.get("frame_bytes", 0) if isinstance(payload, dict) else 0
             except ValueError:
                 n = 0
             self._expected = second + 1 + (n if type(n) is int and n >= 0 else 0)
-            self._head = b""
-        if self.size >= self._expected:
+        if len(self.buf) >= self._expected:
             self.complete.set()
 
     @property

@@ -198,7 +198,6 @@ def _decoded_text_bytes(fd_or_path: int | str | Path, stop_at: int) -> int:
     lengths, one row group at a time, stopping as soon as it is over the cap.
     """
     import pyarrow as pa
-    import pyarrow.compute as pc
     import pyarrow.parquet as pq
 
     fh: Any = os.fdopen(os.dup(fd_or_path), "rb") if isinstance(fd_or_path, int) else open(fd_or_path, "rb")
@@ -220,12 +219,7 @@ def _decoded_text_bytes(fd_or_path: int | str | Path, stop_at: int) -> int:
             table = pf.read_row_group(i, columns=text)
             for col in table.columns:
                 for chunk in col.chunks:
-                    total += 56 * len(chunk)  # a Python str object per cell
-                    if pa.types.is_dictionary(chunk.type):
-                        lengths = pc.binary_length(chunk.dictionary).fill_null(0)
-                        total += int(pc.sum(pc.take(lengths, chunk.indices.fill_null(0))).as_py() or 0)
-                    else:
-                        total += chunk.nbytes
+                    total += _decoded_bytes(chunk)  # read as dictionary: counted per cell
             if total > stop_at:
                 break
         return total
