@@ -755,3 +755,58 @@ def test_opposites_and_distinct_days(installs, question, expected):
 )
 def test_opposites_and_distinct_these_readings_must_not_guess(installs, question):
     assert plan_question(question, installs) is None
+
+
+@pytest.fixture
+def roster() -> pd.DataFrame:
+    rng = np.random.default_rng(11)
+    n = 300
+    left = rng.random(n) < 0.3
+    return pd.DataFrame(
+        {
+            "EmpID": [f"E{1000 + i}" for i in range(n)],
+            "Department": rng.choice(["Engineering", "Sales", "Customer Support"], n),
+            "employment_type": rng.choice(["Full-time", "Part-time"], n, p=[0.8, 0.2]),
+            "Annual Salary": rng.normal(90_000, 20_000, n).round(-2),
+            "Termination Date": pd.to_datetime(np.where(left, "2024-06-30", None)),
+            "rider_type": rng.choice(["casual", "member"], n),
+            "bike_type": rng.choice(["classic", "electric"], n),
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "How many rides did casual riders take on e-bikes?",  # a named column (bike_type) left out
+        "median salary of current engineering staff",  # a status nothing in the table spells
+        "What is the average salary of former Sales employees?",
+        "Percentage of part-timers in customer support, 1 dp",  # "part-timers" of "Part-time", unread
+    ],
+)
+def test_readings_that_would_drop_a_condition_are_refused(question, roster):
+    assert plan_question(question, roster) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("How many rides did casual riders take?", lambda d: int((d.rider_type == "casual").sum())),
+        ("median salary of engineering staff", lambda d: d.loc[d.Department == "Engineering", "Annual Salary"].median()),
+        ("Percentage of employees in customer support, 1 dp", lambda d: round((d.Department == "Customer Support").mean() * 100, 1)),
+    ],
+)
+def test_the_same_questions_without_the_unread_word_still_read(question, expected, roster):
+    assert_reads(question, roster, expected)
+
+
+def test_the_most_of_a_count_column_is_its_total_not_the_rows():
+    # more rows for "1960-74", more incidents in "1975-79": the column's own plural word asks for its sum
+    ships = pd.DataFrame(
+        {
+            "period": ["1960-74"] * 5 + ["1975-79"] * 3,
+            "damage_incidents": [1, 0, 2, 1, 0, 7, 9, 4],
+            "months_service": [100] * 8,
+        }
+    )
+    assert_reads("Which period had the most incidents?", ships, lambda d: d.groupby("period")["damage_incidents"].sum().idxmax())

@@ -483,9 +483,50 @@ def plan_question(question: str, frame: pd.DataFrame) -> QuestionPlan | None:
     """The plan for `question` over `frame`, or None when it cannot be read with confidence."""
     try:
         named = frame.rename(columns=str, copy=False)  # the columns' names as text, the data shared
-        return _plan(read(question, named), named)
+        r = read(question, named)
+        plan = _plan(r, named)
+        if plan is not None and any(_lit(c) not in plan.code for c in _must_use(r, named)):
+            return None  # "how many rides did casual riders take on e-bikes": a named column left out
+        return plan
     except (KeyError, ValueError, TypeError, IndexError):  # an odd table: no plan rather than a crash
         return None
+
+
+def _names_a_value(r: _Reading, frame: pd.DataFrame) -> bool:
+    """A word nothing read is a form of a word of a category in a column no condition uses
+    ("part-timers" of "Part-time")."""
+    qt = r.q.split()
+    unread = {qt[i] for i in r.loose} | {qt[i] for i in range(len(qt)) if _rows_noun(i, qt)}
+    unread = {w for w in unread if len(w) >= 4 and stem(w) not in FILLER}
+    if not unread:
+        return False
+    conds = {c for c, _, _ in r.conds}
+    words: set[str] = set()
+    for c in map(str, frame.columns):
+        col = frame[c]
+        if c in conds or pd.api.types.is_numeric_dtype(col) or is_dates(col):
+            continue
+        values = col.dropna().unique()
+        if len(values) <= 50:
+            words |= {t for v in values for t in tokens(str(v)) if len(t) >= 4}
+    return any(_form_of(w, words) for w in unread)
+
+
+def _must_use(r: _Reading, frame: pd.DataFrame) -> list[str]:
+    """Named columns a reading must use: not the rows' noun ("how many *quarters* …", an
+    identifier or name column), not a date column named by its verb ("*booked* a room"), not a
+    column named only by a word that ranks ("highest" over a `High` column)."""
+    qt = r.q.split()
+    ranking = {s.name for s in r.spans if re.fullmatch(_BEST.strip(), qt[s.start]) and s.end - s.start == 1}
+    ranking |= {s.name for s in r.spans if _rows_noun(s.start, qt)}
+    # "all periods together", "per store": said to group or not to, no condition left out
+    ranking |= {s.name for s in r.spans
+                if re.search(r"\b(per|each|every|all|across|over)( the| all)*( \w+)?$", " ".join(qt[max(0, s.start - 3) : s.start]))}  # fmt: skip
+    return [
+        c for c in r.columns
+        if c not in ranking and not identifier(frame[c], c) and not id_name(c) and not frame[c].is_unique
+        and not is_dates(frame[c])
+    ]  # fmt: skip
 
 
 def _numeric(frame: pd.DataFrame, c: str) -> bool:
@@ -547,7 +588,7 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     # "how many women …" over F/M codes, "in March", "the second highest": conditions and ranks no
     # reading here applies, whatever words they stand next to (unless a value of the table says so)
     values = {stem(t) for _c, _op, v in r.conds for t in tokens(str(v))}
-    unapplied = {w for w in r.words if w in _PEOPLE | _CALENDAR | _ORDINALS} - values - r.worded
+    unapplied = {w for w in r.words if w in _PEOPLE | _CALENDAR | _ORDINALS | _STATUS} - values - r.worded
     first_time = r.phrase(" first time | first timer | first timers ") and "first" in r.words
     if len(r.leftover) > 1 or r.unplaced or unapplied or _stray_number(r) or first_time:
         return None  # too much unread, a column's word unused, or a condition or rank not applied
@@ -685,7 +726,10 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
         word = best.group(1)
         plain = agg
         agg = next((a for a in AGGS if any(w in a.stems and w != word for w in r.words)), None)
-        partial = {s.name for s in r.spans if s.partial}
+        # ... unless the column's own word is that plural ("the most incidents" over
+        # `damage_incidents` counts incidents: a measure, summed)
+        qt = r.q.split()
+        partial = {s.name for s in r.spans if s.partial and not (_plural(qt[s.start]) and qt[s.start] in tokens(s.name))}
         counted = word in ("most", "fewest", "least") and agg is None
         ranked = _ranked(
             r, frame, best, agg, cats, [c for c in nums if not (counted and c in partial)], base, done
@@ -704,6 +748,8 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     # "what percentage of employees in Finance left": a share within some rows; which condition is
     # the base and which the event is not read here, so only one condition is
     if (pct or share) and len(r.conds) == 1 and agg is None and all(identifier(frame[c], c) for c in free):
+        if _names_a_value(r, frame):
+            return None  # "percentage of *part-timers* in customer support": a second condition unread
         body.clear()
         expr = f"({_mask(r.conds)}).mean()" + (" * 100" if pct else "")
         return done(
@@ -922,6 +968,9 @@ _PEOPLE = {stem(w) for w in "women woman men man female females male males girls
            "adults children kids seniors teens teenagers".split()}  # fmt: skip
 # "the second highest fare": a rank no reading here applies (it would answer the highest).
 _ORDINALS = {"second", "third", "fourth", "fifth", "penultimate"}
+# "current engineering staff", "former members": a status no reading here applies (unless a value
+# of the table says it).
+_STATUS = {"current", "currently", "former", "formerly", "active", "inactive", "existing", "ex"}
 # Month and day names: a date condition ("in March") that no reading here applies.
 _CALENDAR = set(
     "january february march april june july august september october november december "
