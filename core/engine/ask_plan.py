@@ -512,6 +512,12 @@ def _names_a_value(r: _Reading, frame: pd.DataFrame) -> bool:
     return any(_form_of(w, words) for w in unread)
 
 
+def _grouped_at(i: int, qt: list[str]) -> bool:
+    """Word `i` follows "per", "each", "all", "over the four" …: it says how rows are grouped
+    ("all periods together", "the mean count per period"), never a measure or a condition."""
+    return re.search(r"\b(per|each|every|all|across|over)( the| all)*( \w+)?$", " ".join(qt[max(0, i - 3) : i])) is not None
+
+
 def _must_use(r: _Reading, frame: pd.DataFrame) -> list[str]:
     """Named columns a reading must use: not the rows' noun ("how many *quarters* …", an
     identifier or name column), not a date column named by its verb ("*booked* a room"), not a
@@ -519,9 +525,7 @@ def _must_use(r: _Reading, frame: pd.DataFrame) -> list[str]:
     qt = r.q.split()
     ranking = {s.name for s in r.spans if re.fullmatch(_BEST.strip(), qt[s.start]) and s.end - s.start == 1}
     ranking |= {s.name for s in r.spans if _rows_noun(s.start, qt)}
-    # "all periods together", "per store": said to group or not to, no condition left out
-    ranking |= {s.name for s in r.spans
-                if re.search(r"\b(per|each|every|all|across|over)( the| all)*( \w+)?$", " ".join(qt[max(0, s.start - 3) : s.start]))}  # fmt: skip
+    ranking |= {s.name for s in r.spans if _grouped_at(s.start, qt)}  # "all *periods* together"
     return [
         c for c in r.columns
         if c not in ranking and not identifier(frame[c], c) and not id_name(c) and not frame[c].is_unique
@@ -597,9 +601,7 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     # a number column named after "per", "each", "all", "over the four" groups rows ("all periods
     # together", "the mean count per period"): never the measure
     qt = r.q.split()
-    grouping = {s.name for s in r.spans
-                if re.search(r"\b(per|each|every|all|across|over)( the| all)*( \w+)?$", " ".join(qt[max(0, s.start - 3) : s.start]))
-                and not NUMBER.match(qt[s.start - 1])}  # fmt: skip
+    grouping = {s.name for s in r.spans if _grouped_at(s.start, qt) and not NUMBER.match(qt[s.start - 1])}
     nums = [c for c in free if _numeric(frame, c) and c not in grouping]
     groupers = [c for c in free if c in grouping and _numeric(frame, c)]
     if r.phrase(r" (together|combined|overall|in total) "):
