@@ -252,25 +252,16 @@ def _text_hashed(df: pd.DataFrame, text: dict[str, int | None]) -> tuple[pd.Data
 def _table_side(table: Any) -> tuple[pd.DataFrame, Normal]:
     """The frame a Parquet file of `table` reads back as (written by `core.sandbox.results.
     write_frame`), with its `Normal`; what `_side` gives for that file, without the file."""
-    import pyarrow as pa
     import pyarrow.compute as pc
 
     text = _text_columns(table.schema, [table.column(i).null_count for i in range(table.num_columns)])
     df = None
     if text:
         try:
-            idx = {table.schema.get_field_index(c) for c in text}
-            cols = [pc.dictionary_encode(col) if i in idx else col for i, col in enumerate(table.columns)]
-            encoded = pa.Table.from_arrays(
-                cols,
-                schema=pa.schema(
-                    [
-                        pa.field(f.name, pa.dictionary(pa.int32(), f.type)) if i in idx else f
-                        for i, f in enumerate(table.schema)
-                    ],
-                    metadata=table.schema.metadata,
-                ),
-            )
+            encoded = table
+            for c in text:  # as `_read_parquet` reads them: dictionary-encoded, hashed once per text
+                i = table.schema.get_field_index(c)
+                encoded = encoded.set_column(i, c, pc.dictionary_encode(table.column(i)))
             df, hashes = _text_hashed(encoded.to_pandas(), text)
         except Exception:  # noqa: BLE001 - the plain conversion is always right, only slower
             df = None

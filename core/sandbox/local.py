@@ -333,16 +333,12 @@ class LocalSandbox:
             )
         if isinstance(payload, dict):
             res = results.validate(payload, job, ws, isolation, frame)
-            if res.ok and job.mode == "transform" and job.output == "file":
-                # The job process is gone (its "done" came): nothing of it can touch the file.
-                try:
-                    results.write_frame(res.table, Path(job.output_path), ws)  # type: ignore[arg-type]
-                except (results.OutputRefused, OSError) as e:
-                    return SandboxResult(
-                        ok=False, error_kind="refused", error=f"Refused: {e}", isolation=isolation
-                    )
-                finally:
-                    res._table = None  # the file is the result; the table would only hold memory
+            try:  # output="file": the job process is gone ("done" came): nothing of it touches the file
+                results.write_output(res, job, ws)
+            except (results.OutputRefused, OSError) as e:
+                return SandboxResult(
+                    ok=False, error_kind="refused", error=f"Refused: {e}", isolation=isolation
+                )
             return res
         res = self._from_status((done or {}).get("status") or {}, limits)
         res.isolation = isolation

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.sandbox.base import SandboxJob, SandboxLimits, SandboxResult
-from core.sandbox.results import data_columns, output_cap_bytes, read_frame, write_frame
+from core.sandbox.results import take_frame, write_output
 from core.sandbox.worker import execute_job
 
 
@@ -31,13 +31,8 @@ class NotASandbox:
             {k: v for k, v in payload.items() if k in SandboxResult.model_fields and k != "shape"}
         )
         if res.ok and frame is not None:  # the same output handling as the contained path
-            table = read_frame(memoryview(frame), output_cap_bytes(job.limits))
-            res.shape = (table.num_rows, data_columns(table))
-            if job.output == "table":
-                res._table = table
-            elif job.output_path is not None:
-                write_frame(table, Path(job.output_path))
-                res.output_path = Path(job.output_path)
+            take_frame(res, job, memoryview(frame))
+            write_output(res, job, None)
         return res
 
     def close(self) -> None:

@@ -371,6 +371,27 @@ def read_frame(data: memoryview | bytes, max_bytes: int) -> Any:
     return table
 
 
+def take_frame(res: SandboxResult, job: SandboxJob, frame: memoryview) -> None:
+    """Give an ok transform's result its output: the checked table (`read_frame`), its shape and
+    the output path the parent chose (never one reported). OutputRefused when it is refused."""
+    table = read_frame(frame, output_cap_bytes(job.limits))
+    res.shape = (table.num_rows, data_columns(table))
+    res._table = table
+    res.output_path = Path(job.output_path) if job.output_path else None
+
+
+def write_output(res: SandboxResult, job: SandboxJob, root: Path | None) -> None:
+    """For a transform with output="file": write its table at `output_path` (`write_frame`;
+    `root`: the workspace it must lie in) and drop the table, the file being the result.
+    OutputRefused or OSError when it cannot be written."""
+    if not (res.ok and job.mode == "transform" and job.output == "file" and res.table is not None):
+        return
+    try:
+        write_frame(res.table, Path(job.output_path), root)  # type: ignore[arg-type]
+    finally:
+        res._table = None
+
+
 def data_columns(table: Any) -> int:
     """Columns of `table` that are data (a stored pandas index is a column but not data)."""
     try:
@@ -518,13 +539,10 @@ def validate(
         if frame is None:
             return refused("Crash: the step sent back no data", "crash")
         try:
-            table = read_frame(frame, output_cap_bytes(limits))
+            take_frame(res, job, frame)
         except OutputRefused as e:
             return refused(f"Refused: {e}")
-        res.shape = (table.num_rows, data_columns(table))
-        res._table = table
         # The file (output="file") is written by the parent once the job process is gone.
-        res.output_path = Path(job.output_path) if job.output_path else None
     if notes:
         res.stderr = (res.stderr + "\nnote: " + "; ".join(notes)).strip()
     return res
