@@ -261,7 +261,9 @@ class ProjectStore(ProjectFiles):
 
         def write() -> None:
             try:
-                written["digest"] = write_frame(table, dest)
+                # Synced here, beside the diff, so that accepting it (durable_move) finds nothing
+                # left to flush: ~3 ms less between Accept and the next page.
+                written["digest"] = write_frame(table, dest, sync=True)
             except BaseException as e:  # noqa: BLE001 - raised below, in the caller's thread
                 written["error"] = e
 

@@ -45,3 +45,20 @@ def slow_backend(settings_json: str) -> SlowBackend:
 def crash_on_load(settings_json: str) -> SlowBackend:
     ctypes.string_at(0)  # a segfault while the model loads
     return SlowBackend()
+
+
+class EnvBackend(SlowBackend):
+    """Answers with the OpenMP waiting settings the model process was started with."""
+
+    def complete(self, prompt: str, params: GenerationParams) -> str:
+        import json
+        import os
+
+        return json.dumps({k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")})
+
+    def stream(self, prompt: str, params: GenerationParams) -> Iterator[str]:
+        yield self.complete(prompt, params)
+
+
+def env_backend(settings_json: str) -> EnvBackend:
+    return EnvBackend()

@@ -130,6 +130,30 @@ def test_a_load_error_in_the_child_keeps_its_message(cache, tmp_path):
         build_backend(ModelSettings(kind="gguf", model=str(broken)))
 
 
+@pytest.mark.parametrize(
+    ("operator", "child"),
+    [
+        ({}, {"OMP_WAIT_POLICY": "PASSIVE", "GOMP_SPINCOUNT": "1000"}),
+        ({"OMP_WAIT_POLICY": "ACTIVE"}, {"OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": None}),
+        ({"GOMP_SPINCOUNT": "0"}, {"OMP_WAIT_POLICY": None, "GOMP_SPINCOUNT": "0"}),
+    ],
+)
+def test_the_model_process_spins_briefly_unless_the_operator_says_so(cache, monkeypatch, operator, child):
+    import json
+
+    for k in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT"):
+        monkeypatch.delenv(k, raising=False)
+    for k, v in operator.items():
+        monkeypatch.setenv(k, v)
+    backend = ProcessBackend(
+        ModelSettings().model_dump_json(), target="tests.model_process_helpers:env_backend"
+    )
+    try:
+        assert json.loads(backend.complete("env?", P)) == child
+    finally:
+        backend.close()
+
+
 def test_the_model_process_writes_no_core_dump(cache):
     backend = slow_in_a_process()
     limits = Path(f"/proc/{backend.inner.pid}/limits").read_text()
@@ -202,6 +226,7 @@ def test_cli_reports_a_crashed_model_process_clearly(tmp_path):
         "GEMMA_WIZARD_CACHE": str(tmp_path / "cache"),
         "PYTHONPATH": str(ROOT),
     }
+
     def ask(question: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             [sys.executable, "-m", "core", "ask", str(data), question, "--backend", "fake"],

@@ -401,11 +401,12 @@ def data_columns(table: Any) -> int:
         return table.num_columns
 
 
-def write_frame(table: Any, dest: Path, root: Path | None = None) -> str:
+def write_frame(table: Any, dest: Path, root: Path | None = None, sync: bool = False) -> str:
     """Write a checked output table as Parquet at `dest` (write, then rename); returns its
     sha256. Trusted code on checked data. With `root` (a folder a job could write to, the job
     being over), the folder `dest` lies in must really be inside `root`, and a link planted at
-    `dest` is replaced, never followed."""
+    `dest` is replaced, never followed. `sync`: fsync the data before the rename (a preview that
+    may become a snapshot: its accept then finds nothing left to flush)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -429,6 +430,9 @@ def write_frame(table: Any, dest: Path, root: Path | None = None) -> str:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+            if sync:
+                fh.flush()
+                os.fsync(fh.fileno())
         os.replace(tmp, dest)
     finally:
         if os.path.lexists(tmp):
