@@ -810,3 +810,23 @@ def test_the_most_of_a_count_column_is_its_total_not_the_rows():
         }
     )
     assert_reads("Which period had the most incidents?", ships, lambda d: d.groupby("period")["damage_incidents"].sum().idxmax())
+
+
+def test_a_period_question_uses_the_date_every_row_has():
+    """Several date columns and none named: the one every row has (the row's own event; a later
+    date such as a payment is often still missing), else the first of the complete ones."""
+    rng = np.random.default_rng(11)
+    n = 400
+    issued = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
+    paid = issued + pd.to_timedelta(rng.integers(5, 90, n), unit="D")
+    paid = paid.where(rng.random(n) < 0.6)  # unpaid tickets: no payment date yet
+    tickets = pd.DataFrame({"paid_on": paid, "issued": issued, "fine": rng.integers(30, 120, n)})
+    assert_reads("Which month had the most tickets?", tickets, lambda d: d["issued"].dt.month_name().value_counts().idxmax())
+    assert_reads(
+        "Which day of the week has the fewest tickets?", tickets, lambda d: d["issued"].dt.day_name().value_counts().idxmin()
+    )
+    rides = pd.DataFrame({"started_at": issued, "ended_at": issued + pd.Timedelta(minutes=20), "km": rng.random(n)})
+    assert_reads("Which month had the most rides?", rides, lambda d: d["started_at"].dt.month_name().value_counts().idxmax())
+    # Two dates that can both be missing: no date is the row's own, so there is no reading.
+    gaps = tickets.assign(issued=tickets["issued"].where(rng.random(n) < 0.9))
+    assert plan_question("Which month had the most tickets?", gaps) is None

@@ -997,8 +997,8 @@ def _by_period(
     alone is the period of the extreme row, as for any other label."""
     dates = [c for c in map(str, frame.columns) if is_dates(frame[c])]
     named = [c for c in dates if c in r.columns]
-    pick = named or dates
-    measures = [c for c in nums if c not in pick]
+    pick = named or _event_date(frame, dates)
+    measures = [c for c in nums if c not in dates]
     if len(pick) != 1 or len(measures) > 1 or [c for c in cats if c not in pick]:
         return None
     word, hi = (
@@ -1019,6 +1019,17 @@ def _by_period(
         lines + [f"    return {base}.groupby(period)[{_lit(measures[0])}].{fn}().{arg}()"],
         f"the {period} of {pick[0]} with the {'highest' if hi else 'lowest'} {fn} of {measures[0]}",
     )
+
+
+def _event_date(frame: pd.DataFrame, dates: list[str]) -> list[str]:
+    """The date a row is about when the question names none ("which month had the most rides"
+    of a table with `started_at` and `ended_at`): the one date column every row has, else the
+    first of those every row has. A row's own event is always dated; later ones (paid,
+    terminated, shipped) are often still missing. The reading says which column it used."""
+    if len(dates) <= 1:
+        return dates
+    full = [c for c in dates if not frame[c].isna().any()]
+    return full[:1]
 
 
 def _asked_for(r: _Reading, col: str) -> bool:
