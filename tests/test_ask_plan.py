@@ -830,3 +830,21 @@ def test_a_period_question_uses_the_date_every_row_has():
     # Two dates that can both be missing: no date is the row's own, so there is no reading.
     gaps = tickets.assign(issued=tickets["issued"].where(rng.random(n) < 0.9))
     assert plan_question("Which month had the most tickets?", gaps) is None
+
+
+@pytest.mark.parametrize(
+    ("question", "mask"),
+    [
+        ("Total fines issued in Q1 2025?", lambda d: (d.issued.dt.quarter == 1) & (d.issued.dt.year == 2025)),
+        ("What is the total fine in the first quarter of 2025?", lambda d: (d.issued.dt.quarter == 1) & (d.issued.dt.year == 2025)),
+        ("Total fine in March 2025?", lambda d: (d.issued.dt.month == 3) & (d.issued.dt.year == 2025)),
+        ("What were the total fines in 2024?", lambda d: d.issued.dt.year == 2024),
+    ],
+)
+def test_a_quarter_or_month_of_a_year_applies_to_the_date_every_row_has(question, mask):
+    rng = np.random.default_rng(12)
+    n = 500
+    issued = pd.Timestamp("2024-01-01") + pd.to_timedelta(rng.integers(0, 700, n), unit="D")
+    paid = (issued + pd.to_timedelta(rng.integers(5, 90, n), unit="D")).where(rng.random(n) < 0.6)
+    tickets = pd.DataFrame({"paid_on": paid, "issued": issued, "fine": rng.integers(30, 120, n)})
+    assert_reads(question, tickets, lambda d: d.loc[mask(d), "fine"].sum())

@@ -34,6 +34,7 @@ from core.engine.ask_words import (
     column_spans,
     cond_ops,
     decimals_asked,
+    event_date,
     find_values,
     identifier,
     is_dates,
@@ -149,6 +150,8 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
     yes_no = re.match(r" (is|are|was|were|does|do|did) ", q) and any(a.stems_in(qt) for a in AGGS)
     if not yes_no:  # "is the average tip larger than 3": a comparison of the answer, not a filter
         for c in cond_ops(question, frame, cols):
+            if c in conds:  # "the first quarter of 2025": the year read with its quarter already
+                continue
             conds.append(c)
             cond_at.append(min(_positions(qt, _number_text(c[2])), default=len(qt)))
     # "fraudulent" for `Fraud`, "insured" for `insurance`, "smoke" for `smoker`: a yes/no column
@@ -997,7 +1000,7 @@ def _by_period(
     alone is the period of the extreme row, as for any other label."""
     dates = [c for c in map(str, frame.columns) if is_dates(frame[c])]
     named = [c for c in dates if c in r.columns]
-    pick = named or _event_date(frame, dates)
+    pick = named or event_date(frame, dates)
     measures = [c for c in nums if c not in dates]
     if len(pick) != 1 or len(measures) > 1 or [c for c in cats if c not in pick]:
         return None
@@ -1019,17 +1022,6 @@ def _by_period(
         lines + [f"    return {base}.groupby(period)[{_lit(measures[0])}].{fn}().{arg}()"],
         f"the {period} of {pick[0]} with the {'highest' if hi else 'lowest'} {fn} of {measures[0]}",
     )
-
-
-def _event_date(frame: pd.DataFrame, dates: list[str]) -> list[str]:
-    """The date a row is about when the question names none ("which month had the most rides"
-    of a table with `started_at` and `ended_at`): the one date column every row has, else the
-    first of those every row has. A row's own event is always dated; later ones (paid,
-    terminated, shipped) are often still missing. The reading says which column it used."""
-    if len(dates) <= 1:
-        return dates
-    full = [c for c in dates if not frame[c].isna().any()]
-    return full[:1]
 
 
 def _asked_for(r: _Reading, col: str) -> bool:

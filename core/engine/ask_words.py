@@ -417,7 +417,7 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
         elif not holders:
             dates = [c for c in map(str, frame.columns) if is_dates(frame[c])]
             named_dates = [c for c in dates if c in named]
-            pick = named_dates or dates
+            pick = named_dates or event_date(frame, dates)
             if len(pick) == 1:
                 out.append((pick[0], "year", year))
     return out
@@ -579,6 +579,16 @@ def sex_column(frame: pd.DataFrame) -> tuple[str, dict[str, Any]] | None:
     return found[0] if len(found) == 1 else None
 
 
+def event_date(frame: pd.DataFrame, dates: list[str]) -> list[str]:
+    """The date a row is about when a question names none ("which month had the most rides",
+    "fines in Q1 2025" of a table with `issued_at` and `paid_date`): the one date column, else
+    the first of those every row has. A row's own event is always dated; later ones (paid,
+    terminated, shipped) are often still missing. Readings say which column they used."""
+    if len(dates) <= 1:
+        return dates
+    return [c for c in dates if not frame[c].isna().any()][:1]
+
+
 def worded_conds(question: str, frame: pd.DataFrame, named: list[str]) -> list[Worded]:
     """Conditions said in words no value of the table spells: a sex ("women", "male members") over
     the table's one sex column, and a part of the dates ("in March", "March 2024", "on Saturdays",
@@ -596,8 +606,8 @@ def worded_conds(question: str, frame: pd.DataFrame, named: list[str]) -> list[W
     if not {stem(w) for w in qt} & (set(MONTHS) | set(WEEKDAYS) | {"weekend", "quarter", "q"}):
         return out
     dates = [str(c) for c in frame.columns if is_dates(frame[c])]
-    pick = [c for c in dates if c in named] or dates
-    col = pick[0] if len(pick) == 1 else None  # no date column, or more than one: no date part
+    pick = [c for c in dates if c in named] or event_date(frame, dates)
+    col = pick[0] if len(pick) == 1 else None  # no date column, or more than one named: no date part
     # a column of month numbers ("month" = 1..12) answers "in March" itself
     numbered = [
         str(c) for c in frame.columns
@@ -633,6 +643,15 @@ def worded_conds(question: str, frame: pd.DataFrame, named: list[str]) -> list[W
             out.append(Worded(col, "weekend", True, (i,)))
         elif w == "quarter" and before in _QUARTERS:
             out.append(Worded(col, "quarter", _QUARTERS[before], (i - 1, i)))
+            _quarter_year(qt, i + 1, col, out)  # "the first quarter of 2025"
         elif w == "q" and i + 1 < len(qt) and qt[i + 1] in ("1", "2", "3", "4"):
             out.append(Worded(col, "quarter", int(qt[i + 1]), (i, i + 1)))
+            _quarter_year(qt, i + 2, col, out)  # "Q1 2025"
     return out
+
+
+def _quarter_year(qt: list[str], j: int, col: str, out: list[Worded]) -> None:
+    """The year a quarter is of, said right after it ("Q1 2025", "the first quarter of 2025")."""
+    j += j < len(qt) and qt[j] in ("of", "in")
+    if j < len(qt) and re.fullmatch(r"(1[89]|20)\d\d", qt[j]):
+        out.append(Worded(col, "year", int(qt[j]), (j,)))
