@@ -848,3 +848,59 @@ def test_a_quarter_or_month_of_a_year_applies_to_the_date_every_row_has(question
     paid = (issued + pd.to_timedelta(rng.integers(5, 90, n), unit="D")).where(rng.random(n) < 0.6)
     tickets = pd.DataFrame({"paid_on": paid, "issued": issued, "fine": rng.integers(30, 120, n)})
     assert_reads(question, tickets, lambda d: d.loc[mask(d), "fine"].sum())
+
+
+@pytest.fixture
+def plant() -> pd.DataFrame:
+    rng = np.random.default_rng(21)
+    n = 600
+    return pd.DataFrame(
+        {
+            "batch": [f"B{i:04d}" for i in range(n)],
+            "Line": rng.choice(["L1", "L2", "L3", "L4"], n),
+            "Shift": rng.choice(["Day", "Night"], n),
+            "breed": rng.choice(["Collie", "Beagle", "Poodle"], n),
+            "city": rng.choice(["Oslo", "Bergen", "Tromso"], n),
+            "vendor": rng.choice(["acme", "bolt", "core", "dyna"], n, p=[0.6, 0.3, 0.07, 0.03]),
+            "output": rng.integers(800, 1600, n),
+            "weight_g": rng.normal(4200, 500, n).round(),
+            "sex": rng.choice(["male", "female"], n),
+            "age": rng.integers(1, 80, n),
+            "survived": rng.integers(0, 2, n),
+        }
+    )
+
+
+def test_a_comparison_goes_to_the_column_it_can_be_about(plant):
+    """'younger than 18' is about age even beside a 0/1 column, and a 0/1 column is never
+    compared with 18; the number is not read twice."""
+    assert_reads(
+        "How many male passengers younger than 18 survived?",
+        plant,
+        lambda d: int(((d.sex == "male") & (d.age < 18) & (d.survived == 1)).sum()),
+    )
+
+
+def test_a_plural_the_stem_does_not_undo_still_names_the_value(plant):
+    assert_reads("Which city has the most Collies?", plant, lambda d: d[d.breed == "Collie"].city.value_counts().idxmax())
+
+
+def test_a_number_after_a_text_columns_name_picks_its_numbered_value(plant):
+    assert_reads("Average output on line 3?", plant, lambda d: d.loc[d.Line == "L3", "output"].mean())
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Average weight of the Beagles in kilograms, 2 decimals",  # the column is in grams
+        "Is the night shift's average output higher than the day shift's?",  # 'Day' left unread
+        "Top 3 vendors by average output, only counting vendors with at least 50 batches",  # 50 is no output
+    ],
+)
+def test_readings_that_would_drop_part_of_the_question_are_not_offered(plant, question):
+    plan = plan_question(question, plant)
+    assert plan is None, plan.reading
+
+
+def test_a_unit_the_column_is_in_is_no_conflict(plant):
+    assert_reads("Average weight of the Beagles in grams?", plant, lambda d: d.loc[d.breed == "Beagle", "weight_g"].mean())

@@ -42,6 +42,7 @@ from core.engine.ask_words import (
     stem,
     tokens,
     top_k_asked,
+    unit_conflict,
     worded_conds,
 )
 
@@ -490,9 +491,30 @@ def plan_question(question: str, frame: pd.DataFrame) -> QuestionPlan | None:
         plan = _plan(r, named)
         if plan is not None and any(_lit(c) not in plan.code for c in _must_use(r, named)):
             return None  # "how many rides did casual riders take on e-bikes": a named column left out
+        if plan is not None and unit_conflict(question, r.columns):
+            return None  # "the mean body mass in kilograms" of `body_mass_g`: no recipe converts
+        if plan is not None and _other_value_said(r, named):
+            return None  # "the night shift's rate … higher than the day shift's": one side unread
         return plan
     except (KeyError, ValueError, TypeError, IndexError):  # an odd table: no plan rather than a crash
         return None
+
+
+def _other_value_said(r: _Reading, frame: pd.DataFrame) -> bool:
+    """The question says another value of a column a condition uses, which no condition reads
+    ("night shift … than the day shift" read as Shift == 'Night' alone): the reading drops half
+    of what was asked. Values are matched as whole words, case aside."""
+    q = f" {' '.join(tokens(r.q))} "
+    for col in {c for c, op, v in r.conds if op == "==" and isinstance(v, str)}:
+        used = {str(v) for c, _op, v in r.conds if c == col}
+        values = frame[col].dropna().unique()
+        if len(values) > 50:
+            continue
+        for v in values:
+            said = " ".join(tokens(str(v)))
+            if str(v) not in used and said and f" {said} " in q:
+                return True
+    return False
 
 
 def _names_a_value(r: _Reading, frame: pd.DataFrame) -> bool:
@@ -961,6 +983,8 @@ def _stray_number(r: _Reading) -> bool:
     used = {float(x) for _c, _op, v in r.conds for x in (v if isinstance(v, tuple) else (v,))
             if isinstance(x, (int, float)) and not isinstance(x, bool)}  # fmt: skip
     used |= {float(x) for x in (r.k, r.decimals) if x is not None}
+    # the number of a value read with it ("line 3" for "L3", "Store 12")
+    used |= {float(d) for _c, _op, v in r.conds if isinstance(v, str) for d in re.findall(r"\d+", v)}
     m = re.search(_COMPARED, r.q)
     if m and re.match(r" (is|are|was|were|does|do|did) ", r.q):
         used.add(float(m.group(2)))  # the yes/no question's threshold

@@ -264,9 +264,25 @@ def find_columns(question: str, columns: Iterable[str]) -> list[str]:
     return [s.name for s in find_spans(question, columns)]
 
 
+def _numbered_value(
+    qt: list[str], spans: list[Span], col: str, distinct: Any, taken: list[bool]
+) -> tuple[tuple[int, int], Any] | None:
+    """A text column's value named by the column's word and a number ("line 3" for `Line` =
+    "L3", "store 12" for "Store #12"): the one value whose only number is that number."""
+    for sp in spans:
+        if sp.name != col or sp.end >= len(qt) or taken[sp.end] or not re.fullmatch(r"\d+", qt[sp.end]):
+            continue
+        n = int(qt[sp.end])
+        hits = [v for v in distinct if isinstance(v, str) and [int(d) for d in re.findall(r"\d+", v)] == [n]]
+        if len(hits) == 1:
+            return (sp.end, 1), hits[0]
+    return None
+
+
 def find_values(question: str, frame: pd.DataFrame, exclude: set[str]) -> list[tuple[str, Any]]:
     """(column, value) for each category value of the table the question names (one column each)."""
-    qt = [stem(t) for t in tokens(question)]
+    low = tokens(question)
+    qt = [stem(t) for t in low]
     # The question's words as written: a short code ("HR", "NY") is a value only in its own case.
     raw = words_as_written(question)
     taken = [False] * len(qt)
@@ -280,6 +296,10 @@ def find_values(question: str, frame: pd.DataFrame, exclude: set[str]) -> list[t
             continue
         distinct = s.dropna().unique()
         if len(distinct) > 200:
+            continue
+        coded = _numbered_value(qt, spans, str(c), distinct, taken)
+        if coded is not None:  # "line 3" for `Line` = "L3"
+            found.setdefault(coded[0], []).append((str(c), coded[1]))
             continue
         for v in distinct:
             vt = [stem(t) for t in tokens(str(v))]
@@ -301,8 +321,11 @@ def find_values(question: str, frame: pd.DataFrame, exclude: set[str]) -> list[t
             if not vt or (len(vt) == 1 and (len(vt[0]) < 3 or vt[0] in COMMON)):
                 continue
             n = len(vt)
+            # a plural the stem does not undo ("Adelies" of "Adelie": stem gives "adely")
+            plural = [t + "s" for t in tokens(str(v))]
             for i in range(len(qt) - n + 1):
-                if qt[i : i + n] == vt and not any(taken[i : i + n]):
+                same = qt[i : i + n] == vt or (qt[i : i + n - 1] == vt[:-1] and low[i + n - 1] == plural[-1])
+                if same and not any(taken[i : i + n]):
                     found.setdefault((i, n), []).append((str(c), v))
                     break
     out = []
@@ -315,6 +338,58 @@ def find_values(question: str, frame: pd.DataFrame, exclude: set[str]) -> list[t
 _GT = r"(?:more|greater|larger|higher|bigger|older|longer|heavier|above|over|exceeding|exceeds|>)"
 _LT = r"(?:less|fewer|smaller|lower|younger|shorter|lighter|below|under|<)"
 _N = r"(-?\d+(?:\.\d+)?)"
+
+
+def _zero_one(s: pd.Series) -> bool:
+    values = s.dropna().unique()
+    return len(values) <= 2 and set(values.tolist()) <= {0, 1}
+
+
+def _can_hold(s: pd.Series, m: re.Match[str], op: str) -> bool:
+    """A 0/1 column is compared only with 0 or 1: "survived younger than 18" is no condition on
+    `survived` (it would keep every row)."""
+    return not _zero_one(s) or all(_number(g) in (0, 1) for g in m.groups() if g is not None)
+
+
+# Units a column's name may end in and a question may ask for, by kind: (kind, unit) for each
+# spelling. Short question words that are also ordinary words ("in", "m", "s", "c") are left out.
+_UNITS: dict[str, tuple[str, str]] = {
+    **dict.fromkeys(("g", "gram", "grams", "gr"), ("mass", "g")),
+    **dict.fromkeys(("kg", "kgs", "kilogram", "kilograms", "kilo", "kilos"), ("mass", "kg")),
+    **dict.fromkeys(("lb", "lbs", "pound", "pounds"), ("mass", "lb")),
+    **dict.fromkeys(("oz", "ounce", "ounces"), ("mass", "oz")),
+    **dict.fromkeys(("mm", "millimeter", "millimeters", "millimetre", "millimetres"), ("length", "mm")),
+    **dict.fromkeys(("cm", "centimeter", "centimeters", "centimetre", "centimetres"), ("length", "cm")),
+    **dict.fromkeys(("meter", "meters", "metre", "metres"), ("length", "m")),
+    **dict.fromkeys(("km", "kms", "kilometer", "kilometers", "kilometre", "kilometres"), ("length", "km")),
+    **dict.fromkeys(("mi", "mile", "miles"), ("length", "mi")),
+    **dict.fromkeys(("ft", "feet", "foot"), ("length", "ft")),
+    **dict.fromkeys(("sec", "secs", "second", "seconds"), ("time", "s")),
+    **dict.fromkeys(("min", "mins", "minute", "minutes"), ("time", "min")),
+    **dict.fromkeys(("hr", "hrs", "hour", "hours"), ("time", "h")),
+    **dict.fromkeys(("celsius",), ("temperature", "c")),
+    **dict.fromkeys(("fahrenheit",), ("temperature", "f")),
+}
+# What a column's name may end in besides the question's spellings ("_s", "(C)", "_m").
+_NAME_UNITS = {**_UNITS, "s": ("time", "s"), "m": ("length", "m"), "c": ("temperature", "c"), "f": ("temperature", "f"), "h": ("time", "h")}
+
+
+def unit_conflict(question: str, columns: Iterable[str]) -> str | None:
+    """The unit a question asks for that a named column is not in ("body mass in kilograms" of
+    `body_mass_g`): a reading of that column would give the number in the wrong unit. None when
+    no column names its unit or the question asks for none of the same kind."""
+    asked = {_UNITS[w] for w in tokens(question) if w in _UNITS}
+    if not asked:
+        return None
+    for c in columns:
+        ct = tokens(str(c))
+        unit = _NAME_UNITS.get(ct[-1]) if len(ct) > 1 else None
+        if unit is None:
+            continue
+        other = [u for kind, u in asked if kind == unit[0] and u != unit[1]]
+        if other and (unit[0], unit[1]) not in asked:
+            return f"the question asks for {other[0]}, {c!r} is in {unit[1]}"
+    return None
 
 
 def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple[str, str, Any]]:
@@ -339,7 +414,12 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
             units = [s for s in all_nums if qt[end] in _col_tokens(s)]
             if len(units) == 1:
                 return units[0]
-        before = [s for s in nums if s.end <= pos and pos - s.end <= 4]
+        # not past another column's name: in "by average ERP, only counting vendors with at least
+        # 5 machines" the 5 is about the vendors, not ERP
+        before = [
+            s for s in nums
+            if s.end <= pos and pos - s.end <= 4 and not {stem(w) for w in qt[s.end : pos]} & other_words
+        ]  # fmt: skip
         after = [s for s in nums if s.start > pos and s.start - pos <= 3]
         if before:
             return before[-1].name
@@ -351,6 +431,9 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
         str(c) for c in frame.columns
         if pd.api.types.is_numeric_dtype(frame[c]) and not pd.api.types.is_bool_dtype(frame[c])
     ]  # fmt: skip
+    # the words of the other columns' names (a text column named between a number column and a
+    # comparison takes the comparison away from it)
+    other_words = {t for c in map(str, frame.columns) if c not in all_nums for t in _col_tokens(c) if len(t) >= 3} - COMMON
 
     # the table's measures: numeric columns that are neither keys nor years
     measures = [c for c in all_nums if not identifier(frame[c], c) and "year" not in _col_tokens(c)]
@@ -369,9 +452,13 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
     ):
         for m in re.finditer(pattern, q):
             pos = index_of(m)
-            col = near(pos, pos + len(m.group(0).split()))
-            if col is None and re.search(r"older|younger", m.group(0)):
-                col = next((str(c) for c in frame.columns if "age" in _col_tokens(str(c))), None)
+            # "younger than 18" is about the age column, even when another is named beside it
+            # ("male passengers younger than 18 survived": not `survived` < 18)
+            aged = re.search(r"older|younger", m.group(0)) is not None
+            col = next((str(c) for c in frame.columns if "age" in _col_tokens(str(c))), None) if aged else None
+            col = col or near(pos, pos + len(m.group(0).split()))
+            if col is not None and not _can_hold(frame[col], m, op):
+                col = None
             if col is None and len(measures) == 1:  # "readings at or above 370": the one measure
                 col = measures[0]
             if col is not None and not any(c == col for c, _, _ in out):
@@ -379,12 +466,15 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
                 out.append((col, op, value))
         # read once; the same number of words stays, so later positions still count right
         q = re.sub(pattern, lambda m: " " + " ".join("_" * len(m.group(0).split())) + " ", q)
-    # "8 cylinders", "with 3 children": a number right before a numeric column's name
+    # "8 cylinders", "with 3 children": a number right before a numeric column's name, unless a
+    # comparison read it ("younger than 18 survived"), or one a 0/1 column cannot hold
+    used = {i for i, w in enumerate(q.split()) if set(w) == {"_"}}
     for s in nums:
         ranked = s.start > 1 and qt[s.start - 2] in ("top", "first", "last", "bottom")  # "top 5 yield"
         if (
-            s.start > 0 and NUMBER.match(qt[s.start - 1]) and not ranked
+            s.start > 0 and NUMBER.match(qt[s.start - 1]) and not ranked and s.start - 1 not in used
             and not any(c == s.name for c, _, _ in out)
+            and (not _zero_one(frame[s.name]) or _number(qt[s.start - 1]) in (0, 1))
         ):  # fmt: skip
             out.append((s.name, "==", _number(qt[s.start - 1])))
         else:  # "idp of 1", "idp is 1", "idp equal to 1", "idp = 1"
