@@ -904,3 +904,28 @@ def test_readings_that_would_drop_part_of_the_question_are_not_offered(plant, qu
 
 def test_a_unit_the_column_is_in_is_no_conflict(plant):
     assert_reads("Average weight of the Beagles in grams?", plant, lambda d: d.loc[d.breed == "Beagle", "weight_g"].mean())
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Overall scrap rate, i.e. total defective units over total units produced, as a percent to 2 dp?",
+         lambda d: round(d.defective.sum() / d.produced.sum() * 100, 2)),
+        ("What is total cost divided by total weight for line 2?",
+         lambda d: d.loc[d.Line == "L2", "cost"].sum() / d.loc[d.Line == "L2", "weight"].sum()),
+        ("total cost / total weight, 3 decimals", lambda d: round(d.cost.sum() / d.weight.sum(), 3)),
+    ],
+)
+def test_a_ratio_of_two_totals_is_not_a_total_of_row_ratios(question, expected):
+    rng = np.random.default_rng(31)
+    n = 300
+    d = pd.DataFrame(
+        {
+            "Line": rng.choice(["L1", "L2"], n),
+            "produced": rng.integers(500, 1500, n),
+            "defective": rng.integers(0, 40, n),
+            "cost": rng.gamma(2, 50, n),
+            "weight": rng.gamma(3, 10, n),
+        }
+    )
+    assert_reads(question, d, expected)

@@ -91,6 +91,7 @@ class _Reading:
     # Words read as a condition the table does not spell ("women" for "F", "March" for a date).
     worded: set[str] = field(default_factory=set)
     loose: list[int] = field(default_factory=list)  # positions of words nothing names
+    raw: str = ""  # the question as asked (its "/" and "$" are not words)
 
     def has(self, *stems: str) -> bool:
         return any(s in self.words for s in stems)
@@ -248,7 +249,7 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
     numbers = [float(w) for i, w in enumerate(qt) if i not in named and NUMBER.match(w)]  # not "B2"
     return _Reading(
         q, words, cols, conds, decimals_asked(q), top_k_asked(q), leftover, numbers, tuple(spans), unplaced,
-        cond_at, {stem(qt[i]) for i in worded_at}, loose,
+        cond_at, {stem(qt[i]) for i in worded_at}, loose, question,
     )  # fmt: skip
 
 
@@ -579,6 +580,24 @@ _OPERATOR_WORDS = {"times", "multiplied", "divided", "plus", "minus", "differenc
                    "percent", "share", "fraction", "proportion"}  # fmt: skip
 
 
+def _sum_ratio(qt: list[str], x: Span, y: Span, raw: str) -> bool:
+    """ "total defective units over total units produced", "total cost divided by total weight",
+    "total spend / total litres": a ratio of two totals, not a total of row ratios."""
+    filler = ("the", "units", "amount", "number", "of")
+
+    def total_before(i: int) -> int | None:  # "total units produced": "total", then filler
+        j = i - 1
+        while j >= 0 and qt[j] in filler and i - j <= 3:
+            j -= 1
+        return j if j >= 0 and qt[j] == "total" else None
+
+    at = total_before(y.start)
+    if total_before(x.start) is None or at is None:
+        return False
+    between = [w for w in qt[x.end : at] if w not in filler]
+    return between in (["divided", "by"], ["over"]) or (not between and "/" in raw)
+
+
 def _arithmetic(r: _Reading, frame: pd.DataFrame) -> tuple[str, str, str] | None:
     """Two numeric columns the question joins by arithmetic, as (a, operator, b): "quantity times
     unit price", "high minus low", "the difference between high and low", "the ratio of a to b".
@@ -596,6 +615,8 @@ def _arithmetic(r: _Reading, frame: pd.DataFrame) -> tuple[str, str, str] | None
             found.append((x.name, "/", y.name))
         elif re.fullmatch(r"as an? (percentage|percent|share|fraction|proportion) of( the)?", between):
             found.append((x.name, "%" if "percent" in between else "/", y.name))
+        elif _sum_ratio(qt, x, y, r.raw):
+            found.append((x.name, "sum/", y.name))
     dates = [s for s in r.spans if s.name in frame.columns and is_dates(frame[s.name])]
     for x, y in zip(dates, dates[1:], strict=False):  # "the average number of days between checkout and return"
         before = " ".join(qt[max(0, x.start - 3) : x.start])
@@ -651,6 +672,14 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     def done(lines: list[str], reading: str) -> QuestionPlan:
         return QuestionPlan(HEADER + "\n".join(body + lines) + "\n", reading + where, tuple(r.leftover))
 
+    if arith is not None and arith[1] == "sum/":
+        a, _op, b = arith
+        if [c for c in free if c not in (a, b)] or r.k is not None:
+            return None
+        pct = r.has("percent", "percentage", "%")
+        expr = f"{base}[{_lit(a)}].sum() / {base}[{_lit(b)}].sum()" + (" * 100" if pct else "")
+        said = f"the total of {a} divided by the total of {b}" + (", as a percentage" if pct else "")
+        return done([f"    return {_round(expr, r.decimals)}"], said)
     if arith is not None:
         a, op, b = arith
         if agg is None or [c for c in free if c not in (a, b)] or r.k is not None:
