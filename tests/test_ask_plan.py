@@ -929,3 +929,17 @@ def test_a_ratio_of_two_totals_is_not_a_total_of_row_ratios(question, expected):
         }
     )
     assert_reads(question, d, expected)
+
+
+def test_rows_that_have_a_value_in_a_column_with_gaps_are_counted():
+    rng = np.random.default_rng(41)
+    n = 200
+    d = pd.DataFrame(
+        {
+            "order_id": [f"O{i}" for i in range(n)],
+            "PromoCode": pd.Series(rng.choice(["SPRING", "VIP10", None], n, p=[0.2, 0.1, 0.7]), dtype=object),
+            "qty": rng.integers(1, 5, n),
+        }
+    )
+    assert_reads("How many orders used a promo code?", d, lambda x: int(x.PromoCode.notna().sum()))
+    assert_reads("How many orders were placed without a promo code?", d, lambda x: int(x.PromoCode.isna().sum()))

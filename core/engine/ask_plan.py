@@ -736,6 +736,20 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
             rf" (no|without|without an?|without any) {re.escape(' '.join(tokens(r.columns[0])))} "
         )
     )
+    # "how many orders used a promo code": rows where a column with gaps holds something
+    present = (
+        len(r.columns) == 1
+        and r.columns[0] not in cond_cols
+        and not _numeric(frame, r.columns[0])
+        and bool(frame[r.columns[0]].isna().any())
+        and r.phrase(rf" (with|have|has|had|used|using|use|uses|got|gave|given) (an?|any|some) {re.escape(' '.join(tokens(r.columns[0])))} ")
+        and not r.has("missing", "null", "empty", "nan", "blank", "no", "not", "without", "never")
+    )
+    if counting and present:
+        return done(
+            [f"    return int({base}[{_lit(r.columns[0])}].notna().sum())"],
+            f"the rows where {r.columns[0]} is not missing",
+        )
     if counting and (r.has("missing", "null", "empty", "nan", "blank") or absent) and len(r.columns) == 1:
         if r.phrase(r" (not|non|t) (missing|null|empty|blank) "):  # "where Feed is not missing"
             return done(
