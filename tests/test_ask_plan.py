@@ -943,3 +943,22 @@ def test_rows_that_have_a_value_in_a_column_with_gaps_are_counted():
     )
     assert_reads("How many orders used a promo code?", d, lambda x: int(x.PromoCode.notna().sum()))
     assert_reads("How many orders were placed without a promo code?", d, lambda x: int(x.PromoCode.isna().sum()))
+
+
+def test_thousands_separators_and_units_between_a_number_and_its_column():
+    rng = np.random.default_rng(51)
+    n = 250
+    d = pd.DataFrame(
+        {
+            "vendor": rng.choice(["ibm", "nas", "hp"], n),
+            "MMAX": rng.choice([4000, 16000, 32000, 64000], n),
+            "cache": rng.choice([0, 4, 8, 16, 32], n),
+            "ERP": rng.integers(10, 900, n),
+        }
+    )
+    assert_reads("How many machines have an MMAX of at least 32,000?", d, lambda x: int((x.MMAX >= 32000).sum()))
+    assert_reads(
+        "What share of machines have more than 8 KB of cache? as a %, 1 dp",
+        d,
+        lambda x: round((x.cache > 8).mean() * 100, 1),
+    )

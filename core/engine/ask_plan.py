@@ -43,6 +43,7 @@ from core.engine.ask_words import (
     tokens,
     top_k_asked,
     unit_conflict,
+    unit_word,
     worded_conds,
 )
 
@@ -237,7 +238,8 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
     # Words no column or value names, wherever they stand, even next to a value ("what percentage
     # of men *smoke*"): a share whose event is among them is not read.
     loose = [i for i, w in enumerate(qt) if i not in named and not NUMBER.match(w) and stem(w) not in FILLER
-             and not _rows_noun(i, qt) and not (i - 1 in named and _plural(w))]  # fmt: skip
+             and not _rows_noun(i, qt) and not (i - 1 in named and _plural(w))
+             and not (i and NUMBER.match(qt[i - 1]) and unit_word(w))]  # "8 *KB* of cache"  # fmt: skip
     # A plural word right after a value that names a text column by one word of its name is the
     # rows' noun ("Mexican *restaurants*" over `Restaurant Name`), not that column.
     cond_spans = {i for s in spans if s.name in {c for c, _, _ in conds} for i in range(s.start, s.end)}

@@ -24,6 +24,7 @@ from core.detect import identifier as key_finding
 _TOKEN = re.compile(r"(?:(?<![\w.])-)?\d+(?:\.\d+)?|[<>]=?|==?|%|[A-Za-z]+|\d+")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 _WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
           "nine": 9, "ten": 10, "zero": 0, "no": 0}  # fmt: skip
 _NUMBER = r"(\d+|one|two|three|four|five|six|seven|eight|nine|ten|zero|no)"
@@ -73,8 +74,10 @@ FILLER = COMMON | {
 
 
 def words_as_written(text: str) -> list[str]:
-    """The words of `text` as `tokens` splits them, in their own case and unstemmed."""
-    return [p for t in _TOKEN.findall(str(text)) for p in _CAMEL.split(t) if p]
+    """The words of `text` as `tokens` splits them, in their own case and unstemmed. A number's
+    thousands separators go first: "32,000" is one number, not 32 and 0."""
+    text = _THOUSANDS.sub("", str(text))
+    return [p for t in _TOKEN.findall(text) for p in _CAMEL.split(t) if p]
 
 
 def tokens(text: str, keep_numbers: bool = True) -> list[str]:
@@ -370,8 +373,16 @@ _UNITS: dict[str, tuple[str, str]] = {
     **dict.fromkeys(("celsius",), ("temperature", "c")),
     **dict.fromkeys(("fahrenheit",), ("temperature", "f")),
 }
+# Units of amount a question may put between a number and the column it is about.
+_COUNT_UNITS = {"kb", "mb", "gb", "tb", "year", "years", "month", "months", "week", "weeks", "day", "days",
+                "hour", "hours", "dollar", "dollars", "usd", "eur", "euro", "euros", "percent", "pct"}  # fmt: skip
 # What a column's name may end in besides the question's spellings ("_s", "(C)", "_m").
 _NAME_UNITS = {**_UNITS, "s": ("time", "s"), "m": ("length", "m"), "c": ("temperature", "c"), "f": ("temperature", "f"), "h": ("time", "h")}
+
+
+def unit_word(w: str) -> bool:
+    """A unit a number may carry ("8 KB", "5 years", "10 km")."""
+    return w in _UNITS or w in _COUNT_UNITS
 
 
 def unit_conflict(question: str, columns: Iterable[str]) -> str | None:
@@ -407,7 +418,11 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
         """The numeric column a comparison at words pos..end is about: one named right after it
         ("4 or more bedrooms") or its unit ("longer than 10 km" for `distance_km`), else the
         nearest before it ("sale price of houses with 4"), else one shortly after."""
-        right = [s for s in nums if end <= s.start <= end + 1]
+        # "more than 8 KB of cache", "over 5 years of service": a unit and "of" before the name
+        j = end
+        while j < min(len(qt), end + 2) and (unit_word(qt[j]) or qt[j] == "of"):
+            j += 1
+        right = [s for s in nums if end <= s.start <= end + 1 or (j > end and s.start == j)]
         if right:
             return right[0].name
         if end < len(qt):
