@@ -339,3 +339,21 @@ def test_drop_rows_where_missing_is_a_row_filter_not_a_fill(sandbox):
                 request="drop rows where age is missing", n_repair=0)  # fmt: skip
     assert p.verified and p.intent == "verified", p.provenance_detail
     assert "dropna" in p.code
+
+
+def test_a_value_used_as_a_column_is_named_in_the_repair_message():
+    """`df["Diesel"]` for rows whose fuel is Diesel: the message a repair prompt gets says which
+    column holds the value and how to filter on it (only when one column holds it)."""
+    from core.engine.check import sandbox_failure
+    from core.sandbox.base import SandboxResult
+
+    sample = pd.DataFrame(
+        {"FuelType": ["Diesel", "Petrol"], "Grade": ["Diesel", "A"], "vendor": ["amdahl", "ibm"]}
+    )
+    code = 'def answer(df):\n    return df["amdahl"].sum()\n'
+    msg = sandbox_failure(SandboxResult(ok=False, error="KeyError: 'amdahl'"), code, sample)
+    assert "'amdahl' is a value of column 'vendor', not a column: df[df['vendor'] == 'amdahl']" in msg
+    both = sandbox_failure(
+        SandboxResult(ok=False, error="KeyError: 'Diesel'"), code.replace("amdahl", "Diesel"), sample
+    )
+    assert "is a value of column" not in both  # two columns hold it: no guess

@@ -177,7 +177,32 @@ def sandbox_failure(res: SandboxResult, code: str = "", sample: pd.DataFrame | N
             message += " (" + "; ".join(dict.fromkeys(unknown)) + ")"
         else:
             message += f" (the columns are: {', '.join(map(str, list(sample.columns)[:20]))})"
+        message += _value_hint(message, sample)
     return message + _accessor_hint(message)
+
+
+def _value_hint(message: str, sample: pd.DataFrame) -> str:
+    """A value used as a column (`df["Diesel"]` for rows whose FuelType is "Diesel"), the commonest
+    KeyError of a small model: say which column holds it and how to filter on it."""
+    hints = []
+    for key in dict.fromkeys(re.findall(r"(?:KeyError: |column )'([^']{1,80})'", message)):
+        if key in map(str, sample.columns):
+            continue
+        holders = []
+        for c in sample.columns:
+            col = sample[c]
+            if col.dtype != object and not isinstance(col.dtype, pd.CategoricalDtype):
+                continue
+            values = col.dropna().unique()
+            if len(values) > 500:
+                continue
+            hit = [v for v in values if isinstance(v, str) and v.strip().casefold() == key.strip().casefold()]
+            if hit:
+                holders.append((str(c), hit[0]))
+        if len(holders) == 1:
+            c, v = holders[0]
+            hints.append(f"{key!r} is a value of column {c!r}, not a column: df[df[{c!r}] == {v!r}]")
+    return " (" + "; ".join(hints) + ")" if hints else ""
 
 
 _NO_ATTRIBUTE = re.compile(r"'(Series|DataFrame)' object has no attribute '(\w+)'")
