@@ -962,3 +962,17 @@ def test_thousands_separators_and_units_between_a_number_and_its_column():
         d,
         lambda x: round((x.cache > 8).mean() * 100, 1),
     )
+
+
+def test_a_value_said_as_what_happened_is_read_as_that_value():
+    rng = np.random.default_rng(61)
+    n = 300
+    d = pd.DataFrame(
+        {
+            "batch": [f"B{i}" for i in range(n)],
+            "Shift": rng.choice(["Day", "Night"], n),
+            "QC_Result": rng.choice(["Pass", "Fail", "Rework"], n),
+        }
+    )
+    assert_reads("How many night shift batches failed QC?", d, lambda x: int(((x.Shift == "Night") & (x.QC_Result == "Fail")).sum()))
+    assert_reads("How many batches passed?", d, lambda x: int((x.QC_Result == "Pass").sum()))

@@ -324,10 +324,12 @@ def find_values(question: str, frame: pd.DataFrame, exclude: set[str]) -> list[t
             if not vt or (len(vt) == 1 and (len(vt[0]) < 3 or vt[0] in COMMON)):
                 continue
             n = len(vt)
-            # a plural the stem does not undo ("Adelies" of "Adelie": stem gives "adely")
-            plural = [t + "s" for t in tokens(str(v))]
+            # a plural the stem does not undo ("Adelies" of "Adelie": stem gives "adely"), or the
+            # value said as what happened ("failed QC" for "Fail", "passed", "approved")
+            last = tokens(str(v))[-1]
+            forms = {last + "s"} | ({last + "ed", last + "d", last + last[-1] + "ed"} if len(last) >= 4 and last.isalpha() else set())
             for i in range(len(qt) - n + 1):
-                same = qt[i : i + n] == vt or (qt[i : i + n - 1] == vt[:-1] and low[i + n - 1] == plural[-1])
+                same = qt[i : i + n] == vt or (qt[i : i + n - 1] == vt[:-1] and low[i + n - 1] in forms)
                 if same and not any(taken[i : i + n]):
                     found.setdefault((i, n), []).append((str(c), v))
                     break
