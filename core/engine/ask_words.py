@@ -345,7 +345,9 @@ _LT = r"(?:less|fewer|smaller|lower|younger|shorter|lighter|below|under|<)"
 _N = r"(-?\d+(?:\.\d+)?)"
 
 
-def _zero_one(s: pd.Series) -> bool:
+def _holds_only_0_1(s: pd.Series) -> bool:
+    """Any number column holding nothing but 0 and 1 (1.0 too, gaps aside): a flag, not a quantity
+    (`ask_plan._zero_one` asks more: integers with both values, for what it counts)."""
     values = s.dropna().unique()
     return len(values) <= 2 and set(values.tolist()) <= {0, 1}
 
@@ -353,7 +355,7 @@ def _zero_one(s: pd.Series) -> bool:
 def _can_hold(s: pd.Series, m: re.Match[str], op: str) -> bool:
     """A 0/1 column is compared only with 0 or 1: "survived younger than 18" is no condition on
     `survived` (it would keep every row)."""
-    return not _zero_one(s) or all(_number(g) in (0, 1) for g in m.groups() if g is not None)
+    return not _holds_only_0_1(s) or all(_number(g) in (0, 1) for g in m.groups() if g is not None)
 
 
 # Units a column's name may end in and a question may ask for, by kind: (kind, unit) for each
@@ -491,7 +493,7 @@ def cond_ops(question: str, frame: pd.DataFrame, named: list[str]) -> list[tuple
         if (
             s.start > 0 and NUMBER.match(qt[s.start - 1]) and not ranked and s.start - 1 not in used
             and not any(c == s.name for c, _, _ in out)
-            and (not _zero_one(frame[s.name]) or _number(qt[s.start - 1]) in (0, 1))
+            and (not _holds_only_0_1(frame[s.name]) or _number(qt[s.start - 1]) in (0, 1))
         ):  # fmt: skip
             out.append((s.name, "==", _number(qt[s.start - 1])))
         else:  # "idp of 1", "idp is 1", "idp equal to 1", "idp = 1"
