@@ -224,3 +224,21 @@ def test_how_many_more_may_be_below_zero_but_a_plain_count_may_not():
     frame = pd.DataFrame({"country": ["PRT"] * 3 + ["ESP"] * 5})
     assert check_answer("How many more bookings came from PRT than from ESP?", -2, frame).state != "failed"
     assert check_answer("How many bookings came from PRT?", -2, frame).state == "failed"
+
+
+def test_a_count_with_a_second_value_or_of_distinct_values_is_not_held_to_one_values_rows():
+    """'How many female chinstraps': two values ('chinstraps' in a form the mention finder misses);
+    'how many different drivers … in the West': a count of drivers. Neither is the West's rows."""
+    from core.engine.intent_answer import check_answer
+
+    d = pd.DataFrame(
+        {
+            "species": ["Adelie", "Chinstrap", "Chinstrap", "Gentoo", "Chinstrap"],
+            "sex": ["FEMALE", "FEMALE", "MALE", "FEMALE", "FEMALE"],
+            "Driver": ["a", "b", "a", "c", "a"],
+            "Region": ["West", "West", "West", "East", "West"],
+        }
+    )
+    assert check_answer("How many female chinstraps are in the data?", 2, d).state != "failed"
+    assert check_answer("How many different drivers filled up in the West region?", 2, d).state != "failed"
+    assert check_answer("How many female penguins are there?", 2, d).state == "failed"  # 3 rows are female

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from core.engine.ask_words import decimals_asked as _decimals
-from core.engine.ask_words import period_asked, period_labels
+from core.engine.ask_words import find_values, period_asked, period_labels
 from core.engine.ask_words import top_k_asked as _top_k
 from core.engine.intent_base import IntentVerdict, _masked, columns_named, decode_value, plain_value
 
@@ -265,7 +265,14 @@ def _check_answer(question: str, value: object, frame: pd.DataFrame) -> IntentVe
                     f"the answer is the whole table's row count ({len(frame)}); "
                     f"only {n} rows have {c} = {val!r}"
                 )
-            elif len(mentions) == 1 and not re.search(r"\b(not|and|or|than|between|without|except|\d+)\b", q):
+            elif (
+                len(mentions) == 1
+                and not re.search(r"\b(not|and|or|than|between|without|except|\d+)\b", q)
+                and not re.search(r"\b(different|distinct|unique)\b", q)  # a count of values, not rows
+                # another value said in a form this check's matcher misses ("female chinstraps",
+                # "night shift batches failed QC"): the count is of fewer rows than the one value's
+                and len(find_values(question or "", frame, set())) <= 1
+            ):
                 c, val, n = mentions[0]
                 check(
                     int(v) == n,
