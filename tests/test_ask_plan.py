@@ -976,3 +976,16 @@ def test_a_value_said_as_what_happened_is_read_as_that_value():
     )
     assert_reads("How many night shift batches failed QC?", d, lambda x: int(((x.Shift == "Night") & (x.QC_Result == "Fail")).sum()))
     assert_reads("How many batches passed?", d, lambda x: int((x.QC_Result == "Pass").sum()))
+
+
+def test_which_labels_have_a_condition_lists_them():
+    d = pd.DataFrame(
+        {
+            "animal": ["octopus", "crab", "scorpion", "frog", "seasnake"],
+            "legs": [8, 6, 8, 4, 0],
+            "venomous": [False, False, True, False, True],
+        }
+    )
+    assert_reads("which animals have 8 legs", d, lambda x: ["octopus", "scorpion"])
+    assert_reads("Which animals are venomous?", d, lambda x: ["scorpion", "seasnake"])
+    assert plan_question("Which animals have the most legs?", d) is None or "sorted(" not in plan_question("Which animals have the most legs?", d).code

@@ -863,6 +863,14 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     # an aggregate of one numeric column ("which …" asks for a name: an aggregate is no answer)
     # "the day with the biggest total demand" asks for a label too
     if r.phrase(r"^ ((in|on|at|during|for) )?(which|who) ") or r.phrase(PERIOD_ASKED) or r.phrase(r" the \w+ (with|that has|that had) the "):
+        # "which animals have 8 legs": the labels of the rows the conditions keep, no ranking
+        label = [c for c in cats if _asked_for(r, c) and not is_dates(frame[c])]
+        listing = r.conds and agg is None and not nums and r.k is None and len(cats) == 1 and label
+        if listing and re.search(_BEST, r.q) is None and not r.leftover:
+            return done(
+                [f"    return sorted({base}[{_lit(label[0])}].dropna().astype(str).unique().tolist())"],
+                f"the {label[0]} of the rows",
+            )
         return None  # also "what month …" with no period reading: not an aggregate
     if (pct or share) and agg is not None and agg.method != "mean":
         return None  # "what % of … DNF'd" is no minimum or total of a column
