@@ -865,6 +865,11 @@ def _plan(r: _Reading, frame: pd.DataFrame) -> QuestionPlan | None:  # noqa: C90
     if r.phrase(r"^ ((in|on|at|during|for) )?(which|who) ") or r.phrase(PERIOD_ASKED) or r.phrase(r" the \w+ (with|that has|that had) the "):
         # "which animals have 8 legs": the labels of the rows the conditions keep, no ranking
         label = [c for c in cats if _asked_for(r, c) and not is_dates(frame[c])]
+        if not cats:  # "which animals …" over a column of unique names: the rows' own labels
+            noun = stem(qt[1]) if len(qt) > 1 and qt[0] in ("which", "what") else ""
+            label = [c for c in map(str, frame.columns) if noun and noun in map(stem, tokens(c))
+                     and frame[c].dtype == object and frame[c].is_unique]  # fmt: skip
+            cats = label[:1]
         listing = r.conds and agg is None and not nums and r.k is None and len(cats) == 1 and label
         if listing and re.search(_BEST, r.q) is None and not r.leftover:
             return done(
