@@ -989,3 +989,23 @@ def test_which_labels_have_a_condition_lists_them():
     assert_reads("which animals have 8 legs", d, lambda x: ["octopus", "scorpion"])
     assert_reads("Which animals are venomous?", d, lambda x: ["scorpion", "seasnake"])
     assert plan_question("Which animals have the most legs?", d) is None or "sorted(" not in plan_question("Which animals have the most legs?", d).code
+
+
+def test_values_said_in_another_order_or_by_their_first_words():
+    rng = np.random.default_rng(71)
+    n = 400
+    d = pd.DataFrame(
+        {
+            "Carrier": rng.choice(["NorthStar Cargo", "Coastal Express", "Prairie Freight"], n),
+            "origin_dc": rng.choice(["DC-Reno", "DC-Dallas"], n),
+            "Group": rng.choice(["AML-High Risk", "AML-Low Risk", "ALL"], n),
+            "cost": rng.gamma(2, 40, n),
+        }
+    )
+    assert_reads("How many shipments did NorthStar handle?", d, lambda x: int((x.Carrier == "NorthStar Cargo").sum()))
+    assert_reads("How many shipments left the Reno DC?", d, lambda x: int((x.origin_dc == "DC-Reno").sum()))
+    assert_reads("How many patients are in the high-risk AML group?", d, lambda x: int((x.Group == "AML-High Risk").sum()))
+    # a first word that begins two values names neither
+    two = d.assign(Carrier=d.Carrier.replace({"Prairie Freight": "NorthStar Air"}))
+    plan = plan_question("How many shipments did NorthStar handle?", two)
+    assert plan is None or "NorthStar" not in plan.code

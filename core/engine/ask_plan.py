@@ -428,10 +428,27 @@ def _form_of(w: str, words: set[str]) -> bool:
 
 
 def _positions(qt: list[str], value: str) -> set[int]:
-    vt = [stem(t) for t in tokens(value)]
+    """Where the question says `value`, in the forms `find_values` reads: word for word, its last
+    word as a plural or a past ("Adelies", "failed"), in another order ("Reno DC" of "DC-Reno"),
+    else by its first word(s) ("NorthStar" of "NorthStar Cargo")."""
+    words = tokens(value)
+    vt = [stem(t) for t in words]
     st = [stem(t) for t in qt]
     n = len(vt)
-    return {j for i in range(len(st) - n + 1) if n and st[i : i + n] == vt for j in range(i, i + n)}
+    if not n:
+        return set()
+    last = words[-1]
+    forms = {last + "s", last + "ed", last + "d", last + last[-1] + "ed"}
+    out: set[int] = set()
+    for i in range(len(st) - n + 1):
+        w = st[i : i + n]
+        if w == vt or (w[:-1] == vt[:-1] and qt[i + n - 1] in forms) or (n >= 2 and sorted(w) == sorted(vt)):
+            out |= set(range(i, i + n))
+    for k in (2, 1) if not out and n >= 2 else ():
+        out = {j for i in range(len(st) - k + 1) if st[i : i + k] == vt[:k] for j in range(i, i + k)}
+        if out:
+            break
+    return out
 
 
 _DATE_PARTS = {"month": ".dt.month", "weekday": ".dt.dayofweek", "quarter": ".dt.quarter", "year": ".dt.year"}

@@ -282,6 +282,41 @@ def _numbered_value(
     return None
 
 
+def _leading_words(
+    qt: list[str], raw: list[str], frame: pd.DataFrame, exclude: set[str], taken: list[bool]
+) -> dict[tuple[int, int], list[tuple[str, Any]]]:
+    """A name said by its own first word(s), capitalised as a name ("NorthStar" for "NorthStar
+    Cargo", "Coastal" for "Coastal Express"): only words that begin no other value of the table
+    and are no column's word, where no value is said in full."""
+    starts: dict[tuple[str, ...], list[tuple[str, Any]]] = {}
+    col_words = {stem(t) for c in frame.columns for t in tokens(str(c))}
+    for c in frame.columns:
+        s = frame[c]
+        if c in exclude or s.dtype != object:
+            continue
+        distinct = s.dropna().unique()
+        if len(distinct) > 200:
+            continue
+        for v in distinct:
+            vt = [stem(t) for t in tokens(str(v))]
+            for k in range(1, len(vt)):
+                starts.setdefault(tuple(vt[:k]), []).append((str(c), v))
+    found: dict[tuple[int, int], list[tuple[str, Any]]] = {}
+    used = list(taken)
+    for i in range(len(qt)):
+        for k in (2, 1):  # the longer start first ("North Star" before "North")
+            words = qt[i : i + k]
+            hits = starts.get(tuple(words), [])
+            if (
+                len(hits) == 1 and len(words) == k and not any(used[i : i + k])
+                and raw[i][:1].isupper() and len("".join(words)) >= 5
+                and not set(words) & (COMMON | col_words)
+            ):  # fmt: skip
+                found[(i, k)] = hits
+                used[i : i + k] = [True] * k
+    return found
+
+
 def find_values(question: str, frame: pd.DataFrame, exclude: set[str]) -> list[tuple[str, Any]]:
     """(column, value) for each category value of the table the question names (one column each)."""
     low = tokens(question)
@@ -330,9 +365,15 @@ def find_values(question: str, frame: pd.DataFrame, exclude: set[str]) -> list[t
             forms = {last + "s"} | ({last + "ed", last + "d", last + last[-1] + "ed"} if len(last) >= 4 and last.isalpha() else set())
             for i in range(len(qt) - n + 1):
                 same = qt[i : i + n] == vt or (qt[i : i + n - 1] == vt[:-1] and low[i + n - 1] in forms)
+                same = same or (n >= 2 and sorted(qt[i : i + n]) == sorted(vt))  # "Reno DC" of "DC-Reno"
                 if same and not any(taken[i : i + n]):
                     found.setdefault((i, n), []).append((str(c), v))
                     break
+    said = list(taken)
+    for i, n in found:
+        said[i : i + n] = [True] * n
+    for at, hits in _leading_words(qt, raw, frame, exclude, said).items():
+        found.setdefault(at, hits)
     out = []
     for (_i, _n), hits in sorted(found.items()):
         if len({c for c, _ in hits}) == 1:  # a value in two columns is ambiguous: no filter
