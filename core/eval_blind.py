@@ -181,6 +181,7 @@ def question_set(name: str) -> tuple[dict[str, tuple[Callable[[], pd.DataFrame],
         "blind4": "core.eval_blind4",
         "blind5": "core.eval_blind5",
         "blind6": "core.eval_blind6",
+        "blind7": "core.eval_blind7",
     }
     if name in modules:
         from importlib import import_module
@@ -285,9 +286,9 @@ def report(mode: str, rows: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
 def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m core.eval_blind", description=__doc__.splitlines()[0])
     p.add_argument("--mode", choices=["plan", "ask"], default="plan")
-    sets = ["blind", "blind2", "blind3", "blind4", "blind5", "blind6", "dev"]
+    sets = ["blind", "blind2", "blind3", "blind4", "blind5", "blind6", "blind7", "dev"]
     p.add_argument("--set", default="blind", choices=sets,
-                   dest="which", help="blind (held out; default), blind2..blind6 (core/eval_blind2.py ..: "
+                   dest="which", help="blind (held out; default), blind2..blind7 (core/eval_blind2.py ..: "
                    "later held-out sets, written by sessions that did not read the engine) or dev "
                    "(core/eval_blind_dev.py: not blind)")  # fmt: skip
     p.add_argument("--tables", default="", help="comma-separated subset of the tables (default: all)")
