@@ -1009,3 +1009,31 @@ def test_values_said_in_another_order_or_by_their_first_words():
     two = d.assign(Carrier=d.Carrier.replace({"Prairie Freight": "NorthStar Air"}))
     plan = plan_question("How many shipments did NorthStar handle?", two)
     assert plan is None or "NorthStar" not in plan.code
+
+
+@pytest.fixture
+def flights() -> pd.DataFrame:
+    rng = np.random.default_rng(81)
+    n = 500
+    day = pd.Timestamp("2025-01-01") + pd.to_timedelta(rng.integers(0, 300, n), unit="D")
+    return pd.DataFrame(
+        {
+            "BillMonth": day,
+            "PaidDate": (day + pd.Timedelta(days=20)).where(rng.random(n) < 0.7),
+            "Carrier": rng.choice(["Aurora Air", "Summit Connect"], n),
+            "Cancelled": rng.choice([0, 1], n, p=[0.9, 0.1]),
+            "EstimatedRead": rng.choice(["Y", "N"], n, p=[0.1, 0.9]),
+        }
+    )
+
+
+def test_percent_sign_shares_dates_of_the_rows_and_negated_contractions(flights):
+    assert_reads(
+        "What % of Summit Connect flights got cancelled? 2 dp",
+        flights,
+        lambda d: round(d.loc[d.Carrier == "Summit Connect", "Cancelled"].mean() * 100, 2),
+    )
+    assert_reads("What % of bills were based on an estimated read?", flights, lambda d: (d.EstimatedRead == "Y").mean() * 100)
+    assert_reads("how many bills don't have a paid date yet", flights, lambda d: int(d.PaidDate.isna().sum()))
+    # "when …" of two dates, one with gaps: still no reading (see "When was a bill first above 600?")
+    assert plan_question("When was the last flight with Aurora Air?", flights) is None

@@ -148,7 +148,7 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
     # A 0/1 column counts rows only where rows are counted ("how many passengers survived"); in
     # "the average of survived" it is the measure.
     counted = re.search(
-        r" (how many|number of|count|percentage|percent|share|proportion|fraction) ", q
+        r" (how many|number of|count|percentage|percent|%|share|proportion|fraction) ", q
     ) and not any(a.stems_in(qt) for a in AGGS)
     yes_no = re.match(r" (is|are|was|were|does|do|did) ", q) and any(a.stems_in(qt) for a in AGGS)
     if not yes_no:  # "is the average tip larger than 3": a comparison of the answer, not a filter
@@ -246,6 +246,9 @@ def read(question: str, frame: pd.DataFrame) -> _Reading:
     nouns = {s.name for s in spans if s.partial and s.end - s.start == 1 and s.start - 1 in value_spans | cond_spans
              and _plural(qt[s.start])
              and (not pd.api.types.is_numeric_dtype(frame[s.name]) or id_name(s.name))}  # fmt: skip
+    # "what % of *bills*" over `BillMonth`: the rows' noun, not the date column it half names
+    nouns |= {s.name for s in spans if s.partial and s.end - s.start == 1 and _plural(qt[s.start])
+              and _rows_noun(s.start, qt) and is_dates(frame[s.name])}  # fmt: skip
     cols = [c for c in cols if c not in nouns]
     spans = [s for s in spans if s.name not in nouns]
     numbers = [float(w) for i, w in enumerate(qt) if i not in named and NUMBER.match(w)]  # not "B2"
@@ -1031,6 +1034,8 @@ def _when(r: _Reading, frame: pd.DataFrame, free: list[str]) -> QuestionPlan | N
         return None
     first, last = r.has("first", "earliest", "soonest"), r.has("last", "latest", "recent")
     dates = [c for c in map(str, frame.columns) if is_dates(frame[c])]
+    # several dates and none named: no reading ("when was a bill first above 600" of a visit
+    # date and a discharge date: the bill's date could be either), unlike a count per period
     pick = [c for c in dates if c in free] or dates
     if first == last or len(pick) != 1 or [c for c in free if c != pick[0]] or r.k is not None:
         return None

@@ -68,7 +68,9 @@ FILLER = COMMON | {
         "empty blank null nan yyyy mm dd format date "
         # verbs that only tie rows to a value they name ("customers who live in Paris")
         "live located based come born work belong made built registered listed recorded "
-        "still yet currently ever so far i e ie eg calendar combined together altogether anyone just % dp"
+        "still yet currently ever so far i e ie eg calendar combined together altogether anyone just % dp "
+        # the first half of a negated verb ("don't" = "don" "t"): the "t" carries the negation
+        "don doesn didn isn aren wasn weren hasn haven hadn"
     ).split()
 }
 
