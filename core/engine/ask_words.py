@@ -288,8 +288,9 @@ def _leading_words(
     qt: list[str], raw: list[str], frame: pd.DataFrame, exclude: set[str], taken: list[bool]
 ) -> dict[tuple[int, int], list[tuple[str, Any]]]:
     """A name said by its own first word(s), capitalised as a name ("NorthStar" for "NorthStar
-    Cargo", "Coastal" for "Coastal Express"): only words that begin no other value of the table
-    and are no column's word, where no value is said in full."""
+    Cargo", "Coastal" for "Coastal Express"): only words that begin no other value of the table,
+    are no column's word and are not the question's first word (capitalised anyway), at words
+    where no value is said in full (`taken`)."""
     starts: dict[tuple[str, ...], list[tuple[str, Any]]] = {}
     col_words = {stem(t) for c in frame.columns for t in tokens(str(c))}
     for c in frame.columns:
@@ -311,7 +312,7 @@ def _leading_words(
             hits = starts.get(tuple(words), [])
             if (
                 len(hits) == 1 and len(words) == k and not any(used[i : i + k])
-                and raw[i][:1].isupper() and len("".join(words)) >= 5
+                and i > 0 and raw[i][:1].isupper() and len("".join(words)) >= 5
                 and not set(words) & (COMMON | col_words)
             ):  # fmt: skip
                 found[(i, k)] = hits
