@@ -44,6 +44,7 @@ from core.engine.ask_words import (
     top_k_asked,
     unit_conflict,
     unit_word,
+    value_forms,
     worded_conds,
 )
 
@@ -440,8 +441,7 @@ def _positions(qt: list[str], value: str) -> set[int]:
     n = len(vt)
     if not n:
         return set()
-    last = words[-1]
-    forms = {last + "s", last + "ed", last + "d", last + last[-1] + "ed"}
+    forms = value_forms(words[-1])
     out: set[int] = set()
     for i in range(len(st) - n + 1):
         w = st[i : i + n]

@@ -269,6 +269,14 @@ def find_columns(question: str, columns: Iterable[str]) -> list[str]:
     return [s.name for s in find_spans(question, columns)]
 
 
+def value_forms(last: str) -> set[str]:
+    """Other forms of a value's last word that still say the value: a plural the stem does not
+    undo ("adelies" of "Adelie") and, for words of 4+ letters, a past ("failed", "approved",
+    "cancelled" of "Fail", "approve", "cancel")."""
+    past = {last + "ed", last + "d", last + last[-1] + "ed"} if len(last) >= 4 and last.isalpha() else set()
+    return {last + "s"} | past
+
+
 def _numbered_value(
     qt: list[str], spans: list[Span], col: str, distinct: Any, taken: list[bool]
 ) -> tuple[tuple[int, int], Any] | None:
@@ -364,8 +372,7 @@ def find_values(question: str, frame: pd.DataFrame, exclude: set[str]) -> list[t
             n = len(vt)
             # a plural the stem does not undo ("Adelies" of "Adelie": stem gives "adely"), or the
             # value said as what happened ("failed QC" for "Fail", "passed", "approved")
-            last = tokens(str(v))[-1]
-            forms = {last + "s"} | ({last + "ed", last + "d", last + last[-1] + "ed"} if len(last) >= 4 and last.isalpha() else set())
+            forms = value_forms(tokens(str(v))[-1])
             for i in range(len(qt) - n + 1):
                 same = qt[i : i + n] == vt or (qt[i : i + n - 1] == vt[:-1] and low[i + n - 1] in forms)
                 same = same or (n >= 2 and sorted(qt[i : i + n]) == sorted(vt))  # "Reno DC" of "DC-Reno"
